@@ -1,0 +1,1 @@
+"""Command line (Typer). Each area keeps its commands in its own module with a ``register(app)``."""

@@ -1,0 +1,32 @@
+"""The ``ecohub`` command: one Typer app; each area module adds its commands through ``register(app)``."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="ecohub",
+    help="ecohub — environmental monitoring data platform (环境监测数据平台).\n\n"
+    "Ingest (HJ 212, MQTT, HTTP, CSV/Excel), assess against the national standards, warn, map, share.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+# Modules that add commands to ``app``. Order is the order of ``--help``.
+COMMAND_MODULES = [
+    "ecohub.cli.data_cmds",
+]
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main() -> None:  # console-script entry point
+    app()
+
+
+if __name__ == "__main__":
+    main()

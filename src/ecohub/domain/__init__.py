@@ -1,0 +1,1 @@
+"""Entities and value types of ecohub: site kinds, intervals, parameters, regions, codes."""

@@ -1,0 +1,1 @@
+"""Storage: schema, migrations, the one batching writer, and the query layer (SQLite and PostgreSQL + PostGIS)."""

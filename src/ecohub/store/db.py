@@ -1,0 +1,111 @@
+"""The store: one object per database, for both backends."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from importlib import resources
+
+from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy.engine import Connection, Engine
+
+from ecohub.domain.parameters import PARAMETERS
+from ecohub.store import migrate
+from ecohub.store.engine import make_engine
+from ecohub.store.schema import parameter, region, source
+
+DEFAULT_SOURCES = ("import", "hj212", "mqtt", "http", "demo", "manual")
+
+
+class Store:
+    """A database holding ecohub's schema. ``Store.open(url)``; ``init()`` migrates and loads reference data."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.dialect = engine.dialect.name  # "sqlite" | "postgresql"
+
+    @classmethod
+    def open(cls, url: str, *, echo: bool = False) -> Store:
+        return cls(make_engine(url, echo=echo))
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- schema -------------------------------------------------------------------------------------------
+    def upgrade(self) -> None:
+        migrate.upgrade(self.engine)
+
+    def init(self) -> dict[str, int]:
+        """Bring the schema to the newest revision and load the reference data (idempotent).
+
+        Returns how many regions, parameters and sources the database then holds.
+        """
+        self.upgrade()
+        with self.engine.begin() as conn:
+            self._load_regions(conn)
+            self._load_parameters(conn)
+            self._load_sources(conn)
+            return {
+                "regions": conn.scalar(select(func.count()).select_from(region)),
+                "parameters": conn.scalar(select(func.count()).select_from(parameter)),
+                "sources": conn.scalar(select(func.count()).select_from(source)),
+            }
+
+    def is_initialized(self) -> bool:
+        return "observation" in inspect(self.engine).get_table_names() and migrate.current_revision(
+            self.engine
+        ) == migrate.head_revision(self.engine)
+
+    # --- reference data -----------------------------------------------------------------------------------
+    @staticmethod
+    def _load_regions(conn: Connection) -> None:
+        existing = set(conn.scalars(select(region.c.code)))
+        with resources.files("ecohub.data").joinpath("regions.csv").open(encoding="utf-8") as f:
+            rows = [
+                {"code": r["code"], "name": r["name"], "level": int(r["level"]), "parent": r["parent"] or None,
+                 "lon": float(r["lon"]) if r["lon"] else None, "lat": float(r["lat"]) if r["lat"] else None}
+                for r in csv.DictReader(f)
+                if r["code"] not in existing
+            ]
+        rows.sort(key=lambda r: (r["level"], r["code"]))  # parents first (foreign key)
+        if rows:
+            conn.execute(insert(region), rows)
+
+    @staticmethod
+    def _load_parameters(conn: Connection) -> None:
+        existing = set(conn.scalars(select(parameter.c.name)))
+        rows = [
+            {"name": p.name, "name_zh": p.name_zh, "name_en": p.name_en, "unit": p.unit, "domain": p.domain,
+             "hj212_2017": p.hj212_2017, "hj212_2005": p.hj212_2005, "decimals": p.decimals}
+            for p in PARAMETERS
+            if p.name not in existing
+        ]
+        if rows:
+            conn.execute(insert(parameter), rows)
+
+    @staticmethod
+    def _load_sources(conn: Connection) -> None:
+        existing = set(conn.scalars(select(source.c.name)))
+        rows = [{"name": n} for n in DEFAULT_SOURCES if n not in existing]
+        if rows:
+            conn.execute(insert(source), rows)
+
+    # --- helpers ------------------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def source_id(self, name: str) -> int:
+        """Id of a data source (channel) name, created on first use."""
+        with self.engine.begin() as conn:
+            sid = conn.scalar(select(source.c.id).where(source.c.name == name))
+            if sid is None:
+                sid = conn.execute(insert(source).values(name=name)).inserted_primary_key[0]
+            return int(sid)
+
+    def ping(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT 1")).scalar() == 1

@@ -1,0 +1,216 @@
+"""The one batching writer. Every channel (files, HJ 212, MQTT, HTTP, demo replay) stores observations here.
+
+Guarantees:
+- **Idempotent**: an observation is keyed by (series, time, source); writing the same one again changes
+  nothing and is counted as a duplicate.
+- **No silent overwrite**: a different value or flag for a stored key is kept in ``observation_conflict``
+  (stored and new value side by side, with the origin) and counted as a conflict; the stored row stays.
+- **Durable on return**: :meth:`ObservationWriter.flush` returns after the transaction committed, so a
+  caller may acknowledge (HJ 212 9014) what ``flush`` returned for.
+- ``latest`` (one row per series, the newest time) is kept up to date in the same transaction.
+
+Fast path: a batch of new data is inserted straight into ``observation`` (SQLite: one ``executemany`` with
+``ON CONFLICT DO NOTHING``; PostgreSQL: ``COPY`` inside a savepoint). Only when that path finds existing
+keys does the writer stage the batch and compare it with what is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import text
+
+from ecohub.store.db import Store
+from ecohub.store.partitions import PartitionManager
+
+_INSERT_SQLITE = ("INSERT INTO observation (series_id, time, source_id, value, flag, received_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+_LATEST_UPSERT = (
+    "INSERT INTO latest (series_id, time, value, flag, source_id, received_at) VALUES ({p}) "
+    "ON CONFLICT (series_id) DO UPDATE SET time = excluded.time, value = excluded.value, flag = excluded.flag, "
+    "source_id = excluded.source_id, received_at = excluded.received_at WHERE excluded.time > latest.time"
+)
+_CONFLICT_INSERT = (
+    "INSERT INTO observation_conflict (series_id, time, source_id, stored_value, stored_flag, new_value, "
+    "new_flag, origin, received_at) VALUES ({p})"
+)
+
+
+@dataclass
+class WriteCounts:
+    imported: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+
+    def __iadd__(self, other: WriteCounts) -> WriteCounts:
+        self.imported += other.imported
+        self.duplicates += other.duplicates
+        self.conflicts += other.conflicts
+        return self
+
+    def as_dict(self) -> dict[str, int]:
+        return {"imported": self.imported, "duplicates": self.duplicates, "conflicts": self.conflicts}
+
+
+class ObservationWriter:
+    """Buffer observations and write them in batches.
+
+    ``add(series_id, epoch_seconds, value, flag)`` buffers one observation (time in UTC epoch seconds);
+    a full buffer is flushed automatically. Use as a context manager to flush at the end.
+    """
+
+    def __init__(self, store: Store, source: str, origin: str = "", batch_size: int = 50_000):
+        self.store = store
+        self.source = source
+        self.source_id = store.source_id(source)
+        self.origin = origin[:500]
+        self.batch_size = batch_size
+        self.totals = WriteCounts()
+        self._sid: list[int] = []
+        self._t: list[int] = []
+        self._v: list[float | None] = []
+        self._f: list[str | None] = []
+        self._partitions = PartitionManager(store.engine) if store.is_postgres else None
+        self._dt_cache: dict[int, datetime] = {}
+
+    # --- buffering --------------------------------------------------------------------------------------
+    def add(self, series_id: int, time: int, value: float | None, flag: str | None = None) -> WriteCounts | None:
+        self._sid.append(series_id)
+        self._t.append(time)
+        self._v.append(value)
+        self._f.append(flag)
+        if len(self._sid) >= self.batch_size:
+            return self.flush()
+        return None
+
+    def pending(self) -> int:
+        return len(self._sid)
+
+    def __enter__(self) -> ObservationWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.flush()
+
+    # --- writing ----------------------------------------------------------------------------------------
+    def flush(self) -> WriteCounts:
+        """Write what is buffered in one transaction; return its counts after the commit."""
+        n = len(self._sid)
+        if n == 0:
+            return WriteCounts()
+        sid, t, v, f = self._sid, self._t, self._v, self._f
+        self._sid, self._t, self._v, self._f = [], [], [], []
+        received = int(datetime.now(UTC).timestamp())
+        if self.store.is_postgres:
+            counts = self._write_postgres(sid, t, v, f, received)
+        else:
+            counts = self._write_sqlite(sid, t, v, f, received)
+        self.totals += counts
+        return counts
+
+    # SQLite ------------------------------------------------------------------------------------------------
+    def _write_sqlite(self, sid, t, v, f, received) -> WriteCounts:
+        n = len(sid)
+        src = self.source_id
+        rows = list(zip(sid, t, [src] * n, v, f, [received] * n, strict=True))
+        with self.store.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+            db = conn.connection.driver_connection
+            cur = db.cursor()
+            before = db.total_changes
+            cur.executemany(_INSERT_SQLITE, rows)
+            inserted = db.total_changes - before
+            conflict_rows: list[int] = []
+            if inserted < n:
+                cur.execute("CREATE TEMP TABLE IF NOT EXISTS _stage (rn INTEGER, series_id INTEGER, time INTEGER, "
+                            "source_id INTEGER, value REAL, flag TEXT)")
+                cur.execute("DELETE FROM _stage")
+                cur.executemany("INSERT INTO _stage VALUES (?, ?, ?, ?, ?, ?)",
+                                [(i, r[0], r[1], r[2], r[3], r[4]) for i, r in enumerate(rows)])
+                found = cur.execute(
+                    "SELECT s.rn, o.value, o.flag FROM _stage s JOIN observation o ON o.series_id = s.series_id "
+                    "AND o.time = s.time AND o.source_id = s.source_id "
+                    "WHERE o.value IS NOT s.value OR o.flag IS NOT s.flag").fetchall()
+                conflict_rows = [r[0] for r in found]
+                cur.executemany(_CONFLICT_INSERT.format(p=", ".join("?" * 9)), [
+                    (sid[i], t[i], src, sv, sf, v[i], f[i], self.origin, received) for i, sv, sf in found])
+            cur.executemany(_LATEST_UPSERT.format(p="?, ?, ?, ?, ?, ?"),
+                            self._latest_rows(sid, t, v, f, received, conflict_rows, as_datetime=False))
+        c = len(conflict_rows)
+        return WriteCounts(imported=inserted, duplicates=n - inserted - c, conflicts=c)
+
+    # PostgreSQL --------------------------------------------------------------------------------------------
+    def _dt(self, epoch: int) -> datetime:
+        d = self._dt_cache.get(epoch)
+        if d is None:
+            if len(self._dt_cache) > 500_000:
+                self._dt_cache.clear()
+            d = self._dt_cache[epoch] = datetime.fromtimestamp(epoch, UTC)
+        return d
+
+    def _write_postgres(self, sid, t, v, f, received) -> WriteCounts:
+        import psycopg
+
+        n = len(sid)
+        src = self.source_id
+        self._partitions.ensure(min(t), max(t))
+        rdt = self._dt(received)
+        dts = [self._dt(x) for x in t]
+        cols = "(series_id, time, source_id, value, flag, received_at)"
+        with self.store.engine.begin() as conn:
+            pg = conn.connection.driver_connection
+            cur = pg.cursor()
+            conflict_rows: list[int] = []
+            try:
+                with pg.transaction():  # savepoint: a batch with stored keys falls back to the staged path
+                    with cur.copy(f"COPY observation {cols} FROM STDIN") as cp:
+                        for row in zip(sid, dts, [src] * n, v, f, [rdt] * n, strict=True):
+                            cp.write_row(row)
+                inserted = n
+            except psycopg.errors.UniqueViolation:
+                cur.execute("CREATE TEMP TABLE IF NOT EXISTS _stage (rn int, series_id int, time timestamptz, "
+                            "source_id smallint, value double precision, flag varchar(4)) ON COMMIT DELETE ROWS")
+                with cur.copy("COPY _stage FROM STDIN") as cp:
+                    for i, row in enumerate(zip(sid, dts, [src] * n, v, f, strict=True)):
+                        cp.write_row((i, *row))
+                cur.execute(f"INSERT INTO observation {cols} SELECT series_id, time, source_id, value, flag, %s "
+                            "FROM _stage ORDER BY rn ON CONFLICT DO NOTHING", (rdt,))
+                inserted = cur.rowcount
+                found = cur.execute(
+                    "SELECT s.rn, o.value, o.flag FROM _stage s JOIN observation o USING (series_id, time, source_id) "
+                    "WHERE (o.value, o.flag) IS DISTINCT FROM (s.value, s.flag)").fetchall()
+                conflict_rows = [r[0] for r in found]
+                if found:
+                    cur.executemany(_CONFLICT_INSERT.format(p=", ".join(["%s"] * 9)), [
+                        (sid[i], dts[i], src, sv, sf, v[i], f[i], self.origin, rdt) for i, sv, sf in found])
+            cur.executemany(_LATEST_UPSERT.format(p="%s, %s, %s, %s, %s, %s"),
+                            self._latest_rows(sid, t, v, f, received, conflict_rows, as_datetime=True))
+        c = len(conflict_rows)
+        return WriteCounts(imported=inserted, duplicates=n - inserted - c, conflicts=c)
+
+    # latest ------------------------------------------------------------------------------------------------
+    def _latest_rows(self, sid, t, v, f, received, exclude: list[int], as_datetime: bool):
+        """The newest row per series of the batch (rows found in conflict excluded)."""
+        s = np.asarray(sid, dtype=np.int64)
+        tt = np.asarray(t, dtype=np.int64)
+        keep = np.ones(len(s), dtype=bool)
+        if exclude:
+            keep[np.asarray(exclude, dtype=np.int64)] = False
+        idx = np.nonzero(keep)[0]
+        if idx.size == 0:
+            return []
+        order = idx[np.lexsort((tt[idx], s[idx]))]
+        last = order[np.r_[s[order][1:] != s[order][:-1], True]]
+        conv = self._dt if as_datetime else int
+        return [(int(s[i]), conv(int(tt[i])), v[i], f[i], self.source_id, conv(received)) for i in last.tolist()]
+
+
+def store_status(store: Store) -> dict[str, int]:
+    """Row counts of the main tables (for status pages and tests)."""
+    with store.engine.connect() as conn:
+        out = {}
+        for table in ("site", "series", "observation", "observation_conflict", "quarantine", "latest"):
+            out[table] = int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar())  # noqa: S608 (fixed names)
+        return out
