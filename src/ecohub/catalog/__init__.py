@@ -1,0 +1,1 @@
+"""Data catalogue, sharing and exports."""

@@ -1,0 +1,55 @@
+"""Shared pieces of the command line: opening the store, printing errors the same way."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from ecohub.config import Settings
+from ecohub.store import migrate
+from ecohub.store.db import Store
+
+console = Console()
+err_console = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="ECOHUB_DATABASE_URL", show_envvar=True,
+                 help="SQLAlchemy URL (sqlite:///file.db or postgresql://user@host/db). "
+                      "Default: SQLite file ecohub.db in ECOHUB_DATA_DIR."),
+]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def open_store(database_url: str | None, *, init_if_empty: bool = True) -> Store:
+    """Open the configured database. A new SQLite file is initialised on first use; a database whose schema
+    is behind the code is refused with the command that brings it up to date."""
+    settings = Settings.from_env(database_url=database_url)
+    store = Store.open(settings.database_url)
+    try:
+        current = migrate.current_revision(store.engine)
+    except OperationalError as e:
+        fail(f"cannot open database {store.engine.url.render_as_string(hide_password=True)}: {e.orig}")
+    if current is None:
+        if init_if_empty:
+            store.init()
+            return store
+        fail("the database has no ecohub schema yet: run 'ecohub db init'")
+    if current != migrate.head_revision(store.engine):
+        fail(f"the database schema is at revision {current}, the code needs {migrate.head_revision(store.engine)}: "
+             "run 'ecohub db upgrade'")
+    return store
+
+
+def print_json(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()

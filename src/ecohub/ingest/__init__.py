@@ -1,0 +1,2 @@
+"""Ingest: importers and gateways. Every channel validates, quarantines what it rejects, and writes through
+the one batching writer (``ecohub.store.writer``)."""
