@@ -17,6 +17,7 @@ app = typer.Typer(
 
 # Modules that add commands to ``app``. Order is the order of ``--help``.
 COMMAND_MODULES = [
+    "ecohub.cli.serve_cmds",
     "ecohub.cli.data_cmds",
 ]
 

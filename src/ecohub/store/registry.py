@@ -71,7 +71,7 @@ def validate_site(s: SiteInput) -> SiteInput:
         try:
             ent = uscc_mod.validate(ent)
         except uscc_mod.USCCError as e:
-            raise InputError("enterprise", s.enterprise, str(e)) from None
+            raise InputError("enterprise", s.enterprise, str(e).removeprefix("uscc: ")) from None
     return SiteInput(code, kind.value, name, lon, lat, (s.region or "").strip(), ent, s.attrs)
 
 
@@ -102,7 +102,7 @@ def add_enterprise(conn: Connection, code: str, name: str, region_code: str) -> 
     try:
         c = uscc_mod.validate(code)
     except uscc_mod.USCCError as e:
-        raise InputError("uscc", code, str(e)) from None
+        raise InputError("uscc", code, str(e).removeprefix("uscc: ")) from None
     if not (name or "").strip():
         raise InputError("name", name, "enterprise name is empty")
     rc = check_region(conn, region_code)

@@ -1,0 +1,72 @@
+"""``ecohub demo`` and ``ecohub serve``: run the platform."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from ecohub.cli.common import DatabaseUrl, console, fail, open_store
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+    app.command("serve")(serve)
+
+
+def _run_web(store, host: str, port: int) -> None:
+    import uvicorn
+
+    from ecohub.api.app import create_app
+
+    uvicorn.run(create_app(store), host=host, port=port, log_level="info", access_log=False)
+
+
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Web port.")] = 8000,
+    days: Annotated[int, typer.Option(help="Days of hourly history to build on first start.", min=1, max=365)] = 30,
+    replay: Annotated[bool, typer.Option(help="Keep writing each new hour as it completes.")] = True,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run everything in one process on the embedded database: the demo province (河北省: real CNEMC air-station
+    and surface-water data, fictional enterprises marked 演示) replayed time-shifted so the newest data are from
+    the last hour, and the web on http://HOST:PORT.
+
+    The data folder is ECOHUB_DATA_DIR (default ./var in a checkout); delete it to start afresh.
+    """
+    from ecohub.demo.province import is_loaded, load_registers
+    from ecohub.demo.replay import Replayer, ReplayThread
+
+    store = open_store(database_url)
+    first = not is_loaded(store)
+    counts = load_registers(store)
+    console.print("demo province 河北省: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    t0 = time.perf_counter()
+    replayer = Replayer(store)
+    written = replayer.backfill(days if first else 2)
+    console.print(f"history: {written.imported} observations written ({written.duplicates} already there) "
+                  f"in {time.perf_counter() - t0:.1f} s")
+    thread = None
+    if replay:
+        thread = ReplayThread(replayer)
+        thread.start()
+    console.print(f"[bold green]ecohub demo[/] on http://{host}:{port}  (API docs: /docs; Ctrl-C stops)")
+    try:
+        _run_web(store, host, port)
+    finally:
+        if thread:
+            thread.stop()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the API and web pages against the configured database (production: PostgreSQL)."""
+    if port <= 0 or port > 65535:
+        fail(f"--port {port}: not a TCP port")
+    store = open_store(database_url, init_if_empty=False)
+    _run_web(store, host, port)
