@@ -4,24 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+from ecohub.store.migrate import include_object
 from ecohub.store.schema import metadata
-
-# Objects that exist only on PostgreSQL and are created by hand in the migrations (PostGIS column,
-# monthly partitions of ``observation``) are not part of ``metadata``.
-_PG_ONLY_COLUMNS = {("site", "geom")}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    if type_ == "column" and (obj.table.name, name) in _PG_ONLY_COLUMNS:
-        return False
-    if type_ == "table" and reflected and compare_to is None and (
-        name.startswith("observation_p") or name in {"spatial_ref_sys"}
-    ):
-        return False
-    if type_ == "index" and name and name.startswith("ix_site_geom"):
-        return False
-    return True
-
 
 def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")
