@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 
 import numpy as np
 from sqlalchemy import text
@@ -36,6 +37,9 @@ _CONFLICT_INSERT = (
     "INSERT INTO observation_conflict (series_id, time, source_id, stored_value, stored_flag, new_value, "
     "new_flag, origin, received_at) VALUES ({p})"
 )
+
+
+_key = itemgetter(0, 1)  # (series_id, time): the primary key order within one source
 
 
 @dataclass
@@ -116,11 +120,14 @@ class ObservationWriter:
         n = len(sid)
         src = self.source_id
         rows = list(zip(sid, t, [src] * n, v, f, [received] * n, strict=True))
+        # Insert in primary-key order: the B-tree then fills page by page instead of at random places.
+        # (Stable sort: for repeated keys the first occurrence is still inserted first and wins.)
+        ordered = sorted(rows, key=_key)
         with self.store.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
             db = conn.connection.driver_connection
             cur = db.cursor()
             before = db.total_changes
-            cur.executemany(_INSERT_SQLITE, rows)
+            cur.executemany(_INSERT_SQLITE, ordered)
             inserted = db.total_changes - before
             conflict_rows: list[int] = []
             if inserted < n:
