@@ -38,6 +38,8 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export_cmd)
     app.add_typer(quarantine_app, name="quarantine")
     app.command("parameters")(parameters_cmd)
+    app.command("correct")(correct_cmd)
+    app.add_typer(apikey_app, name="apikey")
 
 
 # --- db --------------------------------------------------------------------------------------------------
@@ -356,3 +358,73 @@ def parameters_cmd() -> None:
     for p in PARAMETERS:
         t.add_row(p.name, p.name_zh, p.unit, p.hj212_2017 or "", p.hj212_2005 or "", p.domain)
     console.print(t)
+
+
+def correct_cmd(
+    site_code: Annotated[str, typer.Option("--site", help="Site code.")],
+    parameter_name: Annotated[str, typer.Option("--parameter", help="Parameter name.")],
+    at: Annotated[str, typer.Option("--time", help="Time of the observation (ISO-8601; Beijing if no offset).")],
+    reason: Annotated[str, typer.Option(help="Why (kept with the correction).")],
+    author: Annotated[str, typer.Option(help="Who corrects.")],
+    value: Annotated[float | None, typer.Option(help="Corrected value (omit to mark the value invalid).")] = None,
+    flag: Annotated[str | None, typer.Option(help="Corrected data flag.")] = None,
+    interval: Annotated[str, typer.Option(help="rt, minute, hour or day.")] = "hour",
+    source_name: Annotated[str | None, typer.Option("--source", help="Source, when several hold it.")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Correct a stored observation. The raw value is never changed: the correction is a new row with who,
+    when and why, and exports/queries can show either (``export`` shows raw values)."""
+    from ecohub.store.corrections import add_correction
+
+    try:
+        t = parse_time(at, "--time")
+        iv = Interval.parse(interval).value
+    except (InputError, ValueError) as e:
+        fail(str(e))
+    store = open_store(database_url)
+    try:
+        with store.engine.begin() as conn:
+            cid = add_correction(conn, site_code=site_code, parameter_name=parameter_name, interval=iv, time=t,
+                                 value=value, flag=flag, reason=reason, author=author, source_name=source_name)
+    except InputError as e:
+        fail(str(e))
+    console.print(f"correction {cid} recorded")
+
+
+apikey_app = typer.Typer(help="API keys for machine clients (HTTP push, scripts).", no_args_is_help=True)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="What the key is for (e.g. the partner system).")],
+    scope: Annotated[list[str] | None, typer.Option(help="Scope (repeatable): ingest, read, admin.")] = None,
+    days: Annotated[int | None, typer.Option(help="Expire after this many days (default: never).", min=1)] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API key; it is printed once and only its hash is stored."""
+    from datetime import UTC, datetime, timedelta
+
+    from ecohub.store.apikeys import create_key
+
+    store = open_store(database_url)
+    expires = datetime.now(UTC) + timedelta(days=days) if days else None
+    try:
+        with store.engine.begin() as conn:
+            key = create_key(conn, name, scope or ["ingest"], expires_at=expires)
+    except InputError as e:
+        fail(str(e))
+    err_console.print("store this key now; it cannot be shown again:")
+    print(key)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (the part after 'ek_').")],
+                  database_url: DatabaseUrl = None) -> None:
+    """Revoke an API key at once."""
+    from ecohub.store.apikeys import revoke_key
+
+    store = open_store(database_url)
+    with store.engine.begin() as conn:
+        if not revoke_key(conn, prefix):
+            fail(f"no active key with prefix {prefix!r}")
+    console.print(f"key {prefix} revoked")

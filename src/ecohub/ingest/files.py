@@ -72,7 +72,8 @@ class _Importer:
         with store.engine.connect() as conn:
             self.sites = site_index(conn)
             self.params = parameter_index(conn)
-        self._series_cache: dict[tuple[str, str], tuple[int, Parameter]] = {}
+        self._key_cache: dict[tuple[str, str], tuple[int, int, str]] = {}
+        self._pending: list[tuple] = []
         self._param_cache: dict[str, Parameter] = {}
         self.summary: ImportSummary | None = None
 
@@ -88,21 +89,39 @@ class _Importer:
             self._param_cache[text] = p
         return p
 
-    def series_id(self, site_code: str, param_text: str) -> int:
+    def series_key(self, site_code: str, param_text: str) -> tuple[int, int, str]:
+        """(site id, parameter id, interval) of a row, checked; the series itself is resolved in bulk."""
         key = (site_code, param_text)
-        hit = self._series_cache.get(key)
+        hit = self._key_cache.get(key)
         if hit is not None:
-            return hit[0]
+            return hit
         p = self.parameter(param_text)
         entry = self.sites.get(site_code)
         if entry is None:
             entry = self._create_site(site_code, p)
         site_id, kind = entry
         p = site_parameter(p, kind)
+        k = self._key_cache[key] = (site_id, self.params[p.name], self.interval)
+        return k
+
+    def add(self, key: tuple[int, int, str], t: int, v: float | None, flag: str | None) -> None:
+        sid = self.series.cached(key)
+        if sid is not None and not self._pending:
+            self.writer.add(sid, t, v, flag)
+            return
+        self._pending.append((key, t, v, flag))
+        if len(self._pending) >= self.writer.batch_size:
+            self.drain()
+
+    def drain(self) -> None:
+        """Create the series the pending rows need (one transaction), then hand the rows to the writer."""
+        if not self._pending:
+            return
         with self.store.engine.begin() as conn:
-            sid = self.series.get(conn, site_id, self.params[p.name], self.interval)
-        self._series_cache[key] = (sid, p)
-        return sid
+            self.series.resolve_many(conn, {k for k, _, _, _ in self._pending})
+        pending, self._pending = self._pending, []
+        for key, t, v, flag in pending:
+            self.writer.add(self.series.cached(key), t, v, flag)
 
     def _create_site(self, code: str, p: Parameter) -> tuple[int, str]:
         if not code:
@@ -178,6 +197,7 @@ class _Importer:
             self._wide(rows, cols, [c.strip() for c in header])
         else:
             raise FileUnreadable(f"format {fmt!r}: use long or wide")
+        self.drain()
         self.writer.flush()
         self.quarantine.flush()
         s = self.summary
@@ -193,7 +213,7 @@ class _Importer:
         i_site, i_par, i_time, i_val = (cols.index(c) for c in LONG_REQUIRED)
         i_flag = cols.index("flag") if "flag" in cols else None
         width = max(i_site, i_par, i_time, i_val, i_flag or 0) + 1
-        add = self.writer.add
+        add = self.add
         for line, cells in rows:
             self.summary.rows += 1
             if len(cells) < width:
@@ -205,13 +225,13 @@ class _Importer:
                 continue
             try:
                 flag = self.flag(cells[i_flag]) if i_flag is not None else None
-                sid = self.series_id(cells[i_site].strip(), cells[i_par].strip())
+                key = self.series_key(cells[i_site].strip(), cells[i_par].strip())
                 t = self.epoch(cells[i_time])
                 v = self.value(cells[i_val], flag)
             except InputError as e:
                 self.reject(e, line, cells)
                 continue
-            add(sid, t, v, flag)
+            add(key, t, v, flag)
 
     def _wide(self, rows, cols: list[str], raw_header: list[str]) -> None:
         if "site" not in cols or "time" not in cols:
@@ -230,7 +250,7 @@ class _Importer:
                 bad_cols.append((i, name, str(e)))
         if not value_cols and not bad_cols:
             raise FileUnreadable(f"{self.path}: wide format has no parameter columns after site,time")
-        add = self.writer.add
+        add = self.add
         for line, cells in rows:
             if not any(c.strip() for c in cells):
                 continue
@@ -249,12 +269,12 @@ class _Importer:
                 if i >= len(cells) or not cells[i].strip():
                     continue  # an empty cell in a wide file is a missing value, not an error
                 try:
-                    sid = self.series_id(site_code, name)
+                    key = self.series_key(site_code, name)
                     v = self.value(cells[i], None, name)
                 except InputError as e:
                     self.reject(e, line, cells, name)
                     continue
-                add(sid, t, v, None)
+                add(key, t, v, None)
 
 
 def import_file(store: Store, path: str | Path, *, fmt: str | None = None, interval: str = "hour",

@@ -10,11 +10,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal_column, select
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from ecohub.store.db import Store
-from ecohub.store.schema import latest, observation, parameter, series, site, source
+from ecohub.store.schema import correction, latest, observation, parameter, series, site, source
 
 WINDOWS = ("hour", "day", "month", "year")
 _SQLITE_FMT = {"hour": "%Y-%m-%dT%H:00:00+08:00", "day": "%Y-%m-%dT00:00:00+08:00",
@@ -49,19 +49,40 @@ def _joined(*cols) -> Select:
 
 
 def observations(store: Store, flt: SeriesFilter, start: datetime | None = None, end: datetime | None = None,
-                 limit: int | None = None, batch: int = 10_000) -> Iterator[dict]:
-    """Observations (raw, as stored) ordered by site, parameter, time. ``start`` inclusive, ``end`` exclusive."""
+                 limit: int | None = None, batch: int = 10_000, *, corrected: bool = False,
+                 as_of: datetime | None = None) -> Iterator[dict]:
+    """Observations ordered by site, parameter, time. ``start`` inclusive, ``end`` exclusive.
+
+    Raw values as stored by default. ``corrected=True`` gives the newest correction's value and flag where
+    there is one (with ``raw_value`` and ``corrected`` columns). ``as_of`` shows the data as they were at that
+    moment: observations received and corrections made after it are left out.
+    """
+    value, flag = observation.c.value, observation.c.flag
+    frm = (observation.join(series, series.c.id == observation.c.series_id)
+           .join(site, site.c.id == series.c.site_id)
+           .join(parameter, parameter.c.id == series.c.parameter_id)
+           .join(source, source.c.id == observation.c.source_id))
+    extra = []
+    if corrected:
+        c2 = correction.alias("c2")
+        newest = select(func.max(c2.c.id)).where(
+            c2.c.series_id == observation.c.series_id, c2.c.time == observation.c.time,
+            c2.c.source_id == observation.c.source_id)
+        if as_of is not None:
+            newest = newest.where(c2.c.created_at <= as_of)
+        frm = frm.outerjoin(correction, correction.c.id == newest.scalar_subquery())
+        value = case((correction.c.id.is_not(None), correction.c.value), else_=observation.c.value)
+        flag = case((correction.c.id.is_not(None), correction.c.flag), else_=observation.c.flag)
+        extra = [observation.c.value.label("raw_value"), correction.c.id.is_not(None).label("corrected")]
     q = (
         select(site.c.code.label("site"), parameter.c.name.label("parameter"), series.c.interval,
-               observation.c.time, observation.c.value, observation.c.flag, source.c.name.label("source"))
-        .select_from(
-            observation.join(series, series.c.id == observation.c.series_id)
-            .join(site, site.c.id == series.c.site_id)
-            .join(parameter, parameter.c.id == series.c.parameter_id)
-            .join(source, source.c.id == observation.c.source_id))
+               observation.c.time, value.label("value"), flag.label("flag"), source.c.name.label("source"), *extra)
+        .select_from(frm)
         .order_by(site.c.code, parameter.c.name, series.c.interval, observation.c.time, observation.c.source_id)
     )
     q = flt.apply(q)
+    if as_of is not None:
+        q = q.where(observation.c.received_at <= as_of)
     if start is not None:
         q = q.where(observation.c.time >= start)
     if end is not None:

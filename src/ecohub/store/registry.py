@@ -129,6 +129,24 @@ class SeriesResolver:
     def __init__(self):
         self._cache: dict[tuple[int, int, str], int] = {}
 
+    def cached(self, key: tuple[int, int, str]) -> int | None:
+        return self._cache.get(key)
+
+    def resolve_many(self, conn: Connection, keys) -> None:
+        """Find or create the series of many keys at once (one insert, one select per 500 sites)."""
+        missing = {k for k in keys if k not in self._cache}
+        if not missing:
+            return
+        conn.execute(insert(series).prefix_with("OR IGNORE") if conn.dialect.name == "sqlite"
+                     else _pg_insert_ignore(), [{"site_id": k[0], "parameter_id": k[1], "interval": k[2]}
+                                                for k in sorted(missing)])
+        site_ids = sorted({k[0] for k in missing})
+        for i in range(0, len(site_ids), 500):
+            chunk = site_ids[i:i + 500]
+            for r in conn.execute(select(series.c.id, series.c.site_id, series.c.parameter_id, series.c.interval)
+                                  .where(series.c.site_id.in_(chunk))):
+                self._cache[(r.site_id, r.parameter_id, r.interval)] = r.id
+
     def get(self, conn: Connection, site_id: int, parameter_id: int, interval: str) -> int:
         key = (site_id, parameter_id, interval)
         sid = self._cache.get(key)
@@ -141,6 +159,12 @@ class SeriesResolver:
                                                          interval=interval)).inserted_primary_key[0]
             self._cache[key] = sid = int(sid)
         return sid
+
+
+def _pg_insert_ignore():
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return pg_insert(series).on_conflict_do_nothing()
 
 
 # --- devices (HJ 212 data loggers) ----------------------------------------------------------------------

@@ -159,6 +159,20 @@ latest = Table(
     Column("received_at", UTCTime, nullable=False),
 )
 
+api_key = Table(
+    "api_key", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),  # shown to people; looked up first
+    Column("key_hash", String(64), nullable=False),  # SHA-256 of the whole key (keys are 256-bit random)
+    Column("scopes", JSON, nullable=False),  # e.g. ["ingest"]; the identity work adds roles and users
+    Column("owner", String(100), nullable=True),
+    Column("created_at", UTCTime, nullable=False),
+    Column("expires_at", UTCTime, nullable=True),
+    Column("revoked_at", UTCTime, nullable=True),
+    Column("last_used_at", UTCTime, nullable=True),
+)
+
 quarantine = Table(
     "quarantine", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
