@@ -91,13 +91,18 @@ def test_2026_rounds_inputs_gbt8170():
 
 
 def test_special_rules_2012():
-    # SO2 1-h > 800: the 24-h IAQI is reported (Table 1 note 2)
-    r = aqi_hourly(so2=[801, 800], so2_24h=[500, 500], edition=2012)
+    # SO2 1-h > 800, letter of Table 1 note 2: the 24-h IAQI is reported
+    r = aqi_hourly(so2=[801, 800], so2_24h=[500, 500], edition=2012, hourly_rule="letter")
     assert r.iaqi["so2"].tolist() == [_expected(Fraction(500), TABLE_2012["so2_24h"]), 200]
     assert r.beyond_table.tolist() == ["SO2", ""]
     # … without the 24-h value the SO2 IAQI is unknown (NaN), not 200
-    r = aqi_hourly(so2=[801], no2=[10], edition=2012)
+    r = aqi_hourly(so2=[801], no2=[10], edition=2012, hourly_rule="letter")
     assert np.isnan(r.iaqi["so2"][0]) and r.aqi[0] == 5
+    # CNEMC practice (published 2019-01-09 13:00, 2647A: SO2 915, SO2_24h 185, PM10 249 → AQI 200)
+    r = aqi_hourly(
+        so2=[915], so2_24h=[185], pm10=[249], pm25=[116], no2=[44], o3=[58], co=[2.3], edition=2012
+    )
+    assert r.aqi[0] == 200 and r.primary_pollutant[0] == "SO2"
     # O3 8-h > 800 (daily): the 8-h value is not used; the 1-h IAQI stands
     r = aqi_daily(o3_8h=[801, 800], o3=[900, 900], edition=2012)
     assert np.isnan(r.iaqi["o3_8h"][0]) and r.iaqi["o3_8h"][1] == 300

@@ -24,10 +24,10 @@ TYPES = {"AQI": "aqi", "PM2.5": "pm25", "PM10": "pm10", "SO2": "so2", "NO2": "no
          "SO2_24h": "so2_24h"}  # fmt: skip
 
 
-def _load_hourly() -> pl.DataFrame:
-    """All 12 monthly files → one row per (date, hour, station) with the needed types as columns."""
+def _load_hourly(folder: Path = HOURLY, pattern: str = "sites_2019-*.csv.gz") -> pl.DataFrame:
+    """All files of a folder → one row per (date, hour, station) with the needed types as columns."""
     frames = []
-    for f in sorted(HOURLY.glob("sites_2019-*.csv.gz")):
+    for f in sorted(folder.glob(pattern)):
         df = pl.read_csv(f, infer_schema=False).filter(pl.col("type").is_in(list(TYPES)))
         long = df.unpivot(index=["date", "hour", "type"], variable_name="site", value_name="v")
         frames.append(long.filter(pl.col("v").is_not_null()))
@@ -58,6 +58,19 @@ def test_hj633_2012_hourly_matches_cnemc_2019():
           f"unrounded-concentration window {holiday.sum()}, other {other.sum()}")  # fmt: skip
     assert rate >= 0.995 and rate_full >= 0.9995
     assert other.sum() == 0, w.filter(pl.Series(other)).head(20)
+
+
+@pytest.mark.skipif(not HOURLY.is_dir(), reason="shared data not present")
+def test_hj633_2012_hourly_matches_cnemc_national_weeks():
+    """1,400 stations of the rest of China, one winter and one summer week of 2019 (held out while building)."""
+    w = _load_hourly(HOURLY.parent / "national_weeks", "sites_2019-*.csv.gz")
+    assert w.height > 430_000
+    r = aqi_hourly(
+        **{k: w[k].to_numpy() for k in ("so2", "no2", "co", "o3", "pm10", "pm25", "so2_24h")}, edition=2012
+    )
+    ok = r.aqi == w["aqi"].to_numpy()
+    print(f"\nhourly 2012, national weeks: {ok.sum()}/{ok.size} = {ok.mean():.5%}")
+    assert ok.mean() >= 0.9999, w.filter(pl.Series(~ok)).head(20)
 
 
 def _load_daily() -> pl.DataFrame:

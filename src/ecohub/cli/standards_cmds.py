@@ -28,7 +28,7 @@ Input columns (empty cell = missing; µg/m³, co in mg/m³):
 - site: passed through
 - pm25, pm10, so2, no2, co, o3: hourly = 1-h means; daily = 24-h means, o3 = O3 daily max 1-h
 - o3_8h: hourly = 8-h moving mean (--hourly-rule letter only); daily = O3 daily max 8-h
-- so2_24h, pm10_24h, pm25_24h (optional, hourly HJ 633-2012): 24-h moving means
+- so2_24h, pm10_24h, pm25_24h (optional; hourly HJ 633-2012 --hourly-rule letter): 24-h moving means
 
 Output = the input columns, then:
 - aqi: the index (integer); HJ 633 caps it at 500

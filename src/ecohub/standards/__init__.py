@@ -3,7 +3,8 @@
 Modules: :mod:`.editions` (edition in force at a time), :mod:`.aqi_cn` (HJ 633-2012/2026), :mod:`.aqi_epa`
 (US EPA AQI), :mod:`.eaqi` (European AQI), :mod:`.gb3095` (limits, validity, moving means), :mod:`.hj663`
 (evaluation, percentiles, comprehensive index, ranking), :mod:`.gb3838` (surface water classes),
-:mod:`.gb3096` (noise), :mod:`.emission` (reference-oxygen conversion, permit exceedance).
+:mod:`.gb3096` (noise), :mod:`.emission` (reference-oxygen conversion, permit exceedance), :mod:`.frames`
+(polars DataFrame API).
 See docs/standards.md for the clause-by-clause description and the decisions taken.
 """
 

@@ -29,9 +29,11 @@ Clauses implemented (see ``docs/standards.md`` for the decisions):
 Which averages feed which report (STANDARDS.md §1.3):
 
 * hourly, 2012, ``hourly_rule="cnemc"`` (default, as CNEMC computed it; 99.97 % on the 2019 data):
-  1-h SO2/NO2/CO/O3 in the 1-h tables, 1-h PM10/PM2.5 in the 24-h tables, no O3 8-h.
+  1-h SO2/NO2/CO/O3 in the 1-h tables, 1-h PM10/PM2.5 in the 24-h tables, no O3 8-h; SO2 1-h > 800 gives
+  IAQI 200 (as published on 2019-01-09 13:00 at station 2647A, the only such hour in the shared data).
 * hourly, 2012, ``hourly_rule="letter"`` (HJ 633-2012 §5.1.3, Table 4): 1-h SO2/NO2/CO/O3, the O3 8-h moving
-  mean, and the 24-h moving means of PM10/PM2.5 (``pm10_24h``, ``pm25_24h``).
+  mean, and the 24-h moving means of PM10/PM2.5 (``pm10_24h``, ``pm25_24h``); SO2 1-h > 800 → the IAQI of
+  ``so2_24h`` (Table 1 note 2; NaN when not given).
 * hourly, 2026 (§4.2.3): 1-h SO2/NO2/CO/O3, 1-h PM in the daily tables.
 * daily, 2012 (§5.1.2): 24-h SO2/NO2/CO/PM10/PM2.5, O3 daily max 8-h, and the O3 daily max 1-h (``o3``)
   when given.
@@ -40,7 +42,7 @@ Which averages feed which report (STANDARDS.md §1.3):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -195,7 +197,6 @@ class AqiResult:
     beyond: np.ndarray
     invalid: np.ndarray
     publishable: np.ndarray
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.aqi.size)
@@ -311,13 +312,18 @@ def _single_edition(
         if neg.any():
             invalid[neg] |= bit
         sub[slot] = v
-    # HJ 633-2012 Table 1 note 2: SO2 1-h > 800 → report the SO2 IAQI of the 24-h mean.
+    # HJ 633-2012 Table 1 note 2: SO2 1-h > 800 → report the SO2 IAQI of the 24-h mean ("letter");
+    # CNEMC published 200 instead (2019-01-09 13:00, station 2647A: SO2 915, AQI 200) — the rule that
+    # HJ 633-2026 Table 3 note b later wrote down — so the "cnemc" rule uses 200.
     if edition == HJ633_2012 and period == "hourly" and "so2" in sub:
         sub_so2 = sub["so2"]
         hi = slots["so2"][0] > 800
         if hi.any():
             s24 = c.get("so2_24h")
-            sub_so2[hi] = np.nan if s24 is None else iaqi(s24[hi], "so2_24h", edition)
+            if hourly_rule == "cnemc":
+                sub_so2[hi] = 200.0
+            else:
+                sub_so2[hi] = np.nan if s24 is None else iaqi(s24[hi], "so2_24h", edition)
     # HJ 633-2012 Table 1 note 3: O3 8-h > 800 → the 8-h value is not used; the 1-h O3 IAQI stands for O3
     # (the 1-h slot is in the AQI already when given: nothing else to do, the 8-h slot is NaN).
     vals = list(sub.values())
@@ -415,7 +421,8 @@ def hj633_aqi(
         Daily report: O3 daily maximum 8-h moving mean. Hourly report: the 8-h moving mean (used only by
         2012 ``hourly_rule="letter"``). µg/m³.
     so2_24h : array-like, optional
-        Hourly 2012 only: 24-h moving SO2 mean used when the 1-h SO2 exceeds 800 µg/m³ (Table 1 note 2).
+        Hourly 2012 ``hourly_rule="letter"`` only: 24-h moving SO2 mean used when the 1-h SO2 exceeds
+        800 µg/m³ (Table 1 note 2).
     pm10_24h, pm25_24h : array-like, optional
         Hourly 2012 ``hourly_rule="letter"`` only: 24-h moving PM means (Table 4).
     period : "hourly" or "daily"

@@ -112,7 +112,7 @@ def sub_index(conc: Any, indicator: str, breakpoints: np.ndarray | None = None) 
 
 
 def level_of(aqi: Any) -> np.ndarray:
-    """EPA category 1…6 (Good … Hazardous) of an AQI array; 0 for NaN."""
+    """EPA category 1…6 (Good … Hazardous) of an AQI array (TAD 2024 Table 5 AQI rows); 0 for NaN."""
     a = np.asarray(aqi, dtype=float)
     lv = (~np.isnan(a)).astype(np.int8)
     for upper in (50, 100, 150, 200, 300):

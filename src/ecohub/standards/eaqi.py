@@ -47,7 +47,8 @@ _POLLUTANT_LABEL = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO2", "o3": "O3", "
 
 
 def band(conc: Any, pollutant: str, table: str = "2024") -> np.ndarray:
-    """EEA band 1 (Good) … 6 (Extremely poor) of one pollutant, int8; 0 where missing or negative."""
+    """EEA band 1 (Good) … 6 (Extremely poor) of one pollutant (µg/m³; EEA EAQI bands, STANDARDS.md §9.2),
+    int8; 0 where missing or negative."""
     c = np.asarray(conc, dtype=float)
     bounds = np.asarray(BANDS[table][pollutant], dtype=float)
     b = (np.searchsorted(bounds, c, side="left") + 1).astype(np.int8)
@@ -56,7 +57,7 @@ def band(conc: Any, pollutant: str, table: str = "2024") -> np.ndarray:
 
 
 def continuous_index(conc: Any, pollutant: str, table: str = "2024") -> np.ndarray:
-    """CAMS/Open-Meteo-style continuous index (0–100+, 20 per band) — a convention, not an EEA figure."""
+    """CAMS/Open-Meteo-style continuous index (0–100+, 20 per band; µg/m³ in) — a convention, not an EEA figure."""
     c = np.asarray(conc, dtype=float)
     bounds = np.concatenate([[0.0], np.asarray(BANDS[table][pollutant], dtype=float)])
     pts = np.arange(0.0, 101.0, 20.0)

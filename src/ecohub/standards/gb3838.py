@@ -115,7 +115,8 @@ def item_class(values: Any, item: str, lake: Any = False) -> np.ndarray:
 
 
 def class_limit(item: str, water_class: int, lake: Any = False) -> np.ndarray:
-    """Limit of ``item`` for class 1–5 (TP: lake limits where ``lake``), mg/L. pH/DO: not applicable."""
+    """GB 3838-2002 Table 1 limit of ``item`` for class 1–5 (TP: lake limits where ``lake``), mg/L (fecal
+    coliform count/L). pH/DO: not applicable (ValueError)."""
     if item in NO_MULTIPLE:
         raise ValueError(f"no single limit for {item!r}")
     if item == "tp":

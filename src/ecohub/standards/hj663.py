@@ -7,7 +7,7 @@ Units: µg/m³ (CO mg/m³). Inputs are *daily* values on the last axis (NaN = no
 * Percentile — HJ 663-2013 Appendix A (formula (A.1)/(A.2)): sort the n valid values, k = 1 + (n − 1)·p/100,
   s = ⌊k⌋, m_p = X(s) + (X(s+1) − X(s))·(k − s). Numerically Hyndman–Fan type 7 (numpy ``linear``).
   Worked check (STANDARDS.md §2.3): {3,4,8,2,5,4}, p = 90 → 6.5.
-* Annual statistics and the limits they are compared with — HJ 663-2013 Table 3 / HJ 663-2026 (same
+* Annual statistics and the limits they are compared with — HJ 663-2013 annual-evaluation table / HJ 663-2026 (same
   percentiles): SO2, NO2: annual mean and 98th percentile of daily means; PM10, PM2.5: annual mean and
   95th percentile; CO: 95th percentile of daily means; O3: 90th percentile of daily max 8-h means.
 * Statistics are rounded per GB/T 8170 (µg/m³ to integers, CO to 0.1 mg/m³) before comparison with the
@@ -26,7 +26,7 @@ import numpy as np
 from .aqi_cn import round_gbt8170
 from .gb3095 import MIN_DAYS_YEAR, limit
 
-#: Percentile used for the annual evaluation of each pollutant (HJ 663-2013 Table 3; HJ 663-2026 same).
+#: Percentile used for the annual evaluation of each pollutant (HJ 663-2013 annual-evaluation table; HJ 663-2026 same; STANDARDS.md §2.3).
 PERCENTILE = {"so2": 98, "no2": 98, "pm10": 95, "pm25": 95, "co": 95, "o3_8h": 90}
 #: Whether the annual mean is evaluated (against the annual limit).
 HAS_ANNUAL_MEAN = {"so2": True, "no2": True, "pm10": True, "pm25": True, "co": False, "o3_8h": False}
@@ -65,7 +65,10 @@ def round_stat(x: Any, pollutant: str) -> np.ndarray:
 
 
 def city_daily(site_daily: Any, axis: int = 0) -> np.ndarray:
-    """City daily concentration = arithmetic mean of the valid site values (HJ 663-2013 §5.2; NaN if none)."""
+    """City daily concentration = arithmetic mean of the valid site values, µg/m³ (CO mg/m³); NaN if none.
+
+    HJ 663-2013 city evaluation (clause number not verified, see docs/standards.md).
+    """
     a = np.asarray(site_daily, dtype=float)
     n = np.sum(~np.isnan(a), axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -74,7 +77,7 @@ def city_daily(site_daily: Any, axis: int = 0) -> np.ndarray:
 
 def evaluate(daily: dict[str, Any], *, zone_class: int = 2, edition: int = 2012,
              min_days: int = MIN_DAYS_YEAR, rounding: bool = True) -> dict[str, np.ndarray]:  # fmt: skip
-    """Annual (or period) evaluation per site or city — HJ 663-2013 §6–7 / HJ 663-2026.
+    """Annual (or period) evaluation per site or city — HJ 663-2013 / HJ 663-2026 annual evaluation (STANDARDS.md §2.3).
 
     Parameters
     ----------
@@ -134,7 +137,7 @@ def evaluate(daily: dict[str, Any], *, zone_class: int = 2, edition: int = 2012,
 
 
 def aqi_day_statistics(levels: Any, axis: int = -1) -> dict[str, np.ndarray]:
-    """Days per AQI level and the share of good days (优良天数比例) — HJ 663-2013 §7.3 / HJ 633 levels.
+    """Days per AQI level and the share of good days (优良天数比例) — HJ 663 day statistics on HJ 633 levels.
 
     ``levels``: daily AQI level 1…6 (0 = no valid AQI that day). Returns ``days_level_1`` … ``days_level_6``,
     ``valid_days``, ``good_days`` (levels I+II) and ``good_share`` (good_days / valid_days, NaN if none).
@@ -181,7 +184,8 @@ def comprehensive_index(*, so2: Any, no2: Any, pm10: Any, pm25: Any, co_p95: Any
 
 
 def rank(values: Any, decimals: int | None = 2) -> np.ndarray:
-    """Rank ascending (1 = best/lowest), equal values share the lowest rank ("1, 2, 2, 4"); NaN → 0.
+    """City ranking by the comprehensive index (城市环境空气质量排名技术规定): ascending (1 = best/lowest),
+    equal values share the lowest rank ("1, 2, 2, 4"); NaN → 0.
 
     Values are rounded to ``decimals`` first (the published precision of the index; None: no rounding).
     """
