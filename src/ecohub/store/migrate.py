@@ -41,7 +41,9 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Apply migrations up to every head. Areas of the code add their migrations as branches from a common
+    revision (each area owns its tables); merge revisions join them from time to time. "heads" upgrades all."""
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -49,9 +51,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's revision(s), sorted and joined with '+' when there are several heads; None if empty."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return "+".join(sorted(heads)) if heads else None
 
 
 def head_revision(engine: Engine) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    heads = ScriptDirectory.from_config(alembic_config(engine)).get_heads()
+    return "+".join(sorted(heads)) if heads else None

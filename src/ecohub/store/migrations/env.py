@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from ecohub.store.migrate import include_object
-from ecohub.store.schema import metadata
+from ecohub.store.all_tables import metadata
 
 def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")

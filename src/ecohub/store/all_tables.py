@@ -1,0 +1,6 @@
+"""Import every module that defines tables on ``ecohub.store.schema.metadata``, so that ``metadata`` is complete
+(for migrations' comparisons and tests). An area adds its own ``schema_<area>.py`` and one import line here."""
+
+from ecohub.store import schema  # noqa: F401  (core tables)
+
+metadata = schema.metadata
