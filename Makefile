@@ -4,17 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean
+.PHONY: run test install assets lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+VENDOR := src/ecohub/web/static/vendor/VERSIONS.json
+
+# Front-end libraries (ECharts, Leaflet) from the npm registry, copied into the package at build time.
+$(VENDOR): web/package.json web/package-lock.json tools/vendor_assets.py
+	$(PY) tools/vendor_assets.py
+
+$(STAMP): $(BIN)/python pyproject.toml $(VENDOR)
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+assets: $(VENDOR)
 
 ## run: the whole platform on embedded SQLite with demo data and simulated devices, web on 127.0.0.1:8000
 run: $(STAMP)
