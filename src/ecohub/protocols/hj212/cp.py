@@ -275,7 +275,7 @@ def format_value(value: object) -> str:
             raise HJ212Error("bad_field", f"{value!r} cannot be sent as an HJ 212 number", None, value)
         text = repr(value)
         if "e" in text or "E" in text:
-            text = ("%.15f" % value).rstrip("0").rstrip(".")
+            text = f"{value:.15f}".rstrip("0").rstrip(".")
             if text in ("-0", ""):
                 text = "0"
         return text

@@ -112,4 +112,4 @@ def modbus_crc(data: bytes) -> int:
 
 def crc_hex(data: bytes) -> str:
     """The 4 uppercase hex digits the standard transmits (``"%04X"``)."""
-    return "%04X" % hj212_crc(data)
+    return f"{hj212_crc(data):04X}"

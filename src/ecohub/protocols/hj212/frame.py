@@ -198,9 +198,11 @@ class StreamFramer:
             lf = buf.find(b"\n", idx + 6, scan_to)
             brk = min(x for x in (cr, lf, scan_to) if x >= 0)
             if brk < scan_to:
-                stop = brk + 1
-                if buf[brk] == 0x0D and stop < n and buf[stop] == 0x0A:
-                    stop += 1
+                stop = buf.find(b"##", idx + 2, brk)  # a frame start inside: resynchronise there
+                if stop < 0:
+                    stop = brk + 1
+                    if buf[brk] == 0x0D and stop < n and buf[stop] == 0x0A:
+                        stop += 1
                 self._reject(out, buf, idx, stop, "length_mismatch")
                 pos = stop
                 continue

@@ -24,7 +24,7 @@ from .crc import hj212_crc, modbus_crc
 from .dialect import STANDARD, Dialect
 from .errors import HJ212Error
 from .sm4 import decrypt_cp, encrypt_cp
-from .times import TIME14_RE, TIME_RE, parse_time
+from .times import TIME14_RE, parse_time
 
 __all__ = [
     "Packet",
@@ -47,7 +47,6 @@ _HEADER = re.compile(
     r"(?:Flag=(\d{1,3});)?(?:PNUM=(\d{1,4});PNO=(\d{1,4});)?CP=&&(.*)&&",
     re.S,
 )
-_QN17 = re.compile(TIME_RE)
 _PW = re.compile(r"[^\s;=&,]{0,32}")
 _MN = re.compile(r"[0-9A-Za-z_.-]{0,24}")
 _ST = re.compile(r"[0-9A-Za-z]{2}")
@@ -186,11 +185,12 @@ def split_frame(data: bytes | str, dialect: Dialect = STANDARD) -> tuple[bytes, 
     if dialect.length_unit == "bytes":
         crc_len = n - 6 - declared
         if crc_len != 4 and not (dialect.short_crc and 1 <= crc_len <= 3):
-            if crc_len < 4 and (n - 6) >= declared and _is_hex(data[6 + declared :]) and crc_len > 0:
-                raise HJ212Error("bad_crc", f"CRC field {data[6 + declared:]!r} has {crc_len} hex digits, not 4 (Dialect.short_crc)", "CRC", data[6 + declared :])
+            hint = ""
+            if 0 < crc_len < 4 and _is_hex(data[6 + declared :]):
+                hint = f" (or a {crc_len}-digit CRC: Dialect.short_crc)"
             raise HJ212Error(
                 "length_mismatch",
-                f"length field says {declared} bytes but the frame holds {max(n - 10, 0)} data bytes + 4 CRC",
+                f"length field says {declared} bytes but the frame holds {max(n - 10, 0)} data bytes + 4 CRC{hint}",
                 "length",
                 declared,
             )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import NamedTuple
 
 from .codes import INTERVAL_BY_CN, PARAMETERS, code_2017
 from .errors import HJ212Error
@@ -17,8 +17,7 @@ __all__ = ["Record", "records", "NON_VALUE_KINDS"]
 NON_VALUE_KINDS = frozenset({"Flag", "EFlag", "SampleTime", "Info", "SN"})
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """One value of one factor.
 
     Attributes:
@@ -66,7 +65,7 @@ def records(packet: Packet) -> list[Record]:
     dt_text = cp.fields.get("DataTime")
     if dt_text is None:
         raise HJ212Error("missing_field", f"CN={packet.cn} packet has values but no DataTime", "DataTime", None)
-    when = parse_time(dt_text, "DataTime").astimezone(timezone.utc)
+    when = parse_time(dt_text, "DataTime").astimezone(UTC)
     if len(cp.fields) != len(cp):
         seen: set[str] = set()
         for name, _ in cp.pairs:
@@ -75,15 +74,16 @@ def records(packet: Packet) -> list[Record]:
             seen.add(name)
     out: list[Record] = []
     mn = packet.mn
+    non_value = NON_VALUE_KINDS
     for code, kinds in factors.items():
         flag = kinds.get("Flag")
         eflag = kinds.get("EFlag")
         st = kinds.get("SampleTime")
-        sample = None if st is None else parse_time(st, f"{code}-SampleTime").astimezone(timezone.utc)
+        sample = None if st is None else parse_time(st, f"{code}-SampleTime").astimezone(UTC)
         c17 = code_2017(code)
         param = PARAMETERS.get(code) or PARAMETERS.get(c17)
         for kind, text in kinds.items():
-            if kind in NON_VALUE_KINDS:
+            if kind in non_value:
                 continue
             try:
                 value = float(text)

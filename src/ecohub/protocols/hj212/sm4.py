@@ -95,10 +95,10 @@ def _py_blocks(data: bytes, key: bytes, decrypt: bool, iv: bytes | None) -> byte
         if iv is None:
             out += _crypt_block(blk, rk)
         elif decrypt:
-            out += bytes(a ^ b for a, b in zip(_crypt_block(blk, rk), prev))
+            out += bytes(a ^ b for a, b in zip(_crypt_block(blk, rk), prev, strict=True))
             prev = blk
         else:
-            prev = _crypt_block(bytes(a ^ b for a, b in zip(blk, prev)), rk)
+            prev = _crypt_block(bytes(a ^ b for a, b in zip(blk, prev, strict=True)), rk)
             out += prev
     return bytes(out)
 

@@ -6,7 +6,7 @@ HJ 212 times carry no zone; they are Beijing local time (UTC+8, no daylight savi
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from .errors import HJ212Error
 
@@ -56,7 +56,7 @@ def check_time(text: str, field: str = "DataTime") -> None:
 
 def to_utc(text: str, field: str = "DataTime") -> datetime:
     """HJ 212 (Beijing) time text → aware UTC ``datetime``."""
-    return parse_time(text, field).astimezone(timezone.utc)
+    return parse_time(text, field).astimezone(UTC)
 
 
 def _beijing(dt: datetime) -> datetime:
@@ -71,4 +71,4 @@ def format_time(dt: datetime) -> str:
 def format_qn(dt: datetime | None = None) -> str:
     """QN text ``YYYYMMDDhhmmsszzz`` (Beijing time, milliseconds) for ``dt`` or now."""
     dt = datetime.now(BEIJING) if dt is None else _beijing(dt)
-    return dt.strftime("%Y%m%d%H%M%S") + "%03d" % (dt.microsecond // 1000)
+    return dt.strftime("%Y%m%d%H%M%S") + f"{dt.microsecond // 1000:03d}"
