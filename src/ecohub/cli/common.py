@@ -47,6 +47,7 @@ def open_store(database_url: str | None, *, init_if_empty: bool = True) -> Store
     if current != migrate.head_revision(store.engine):
         fail(f"the database schema is at revision {current}, the code needs {migrate.head_revision(store.engine)}: "
              "run 'ecohub db upgrade'")
+    store.sync_reference()
     return store
 
 

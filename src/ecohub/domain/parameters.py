@@ -98,6 +98,46 @@ PARAMETERS: tuple[Parameter, ...] = (
     _P("la", "A声级", "LA", "dB(A)", "noise", "LA", None, 1),
     _P("ld", "昼间等效声级", "Ld (day)", "dB(A)", "noise", "Ld", None, 1),
     _P("ln", "夜间等效声级", "Ln (night)", "dB(A)", "noise", "Ln", None, 1),
+    _P("l5", "累积百分声级L5", "L5", "dB(A)", "noise", "L5", None, 1),
+    _P("l10", "累积百分声级L10", "L10", "dB(A)", "noise", "L10", None, 1),
+    _P("l50", "累积百分声级L50", "L50", "dB(A)", "noise", "L50", None, 1),
+    _P("l90", "累积百分声级L90", "L90", "dB(A)", "noise", "L90", None, 1),
+    _P("l95", "累积百分声级L95", "L95", "dB(A)", "noise", "L95", None, 1),
+    _P("ldn", "昼夜等效声级", "Ldn", "dB(A)", "noise", "Ldn", None, 1),
+    _P("lmax", "最大瞬时声级", "LMx", "dB(A)", "noise", "LMx", None, 1),
+    _P("lmin", "最小瞬时声级", "LMn", "dB(A)", "noise", "LMn", None, 1),
+    # more flue-gas items (HJ 212-2017 Table B.2)
+    _P("co2", "二氧化碳", "CO2", "mg/m³", "gas", "a05001", "30", 2),
+    _P("ch4", "甲烷", "methane", "mg/m³", "gas", "a05002", None, 3),
+    _P("cl2", "氯气", "chlorine", "mg/m³", "gas", "a21022", "11", 3),
+    _P("hcn", "氰化氢", "cyanide (gas)", "mg/m³", "gas", "a21017", "07", 3),
+    _P("fluoride_gas", "氟化物(废气)", "fluoride (flue gas)", "mg/m³", "gas", "a21018", "06", 3),
+    _P("h2s", "硫化氢", "H2S", "mg/m³", "gas", "a21028", "05", 3),
+    _P("thc", "总烃", "hydrocarbons", "mg/m³", "gas", "a24087", "25", 3),
+    _P("benzene", "苯", "benzene", "mg/m³", "gas", "a25002", None, 3),
+    _P("toluene", "甲苯", "toluene", "mg/m³", "gas", "a25003", "17", 3),
+    _P("xylene", "二甲苯", "xylene", "mg/m³", "gas", "a25005", "18", 3),
+    _P("hg_gas", "汞及其化合物", "Hg and compounds", "mg/m³", "gas", "a20057", "31", 5),
+    _P("pb_gas", "铅及其化合物", "Pb and compounds", "mg/m³", "gas", "a20043", "32", 4),
+    _P("cd_gas", "镉及其化合物", "Cd and compounds", "mg/m³", "gas", "a20025", "33", 5),
+    _P("ringelmann", "林格曼黑度", "Ringelmann blackness", "", "gas", "a01010", "37", 0),
+    _P("cooler_temp", "制冷温度", "cooler temperature", "°C", "gas", "a01015", "S06", 1),
+    _P("duct_area", "烟道截面积", "duct cross-section", "m²", "gas", "a01016", "S07", 2),
+    _P("flue_dynamic_pressure", "烟气动压", "flue-gas dynamic pressure", "kPa", "gas", "a01017", "S04", 3),
+    _P("furnace_temp", "炉膛内焚烧平均温度", "furnace mean temperature", "°C", "process", "a01901", None, 1),
+    _P("furnace_dcs_temp", "炉膛内DCS温度", "furnace DCS temperature", "°C", "process", "a01902", None, 1),
+    # more water items (HJ 212-2017 Table B.1)
+    _P("flow_total", "累计流量", "cumulative flow", "m³", "water", "w00001", None, 2),
+    _P("colour", "色度", "colour", "degree", "water", "w01002", "002", 0),
+    _P("cr", "总铬", "total chromium", "mg/L", "water", "w20116", "023", 4),
+    _P("ni", "总镍", "total nickel", "mg/L", "water", "w20121", "028", 4),
+    _P("mn", "总锰", "total manganese", "mg/L", "water", "w20124", "031", 4),
+    _P("fe", "总铁", "total iron", "mg/L", "water", "w20125", "032", 3),
+    _P("kjeldahl_n", "凯氏氮", "Kjeldahl nitrogen", "mg/L", "water", "w21004", "062", 3),
+    _P("no2_n", "亚硝酸盐氮", "nitrite nitrogen", "mg/L", "water", "w21006", "063", 3),
+    _P("no3_n", "硝酸盐氮", "nitrate nitrogen", "mg/L", "water", "w21007", "064", 3),
+    _P("chloride", "氯化物", "chloride", "mg/L", "water", "w21022", "090", 1),
+    _P("organic_n", "有机氮", "organic nitrogen", "mg/L", "water", "w99001", "061", 3),
     # radiation
     _P("gamma_dose_rate", "γ辐射空气吸收剂量率", "gamma dose rate", "nGy/h", "radiation", None, None, 1),
 )
@@ -110,6 +150,24 @@ for _p in PARAMETERS:
     for _c in (_p.hj212_2017, _p.hj212_2005):
         if _c and _c not in BY_CODE:
             BY_CODE[_c] = _p
+
+
+def for_site_kind(p: Parameter, kind: str) -> Parameter:
+    """The same HJ 212 code names SO2/CO in ambient air (µg/m³, mg/m³) and in flue gas (mg/m³): pick by site kind."""
+    if kind == "gas_outlet" and p.domain == "air":
+        gas = BY_NAME.get(p.name + "_gas")
+        if gas is not None:
+            return gas
+    return p
+
+
+def for_hj212(codes: tuple[str | None, ...], kind: str) -> Parameter | None:
+    """The catalogue parameter of an HJ 212 factor, by its 2017 code (then the code as sent, e.g. a 2005 code),
+    adjusted to the site kind; None when the catalogue does not know the factor."""
+    for c in codes:
+        if c and c in BY_CODE:
+            return for_site_kind(BY_CODE[c], kind)
+    return None
 
 
 class UnknownParameter(ValueError):

@@ -45,6 +45,10 @@ class Store:
         Returns how many regions, parameters and sources the database then holds.
         """
         self.upgrade()
+        return self.sync_reference()
+
+    def sync_reference(self) -> dict[str, int]:
+        """Add reference rows a newer ecohub ships (regions, parameters, sources); existing rows are kept."""
         with self.engine.begin() as conn:
             self._load_regions(conn)
             self._load_parameters(conn)
