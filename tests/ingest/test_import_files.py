@@ -148,3 +148,13 @@ def test_missing_file_and_broken_xlsx(sites, tmp_path):
     p.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(FileUnreadable, match="xlsx"):
         import_file(sites, p)
+
+
+def test_truncated_gzip_is_unreadable_not_a_crash(sites, tmp_path):
+    f = tmp_path / "cut.csv.gz"
+    f.write_bytes(gzip.compress(b"site,parameter,time,value\n" * 100)[:30])
+    with pytest.raises(FileUnreadable, match="gzip"):
+        import_file(sites, f)
+    f.write_bytes(b"\x1f\x8b")
+    with pytest.raises(FileUnreadable):
+        import_file(sites, f)

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "ecohub.cli.data_cmds",
     "ecohub.cli.standards_cmds",
     "ecohub.cli.hj212_cmds",
+    "ecohub.cli.ingest_cmds",
 ]
 
 for _name in COMMAND_MODULES:

@@ -8,29 +8,30 @@ file, line, field and reason and is counted as rejected.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
 from ecohub.domain.errors import InputError
 from ecohub.domain.kinds import Interval, SiteKind
-from ecohub.domain.parameters import BY_NAME, Parameter, UnknownParameter
-from ecohub.domain.parameters import resolve as resolve_parameter
-from ecohub.domain.timeutil import TimeParser
+from ecohub.domain.parameters import Parameter
 from ecohub.ingest.quarantine import QuarantineSink
 from ecohub.ingest.readers import FileUnreadable, Progress, read_rows
+from ecohub.ingest.validate import (
+    FUTURE_SLACK,
+    KIND_FOR_DOMAIN,
+    RecordValidator,
+    SeriesBuffer,
+    site_parameter,
+)
 from ecohub.store.db import Store
-from ecohub.store.registry import SeriesResolver, parameter_index, site_index
 from ecohub.store.schema import ingest_log, region, site
 from ecohub.store.writer import ObservationWriter
 
 LONG_REQUIRED = ("site", "parameter", "time", "value")
-FUTURE_SLACK = timedelta(days=1)
-_KIND_FOR_DOMAIN = {"air": SiteKind.air_station, "meteo": SiteKind.air_station, "water": SiteKind.water_section,
-                    "gas": SiteKind.gas_outlet, "noise": SiteKind.noise_point, "radiation": SiteKind.radiation_point}
+__all__ = ["FUTURE_SLACK", "ImportSummary", "import_file", "site_parameter"]
 
 
 @dataclass
@@ -50,15 +51,6 @@ class ImportSummary:
                 "rejected": self.rejected}
 
 
-def site_parameter(p: Parameter, kind: str) -> Parameter:
-    """The same HJ 212 code names SO2/CO in ambient air (µg/m³, mg/m³) and in flue gas (mg/m³): pick by site kind."""
-    if kind == SiteKind.gas_outlet and p.domain == "air":
-        gas = BY_NAME.get(p.name + "_gas")
-        if gas is not None:
-            return gas
-    return p
-
-
 class _Importer:
     def __init__(self, store: Store, path: Path, interval: Interval, create_sites: bool, region_code: str | None,
                  source: str):
@@ -66,72 +58,24 @@ class _Importer:
         self.create_sites, self.region_code = create_sites, region_code
         self.writer = ObservationWriter(store, source, origin=str(path))
         self.quarantine = QuarantineSink(store, "file", str(path))
-        self.times = TimeParser()
-        self.series = SeriesResolver()
-        self.latest_allowed = int((datetime.now(UTC) + FUTURE_SLACK).timestamp())
-        with store.engine.connect() as conn:
-            self.sites = site_index(conn)
-            self.params = parameter_index(conn)
-        self._key_cache: dict[tuple[str, str], tuple[int, int, str]] = {}
-        self._pending: list[tuple] = []
-        self._param_cache: dict[str, Parameter] = {}
+        self.check = RecordValidator(store, interval, on_unknown_site=self._create_site)
+        self.buffer = SeriesBuffer(store, self.writer)
+        self.parameter = self.check.parameter
+        self.series_key = self.check.key
+        self.epoch = self.check.epoch
+        self.value = self.check.value
+        self.flag = self.check.flag
+        self.add = self.buffer.add
+        self.drain = self.buffer.drain
         self.summary: ImportSummary | None = None
 
-    # --- lookups ---------------------------------------------------------------------------------------
-    def parameter(self, text: str) -> Parameter:
-        p = self._param_cache.get(text)
-        if p is None:
-            try:
-                p = resolve_parameter(text)
-            except UnknownParameter:
-                raise InputError("parameter", text, "unknown parameter (canonical name such as pm25, so2, codmn, "
-                                 "or an HJ 212 code such as a34004)") from None
-            self._param_cache[text] = p
-        return p
-
-    def series_key(self, site_code: str, param_text: str) -> tuple[int, int, str]:
-        """(site id, parameter id, interval) of a row, checked; the series itself is resolved in bulk."""
-        key = (site_code, param_text)
-        hit = self._key_cache.get(key)
-        if hit is not None:
-            return hit
-        p = self.parameter(param_text)
-        entry = self.sites.get(site_code)
-        if entry is None:
-            entry = self._create_site(site_code, p)
-        site_id, kind = entry
-        p = site_parameter(p, kind)
-        k = self._key_cache[key] = (site_id, self.params[p.name], self.interval)
-        return k
-
-    def add(self, key: tuple[int, int, str], t: int, v: float | None, flag: str | None) -> None:
-        sid = self.series.cached(key)
-        if sid is not None and not self._pending:
-            self.writer.add(sid, t, v, flag)
-            return
-        self._pending.append((key, t, v, flag))
-        if len(self._pending) >= self.writer.batch_size:
-            self.drain()
-
-    def drain(self) -> None:
-        """Create the series the pending rows need (one transaction), then hand the rows to the writer."""
-        if not self._pending:
-            return
-        with self.store.engine.begin() as conn:
-            self.series.resolve_many(conn, {k for k, _, _, _ in self._pending})
-        pending, self._pending = self._pending, []
-        for key, t, v, flag in pending:
-            self.writer.add(self.series.cached(key), t, v, flag)
-
     def _create_site(self, code: str, p: Parameter) -> tuple[int, str]:
-        if not code:
-            raise InputError("site", code, "empty site code")
         if not self.create_sites:
             raise InputError("site", code, "unknown site (register it with 'ecohub site add' / 'site import', "
                              "or import with --create-sites --region CODE)")
         if len(code) > 64 or any(ch.isspace() for ch in code):
             raise InputError("site", code, "site code must be 1-64 characters without blanks")
-        kind = _KIND_FOR_DOMAIN.get(p.domain, SiteKind.air_station)
+        kind = KIND_FOR_DOMAIN.get(p.domain, SiteKind.air_station)
         if kind.is_outlet:
             raise InputError("site", code, "an unknown outlet is not created automatically: register it with "
                              "its enterprise ('ecohub site add CODE --kind gas_outlet --enterprise USCC ...')")
@@ -142,41 +86,8 @@ class _Importer:
                 region_code=self.region_code, attrs={"auto_created": True, "position_unknown": True,
                                                      "created_by_import": str(self.path)},
                 created_at=datetime.now(UTC))).inserted_primary_key[0]
-        self.sites[code] = (int(sid), kind.value)
         self.summary.created_sites += 1
-        return self.sites[code]
-
-    def epoch(self, text: str) -> int:
-        t = self.times.epoch(text)
-        if t > self.latest_allowed:
-            raise InputError("time", text, "is more than one day in the future")
-        return t
-
-    @staticmethod
-    def value(text: str, flag: str | None, field_name: str = "value") -> float | None:
-        s = text.strip()
-        if not s:
-            if flag:
-                return None
-            raise InputError(field_name, text, "empty value (give a number, or a flag for a missing value)")
-        try:
-            v = float(s)
-        except ValueError:
-            raise InputError(field_name, text, "not a number") from None
-        if math.isnan(v) or math.isinf(v):
-            raise InputError(field_name, text, "not a finite number")
-        return v
-
-    @staticmethod
-    def flag(text: str | None) -> str | None:
-        if text is None:
-            return None
-        s = text.strip()
-        if not s:
-            return None
-        if len(s) > 4 or not s.isalnum():
-            raise InputError("flag", text, "a data flag is 1-4 letters or digits (HJ 212: N, F, M, S, D, C, T, B)")
-        return s
+        return int(sid), kind.value
 
     def reject(self, err: Exception, line: int, cells: list[str], field_name: str | None = None) -> None:
         self.summary.rejected += 1
@@ -292,7 +203,7 @@ def import_file(store: Store, path: str | Path, *, fmt: str | None = None, inter
                 raise FileUnreadable(f"--region {region_code!r}: unknown administrative division code")
     rows = read_rows(path, progress, encoding, sheet)
     header_line, header = 0, None
-    for header_line, cells in rows:
+    for header_line, cells in rows:  # noqa: B007 (the header's line is used after the loop)
         if any(c.strip() for c in cells):
             header = cells
             break

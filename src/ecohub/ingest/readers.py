@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,8 @@ def read_csv(path: Path, progress: Progress | None = None, encoding: str | None 
         enc = encoding or detect_encoding(path)
         total = path.stat().st_size
         raw = open(path, "rb")  # noqa: SIM115
+    except (EOFError, zlib.error) as e:
+        raise FileUnreadable(f"{path}: broken gzip data ({e})") from None
     except OSError as e:
         raise FileUnreadable(f"cannot open {path}: {e.strerror or e}") from None
     with raw:
@@ -77,7 +80,7 @@ def read_csv(path: Path, progress: Progress | None = None, encoding: str | None 
         try:
             for cells in reader:
                 yield reader.line_num, cells
-        except (csv.Error, OSError, EOFError) as e:
+        except (csv.Error, OSError, EOFError, zlib.error) as e:
             raise FileUnreadable(f"{path}: line {reader.line_num}: {e}") from None
         if progress:
             progress(total, total)
