@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "ecohub.cli.serve_cmds",
     "ecohub.cli.data_cmds",
     "ecohub.cli.standards_cmds",
+    "ecohub.cli.worker_cmds",
     "ecohub.cli.hj212_cmds",
     "ecohub.cli.ingest_cmds",
 ]

@@ -2,5 +2,6 @@
 (for migrations' comparisons and tests). An area adds its own ``schema_<area>.py`` and one import line here."""
 
 from ecohub.store import schema  # noqa: F401  (core tables)
+from ecohub.store import schema_alerts, schema_quality  # noqa: F401  (quality control, alerts)
 
 metadata = schema.metadata
