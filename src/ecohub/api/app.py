@@ -1,8 +1,10 @@
-"""The FastAPI application: a first status page and JSON status/latest endpoints.
+"""The FastAPI application: API v1 (OpenAPI at ``/docs``), the status page at ``/``, ``/healthz``.
 
-The full API v1 (auth, roles, catalogue) and the web UI are built on this app by later work; this module
-keeps one factory, ``create_app(store)``, so every process (``ecohub demo``, ``ecohub serve``) serves the
-same thing.
+``create_app(store)`` is the one factory every process uses (``ecohub demo``, ``ecohub serve``). It wires:
+problem+json errors everywhere (:mod:`ecohub.api.problems`), the request middleware (size and rate limits,
+the caller from a token or key → the query layer's scope, security headers, the audit of every write;
+:mod:`ecohub.api.security`), CORS by configuration, and the routers of each area: identity and audit,
+data, assessment, catalogue, alerts, and HTTP push ingest. See ``docs/api.md``.
 """
 
 from __future__ import annotations
@@ -10,12 +12,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 
 from ecohub import __version__
+from ecohub.api import problems
+from ecohub.api.http import PublicCache
+from ecohub.api.identity import AuthConfig, load_secret
+from ecohub.api.security import ApiConfig, EcohubMiddleware, RateLimiter
 from ecohub.domain.timeutil import BEIJING
 from ecohub.store.db import Store
 from ecohub.store.queries import SeriesFilter, latest_values
@@ -25,12 +33,54 @@ from ecohub.store.writer import store_status
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 POLLUTANTS = ("pm25", "pm10", "so2", "no2", "co", "o3")
 
+DESCRIPTION = """ecohub — environmental monitoring data platform (环境监测数据平台).
 
-def create_app(store: Store, *, title: str = "ecohub") -> FastAPI:
-    app = FastAPI(title=title, version=__version__,
-                  description="ecohub — environmental monitoring data platform (环境监测数据平台)")
+**Sign in**: `POST /api/v1/auth/token` (OAuth2 password form) → Bearer access token (15 min) and refresh
+token (7 days, `POST /api/v1/auth/refresh`). Machines: `X-API-Key: ek_…` (or `Authorization: Bearer ek_…`).
+Anonymous callers see open data only.
+
+**Scope**: admin and analyst see the province; an officer its city or county (and open data); an enterprise
+its own sites (and open data); partners and the public open data, partners also the datasets granted to them.
+What a caller may not see is answered 401 (not signed in), 403 or 404 — never the data.
+
+**Errors** are `application/problem+json` (RFC 9457). **Paging**: `limit` (capped) and an opaque `cursor`
+(`meta.next_cursor`). **Caching**: public GETs carry an `ETag` (send `If-None-Match` for 304) and, for
+anonymous callers, `Cache-Control: public, max-age=60`. Times are ISO-8601; without an offset they are
+Beijing time; answers are in Beijing time (`+08:00`).
+"""
+
+
+def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = None,
+               config: ApiConfig | None = None, auth: AuthConfig | None = None,
+               data_dir: Path | None = None) -> FastAPI:
+    app = FastAPI(title=title, version=__version__, description=DESCRIPTION)
     app.state.store = store
     app.state.started_at = datetime.now(UTC)
+    app.state.config = config or ApiConfig.from_env()
+    app.state.auth = auth or AuthConfig(secret=secret_key or load_secret(data_dir))
+    app.state.limiter = RateLimiter()
+    app.state.public_cache = PublicCache(app.state.config.public_cache_seconds)
+    problems.install(app)
+
+    from ecohub.api.routers import assessment, catalog, data
+    from ecohub.api.routers import auth as auth_routes
+
+    app.include_router(auth_routes.router)
+    app.include_router(data.router)
+    app.include_router(assessment.router)
+    app.include_router(catalog.router)
+    try:  # the alerts package's table (ecohub.store.schema_alerts), scoped by our router
+        from ecohub.api.routers import alerts
+
+        app.include_router(alerts.router)
+    except ImportError:  # pragma: no cover - only before the alerts work landed
+        pass
+    try:  # HTTP push ingest (API key with scope ingest), built by the ingest work
+        from ecohub.ingest.http_push import ingest_router
+
+        app.include_router(ingest_router(store))
+    except ImportError:  # pragma: no cover
+        pass
 
     @app.get("/healthz", tags=["status"])
     def healthz() -> dict:
@@ -42,16 +92,9 @@ def create_app(store: Store, *, title: str = "ecohub") -> FastAPI:
         return {"version": __version__, "backend": store.dialect, "started_at": app.state.started_at.isoformat(),
                 "counts": counts}
 
-    @app.get("/api/v1/latest", tags=["data"])
-    def latest(site: list[str] = Query(default=[]), parameter: list[str] = Query(default=[]),
-               kind: list[str] = Query(default=[]), interval: str | None = None) -> list[dict]:
-        rows = latest_values(store, SeriesFilter(sites=site, parameters=parameter, kinds=kind, interval=interval))
-        for r in rows:
-            r["time"] = r["time"].astimezone(BEIJING).isoformat()
-        return rows
-
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request):
+        # latest_values applies the request's scope (anonymous: open data)
         rows = latest_values(store, SeriesFilter(parameters=POLLUTANTS, kinds=("air_station",), interval="hour"))
         stations: dict[str, dict] = {}
         for r in rows:
@@ -72,4 +115,27 @@ def create_app(store: Store, *, title: str = "ecohub") -> FastAPI:
             "pollutants": POLLUTANTS, "now": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
         })
 
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            comps = schema.setdefault("components", {})
+            comps.setdefault("securitySchemes", {}).update({
+                "oauth2": {"type": "oauth2", "flows": {"password": {"tokenUrl": "/api/v1/auth/token", "scopes": {}}}},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            })
+            schema["security"] = [{}, {"oauth2": []}, {"apiKey": []}]
+            app.openapi_schema = problems.document_problems(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    app.add_middleware(EcohubMiddleware, store=store, auth=app.state.auth, config=app.state.config,
+                       limiter=app.state.limiter)
+    if app.state.config.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=app.state.config.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
+                           expose_headers=["ETag", "Link", "X-Next-Cursor", "Retry-After", "X-Export-Id"],
+                           max_age=600)
     return app

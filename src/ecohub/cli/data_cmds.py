@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 from sqlalchemy import select
 
@@ -39,7 +46,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(quarantine_app, name="quarantine")
     app.command("parameters")(parameters_cmd)
     app.command("correct")(correct_cmd)
-    app.add_typer(apikey_app, name="apikey")
 
 
 # --- db --------------------------------------------------------------------------------------------------
@@ -389,42 +395,3 @@ def correct_cmd(
     except InputError as e:
         fail(str(e))
     console.print(f"correction {cid} recorded")
-
-
-apikey_app = typer.Typer(help="API keys for machine clients (HTTP push, scripts).", no_args_is_help=True)
-
-
-@apikey_app.command("create")
-def apikey_create(
-    name: Annotated[str, typer.Option(help="What the key is for (e.g. the partner system).")],
-    scope: Annotated[list[str] | None, typer.Option(help="Scope (repeatable): ingest, read, admin.")] = None,
-    days: Annotated[int | None, typer.Option(help="Expire after this many days (default: never).", min=1)] = None,
-    database_url: DatabaseUrl = None,
-) -> None:
-    """Create an API key; it is printed once and only its hash is stored."""
-    from datetime import UTC, datetime, timedelta
-
-    from ecohub.store.apikeys import create_key
-
-    store = open_store(database_url)
-    expires = datetime.now(UTC) + timedelta(days=days) if days else None
-    try:
-        with store.engine.begin() as conn:
-            key = create_key(conn, name, scope or ["ingest"], expires_at=expires)
-    except InputError as e:
-        fail(str(e))
-    err_console.print("store this key now; it cannot be shown again:")
-    print(key)
-
-
-@apikey_app.command("revoke")
-def apikey_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (the part after 'ek_').")],
-                  database_url: DatabaseUrl = None) -> None:
-    """Revoke an API key at once."""
-    from ecohub.store.apikeys import revoke_key
-
-    store = open_store(database_url)
-    with store.engine.begin() as conn:
-        if not revoke_key(conn, prefix):
-            fail(f"no active key with prefix {prefix!r}")
-    console.print(f"key {prefix} revoked")

@@ -2,6 +2,7 @@
 (for migrations' comparisons and tests). An area adds its own ``schema_<area>.py`` and one import line here."""
 
 from ecohub.store import schema  # noqa: F401  (core tables)
+from ecohub.store import schema_catalog, schema_identity  # noqa: F401  (identity, audit, catalogue: 0004)
 from ecohub.store import schema_alerts, schema_quality  # noqa: F401  (quality control, alerts)
 
 metadata = schema.metadata

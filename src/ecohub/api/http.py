@@ -1,0 +1,229 @@
+"""Small HTTP helpers shared by the routers: the caller, role checks, opaque cursors, JSON with ETags,
+parameter parsing that answers 400 naming the parameter."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import threading
+import time
+from collections import OrderedDict
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import Request, Response
+
+from ecohub.api.identity import ANONYMOUS, Principal
+from ecohub.api.problems import ApiProblem, forbidden, unauthorized
+from ecohub.domain.timeutil import BEIJING, parse_time
+
+MAX_LIMIT = 10_000
+MAX_ID = 2**31 - 1
+
+
+def principal(request: Request) -> Principal:
+    return getattr(request.state, "principal", None) or ANONYMOUS
+
+
+def require_user(request: Request) -> Principal:
+    p = principal(request)
+    if not p.authenticated:
+        raise unauthorized()
+    return p
+
+
+def require_role(request: Request, *roles: str, write: bool = False) -> Principal:
+    """The caller, if signed in with one of ``roles`` (and, for ``write``, allowed to write: keys need the
+    ``admin`` scope); 401 / 403 otherwise."""
+    p = require_user(request)
+    if p.role not in roles:
+        raise forbidden(f"this needs the role {' or '.join(roles)}")
+    if write and not p.can_write:
+        raise forbidden("this API key may only read (it needs the admin scope to write)")
+    return p
+
+
+def audit_as(request: Request, action: str, target: str | None = None, detail: dict | None = None) -> None:
+    """Name the audit entry the middleware writes for this (write) request."""
+    request.state.audit = {"action": action, "target": target, "detail": detail}
+
+
+# --- cursors --------------------------------------------------------------------------------------------------
+def encode_cursor(key: list | tuple) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in key], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, types: tuple[type, ...]) -> list | None:
+    """The key in a cursor, checked against ``types`` (datetime from ISO text); 400 if it is not ours."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        vals = json.loads(raw)
+        if not isinstance(vals, list) or len(vals) != len(types):
+            raise ValueError
+        out = []
+        for v, t in zip(vals, types, strict=True):
+            if t is datetime:
+                d = datetime.fromisoformat(v)
+                if d.tzinfo is None:
+                    raise ValueError
+                out.append(d.astimezone(UTC))
+            elif t is int:
+                if not isinstance(v, int) or isinstance(v, bool) or not -(2**31) < v < 2**31:
+                    raise ValueError
+                out.append(v)
+            else:
+                if not isinstance(v, str):
+                    raise ValueError
+                out.append(v)
+        return out
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError, json.JSONDecodeError):
+        raise ApiProblem(400, "cursor: not a cursor returned by this API") from None
+
+
+def check_limit(limit: int, maximum: int = MAX_LIMIT) -> int:
+    if limit < 1 or limit > maximum:
+        raise ApiProblem(400, f"limit={limit}: must be between 1 and {maximum}")
+    return limit
+
+
+# --- parsing --------------------------------------------------------------------------------------------------
+def parse_time_param(value: str | None, name: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_time(value, name)
+    except (ValueError, OverflowError) as e:
+        raise ApiProblem(400, str(e) if str(e).startswith(name) else f"{name}={value!r}: not an ISO-8601 time") \
+            from None
+
+
+def parse_date_param(value: str | None, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiProblem(400, f"{name}={value!r}: not a date (YYYY-MM-DD)") from None
+
+
+def parse_floats(value: str | None, name: str, n: int) -> tuple[float, ...] | None:
+    if value is None or value == "":
+        return None
+    parts = value.split(",")
+    try:
+        nums = tuple(float(p) for p in parts)
+    except ValueError:
+        nums = ()
+    if len(nums) != n or not all(math.isfinite(x) for x in nums):
+        raise ApiProblem(400, f"{name}={value!r}: give {n} comma-separated numbers")
+    return nums
+
+
+# --- JSON -----------------------------------------------------------------------------------------------------
+def _default(o: Any):
+    if isinstance(o, datetime):
+        return o.astimezone(BEIJING).isoformat()
+    if isinstance(o, date):
+        return o.isoformat()
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def clean(o: Any) -> Any:
+    """NaN/inf → None, numpy → Python, recursively (JSON has no NaN)."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: clean(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [clean(v) for v in o]
+    if hasattr(o, "item") and not isinstance(o, str | bytes):
+        return clean(o.item())
+    return o
+
+
+def dumps(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_default,
+                      allow_nan=False).encode()
+
+
+class PublicCache:
+    """Answers to anonymous GETs of the hot public endpoints, kept ``ttl`` seconds in this process (all
+    anonymous callers share one scope, so they share the answer). Small and bounded; 0 switches it off."""
+
+    def __init__(self, ttl: float, size: int = 256):
+        self.ttl, self.size = ttl, size
+        self._d: OrderedDict[str, tuple[float, bytes, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(request: Request) -> str:
+        return request.url.path + "?" + "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items()))
+
+    def get(self, request: Request) -> tuple[bytes, str] | None:
+        if self.ttl <= 0 or principal(request).authenticated:
+            return None
+        k = self.key(request)
+        with self._lock:
+            hit = self._d.get(k)
+            if hit is None or hit[0] < time.monotonic():
+                return None
+            return hit[1], hit[2]
+
+    def put(self, request: Request, body: bytes, etag: str) -> None:
+        if self.ttl <= 0 or principal(request).authenticated:
+            return
+        with self._lock:
+            self._d[self.key(request)] = (time.monotonic() + self.ttl, body, etag)
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+
+
+def _cache(request: Request) -> PublicCache | None:
+    return getattr(request.app.state, "public_cache", None)
+
+
+def cached_public(request: Request, public_max_age: int) -> Response | None:
+    """The cached anonymous answer of this request, if fresh (see :class:`PublicCache`)."""
+    c = _cache(request)
+    hit = c.get(request) if c is not None else None
+    if hit is None:
+        return None
+    body, etag = hit
+    return _respond(request, body, etag, f"public, max-age={public_max_age}", 200, {"X-Cache": "hit"})
+
+
+def _respond(request: Request, body: bytes, etag: str, cache: str, status_code: int,
+             headers: dict[str, str] | None) -> Response:
+    h = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization, X-API-Key"}
+    if headers:
+        h.update(headers)
+    inm = request.headers.get("if-none-match")
+    if inm and request.method in ("GET", "HEAD") and etag in [t.strip() for t in inm.split(",")]:
+        return Response(status_code=304, headers=h)
+    return Response(body, status_code=status_code, media_type="application/json", headers=h)
+
+
+def json_response(request: Request, payload: Any, *, public_max_age: int | None = None,
+                  status_code: int = 200, headers: dict[str, str] | None = None, cache: bool = False) -> Response:
+    """JSON with a strong ETag; ``If-None-Match`` → 304. Anonymous GETs of public endpoints get
+    ``Cache-Control: public, max-age=N``; everything else ``private, no-cache`` (revalidate with the ETag).
+    ``cache``: keep an anonymous answer in the :class:`PublicCache`."""
+    body = dumps(payload)
+    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    if cache and status_code == 200:
+        c = _cache(request)
+        if c is not None:
+            c.put(request, body, etag)
+    p = principal(request)
+    if public_max_age and not p.authenticated:
+        cache_control = f"public, max-age={public_max_age}"
+    else:
+        cache_control = "private, no-cache"
+    return _respond(request, body, etag, cache_control, status_code, headers)

@@ -1,0 +1,149 @@
+"""The permission walls: nobody reads what is not theirs, through any endpoint.
+
+Every GET operation of the OpenAPI document is called by every kind of caller (anonymous, public user,
+partner, each enterprise, each city's officer — by token and by API key —, analyst, admin), both unfiltered
+and aimed at each site (``site=CODE``, ``/sites/CODE``); the response must never contain the code of a site
+the caller may not see. A test also fails when an endpoint appears that the crawl does not cover.
+"""
+
+from __future__ import annotations
+
+import re
+
+from conftest import SITES, VISIBLE, add_alert
+
+DAY = "2026-01-11"
+FROM, TO = "2026-01-10T16:00:00Z", "2026-01-11T16:00:00Z"
+
+# URL templates per OpenAPI path; {site} is replaced by each site code in turn, {any} URLs are called once.
+CRAWL = {
+    "/api/v1/regions": ["/api/v1/regions?under=130200&limit=50"],
+    "/api/v1/parameters": ["/api/v1/parameters"],
+    "/api/v1/sites": ["/api/v1/sites", "/api/v1/sites?region=130200", "/api/v1/sites?bbox=100,30,130,50",
+                      "/api/v1/sites?near=114.6,38.1&radius=100", "/api/v1/sites?kind=gas_outlet"],
+    "/api/v1/sites/{code}": ["/api/v1/sites/{site}"],
+    "/api/v1/series": ["/api/v1/series", "/api/v1/series?site={site}"],
+    "/api/v1/observations": [f"/api/v1/observations?site={{site}}&from={FROM}&to={TO}",
+                             f"/api/v1/observations?from={FROM}&to={TO}&limit=10000",
+                             "/api/v1/observations?site={site}&format=csv",
+                             "/api/v1/observations?site={site}&format=parquet"],
+    "/api/v1/latest": ["/api/v1/latest", "/api/v1/latest?site={site}", "/api/v1/latest?region=130200"],
+    "/api/v1/aggregates": ["/api/v1/aggregates?site={site}&window=day",
+                           f"/api/v1/aggregates?from={FROM}&to={TO}&window=hour&limit=10000"],
+    "/api/v1/enterprises": ["/api/v1/enterprises"],
+    "/api/v1/aqi/hourly": ["/api/v1/aqi/hourly", "/api/v1/aqi/hourly?site={site}", "/api/v1/aqi/hourly?by=city"],
+    "/api/v1/aqi/daily": [f"/api/v1/aqi/daily?date={DAY}", f"/api/v1/aqi/daily?date={DAY}&site={{site}}",
+                          f"/api/v1/aqi/daily?date={DAY}&by=city"],
+    "/api/v1/rankings/cities": [f"/api/v1/rankings/cities?from={DAY}&to={DAY}"],
+    "/api/v1/water/quality": ["/api/v1/water/quality", "/api/v1/water/quality?site={site}"],
+    "/api/v1/alerts": ["/api/v1/alerts", "/api/v1/alerts?site={site}"],
+    "/api/v1/alerts/{alert_id}": ["/api/v1/alerts/{alert}"],
+    "/api/v1/datasets": ["/api/v1/datasets"],
+    "/api/v1/datasets/{dataset_id}": ["/api/v1/datasets/{dataset}"],
+    "/api/v1/datasets/{dataset_id}/export": [f"/api/v1/datasets/{{dataset}}/export?format=json&from={FROM}&to={TO}"],
+    "/api/v1/access-requests": ["/api/v1/access-requests"],
+    "/api/v1/audit": ["/api/v1/audit?limit=1000"],
+    "/api/v1/users": ["/api/v1/users"],
+    "/api/v1/apikeys": ["/api/v1/apikeys", "/api/v1/apikeys?all=true"],
+    "/api/v1/me": ["/api/v1/me"],
+    "/api/v1/status": ["/api/v1/status"],
+    "/healthz": ["/healthz"],
+    "/": ["/"],
+}
+CALLERS = sorted(VISIBLE)
+ADMIN_ONLY = {"/api/v1/audit", "/api/v1/users", "/api/v1/apikeys?all=true"}
+
+
+def _secret_dataset(world) -> int:
+    """A dataset of outlet observations that is neither shared nor open (only its owner and admins)."""
+    r = world.post("admin", "/api/v1/datasets", json={
+        "code": "outlets-closed", "title": "排口在线监测（不予共享）", "description": "outlets",
+        "owner_department": "监测处", "update_frequency": "hourly", "sharing_level": "none", "open_level": "closed",
+        "source": {"type": "observations", "kinds": ["gas_outlet"]}})
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_crawl_covers_every_get_operation(world):
+    paths = {p for p, ops in world.app.openapi()["paths"].items() if "get" in ops} | {"/"}
+    missing = paths - set(CRAWL) - {"/api/v1/ingest/observations"}
+    assert not missing, f"add these endpoints to the wall crawl: {sorted(missing)}"
+
+
+def test_no_caller_sees_a_site_it_may_not(world):
+    alert_ids = {code: add_alert(world.store, code, f"排放超标 at {code}") for code in ("OUT-TS-E2", "OUT-SJZ-E1")}
+    ds = _secret_dataset(world)
+    # the codes must be findable only where they belong: none of them is a substring of another code's
+    # visible text except through the site itself
+    for who in CALLERS:
+        hidden = set(SITES) - VISIBLE[who]
+        seen_ok = set()
+        for path, templates in CRAWL.items():
+            for t in templates:
+                urls = []
+                if "{site}" in t:
+                    urls = [t.replace("{site}", code) for code in SITES]
+                elif "{alert}" in t:
+                    urls = [t.replace("{alert}", str(i)) for i in alert_ids.values()]
+                else:
+                    urls = [t.replace("{dataset}", str(ds))]
+                for url in urls:
+                    r = world.get(who, url)
+                    assert r.status_code < 500, (who, url, r.status_code, r.text[:300])
+                    if who == "admin" and not url.startswith("/api/v1/sites/NO"):
+                        assert r.status_code == 200, (url, r.text[:300])  # the crawl really asks for data
+                    body = r.content.decode("utf-8", "replace")
+                    if r.status_code >= 400:  # an error may echo the request (instance), never data
+                        assert r.headers["content-type"].startswith("application/problem+json"), (who, url)
+                        continue
+                    leaked = sorted(code for code in hidden if re.search(re.escape(code) + r"(?![-\w])", body))
+                    if path == "/api/v1/audit":
+                        leaked = []  # admins see the audit log of requests, which names what was asked for
+                    assert not leaked, f"{who} saw {leaked} through {url}: {body[:300]}"
+                    if r.status_code == 200:
+                        seen_ok |= {code for code in VISIBLE[who] if code in body}
+                    if any(url.startswith(a) for a in ADMIN_ONLY) and who != "admin":
+                        assert r.status_code in (401, 403), (who, url, r.status_code)
+        assert seen_ok == VISIBLE[who], f"{who} should see {sorted(VISIBLE[who] - seen_ok)} too"
+
+
+DETAIL_CASES = [
+    ("officer_sjz", "OUT-TS-E2", 404), ("officer_sjz", "AIR-TS-CLOSED", 404), ("officer_ts", "OUT-SJZ-E1", 404),
+    ("ent1", "OUT-TS-E2", 404), ("ent2", "OUT-SJZ-E1", 404), ("anonymous", "OUT-SJZ-E1", 404),
+    ("partner", "MIC-TS-1", 404), ("officer_sjz", "OUT-SJZ-E1", 200), ("ent2", "OUT-TS-E2", 200),
+    ("anonymous", "OUT-TS-E2-KEY", 200), ("officer_ts_key", "AIR-TS-CLOSED", 200), ("analyst", "MIC-TS-1", 200),
+    ("anonymous", "NO-SUCH-SITE", 404),
+]
+
+
+def test_site_detail_answers_404_not_403(world):
+    """Existence of a site one may not see is not disclosed (404, the same as a site that does not exist)."""
+    for who, code, expected in DETAIL_CASES:
+        assert world.get(who, f"/api/v1/sites/{code}").status_code == expected, (who, code)
+
+
+def test_other_city_observations_are_empty_not_partial(world):
+    r = world.get("officer_sjz", "/api/v1/observations", params={"site": ["OUT-TS-E2", "OUT-SJZ-E1"],
+                                                                 "parameter": "so2_gas"})
+    assert r.status_code == 200
+    sites = {o["site"] for o in r.json()["results"]}
+    assert sites == {"OUT-SJZ-E1"} and len(r.json()["results"]) == 48
+
+
+def test_bad_credentials_are_refused_not_downgraded(world):
+    for h in ({"Authorization": "Bearer nonsense"}, {"X-API-Key": "ek_deadbeef_nope"},
+              {"Authorization": "Basic dXNlcjpwYXNz"}):
+        r = world.client.get("/api/v1/sites", headers=h)
+        assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_admin_only_and_write_endpoints_refuse_others(world):
+    for who in ("anonymous", "partner", "officer_sjz", "ent1", "analyst"):
+        assert world.get(who, "/api/v1/audit").status_code in (401, 403)
+        assert world.get(who, "/api/v1/users").status_code in (401, 403)
+        r = world.post(who, "/api/v1/users", json={"name": "mallory", "password": "Xx-1234567890",
+                                                   "role": "admin"})
+        assert r.status_code in (401, 403)
+    # a read key of an officer cannot write even where the officer could
+    r = world.post("officer_ts_key", "/api/v1/apikeys", json={"name": "more"})
+    assert r.status_code == 403
