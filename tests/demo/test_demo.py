@@ -67,7 +67,7 @@ def test_water_snapshot_and_status_page(demo_store):
     water = latest_values(demo_store, SeriesFilter(kinds=["water_section"], parameters=["ph"]))
     assert len(water) >= 30 and all(6 <= w["value"] <= 9.5 for w in water)
     client = TestClient(create_app(demo_store))
-    page = client.get("/")
+    page = client.get("/status")
     assert page.status_code == 200 and "职工医院" in page.text and "ecohub" in page.text
     status = client.get("/api/v1/status").json()
     assert status["counts"]["site"] >= 98 and status["backend"] == "sqlite"

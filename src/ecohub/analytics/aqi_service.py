@@ -50,21 +50,29 @@ def region_names(store: Store, codes) -> dict[str, str]:
         return dict(conn.execute(select(region.c.code, region.c.name).where(region.c.code.in_(codes))).all())
 
 
-def _describe(res: aqi_cn.AqiResult, i: int) -> dict:
-    aqi = res.aqi[i]
-    ok = not np.isnan(aqi)
-    return {
-        "aqi": int(aqi) if ok else None,
-        "level": int(res.level[i]) if ok else None,
-        "level_roman": str(res.level_roman[i]) if ok else None,
-        "category_zh": str(res.category_zh[i]) if ok else None,
-        "category_en": str(res.category_en[i]) if ok else None,
-        "color": str(res.color[i]) if ok else None,
-        "primary_pollutant": (str(res.primary_pollutant[i]) or None) if ok else None,
-        "missing": [m for m in str(res.missing_pollutants[i]).split(",") if m],
-        "edition": int(res.edition[i]) or None,
-        "iaqi": {k: (None if np.isnan(v[i]) else int(v[i])) for k, v in res.iaqi.items()},
-    }
+def _describe_all(res: aqi_cn.AqiResult) -> list[dict]:
+    """One dict per row of an AQI result. Each derived property of ``res`` (colour, category, primary
+    pollutant …) is an array built on access, so every property is read once, not once per row."""
+    aqi, level, roman = res.aqi, res.level, res.level_roman
+    zh, en, color = res.category_zh, res.category_en, res.color
+    primary, missing, edition = res.primary_pollutant, res.missing_pollutants, res.edition
+    iaqi = dict(res.iaqi.items())
+    out = []
+    for i in range(len(aqi)):
+        ok = not np.isnan(aqi[i])
+        out.append({
+            "aqi": int(aqi[i]) if ok else None,
+            "level": int(level[i]) if ok else None,
+            "level_roman": str(roman[i]) if ok else None,
+            "category_zh": str(zh[i]) if ok else None,
+            "category_en": str(en[i]) if ok else None,
+            "color": str(color[i]) if ok else None,
+            "primary_pollutant": (str(primary[i]) or None) if ok else None,
+            "missing": [m for m in str(missing[i]).split(",") if m],
+            "edition": int(edition[i]) or None,
+            "iaqi": {k: (None if np.isnan(v[i]) else int(v[i])) for k, v in iaqi.items()},
+        })
+    return out
 
 
 def _conc(values: dict[str, float | None]) -> dict[str, float | None]:
@@ -99,12 +107,12 @@ def hourly_now(store: Store, *, scope: Scope | None = None, sites=(), region_cod
     lst = sorted(stations.values(), key=lambda s: s["site"])
     conc = {p: np.array([_at(s, p) for s in lst], dtype=float) for p in POLLUTANTS}
     times = np.array([np.datetime64(int(s["time"].timestamp()), "s") for s in lst])
-    res = aqi_cn.aqi_hourly(times=times, **conc)
+    described = _describe_all(aqi_cn.aqi_hourly(times=times, **conc))
     out = []
     for i, s in enumerate(lst):
         out.append({"site": s["site"], "name": s["name"], "region_code": s["region_code"], "lon": s["lon"],
                     "lat": s["lat"], "time": s["time"],
-                    "concentrations": _conc({p: conc[p][i] for p in POLLUTANTS}), **_describe(res, i)})
+                    "concentrations": _conc({p: conc[p][i] for p in POLLUTANTS}), **described[i]})
     return out
 
 
@@ -132,9 +140,9 @@ def _city_hourly(store: Store, stations: list[dict]) -> list[dict]:
             if np.any(~np.isnan(v)):
                 conc[p][i] = np.nanmean(v)
     times = np.array([np.datetime64(int(t.timestamp()), "s") for t in newest])
-    res = aqi_cn.aqi_hourly(times=times, **conc)
+    described = _describe_all(aqi_cn.aqi_hourly(times=times, **conc))
     return [{"city": c, "name": names.get(c, c), "time": newest[i], "stations": counts[i],
-             "concentrations": _conc({p: conc[p][i] for p in POLLUTANTS}), **_describe(res, i)}
+             "concentrations": _conc({p: conc[p][i] for p in POLLUTANTS}), **described[i]}
             for i, c in enumerate(codes)]
 
 
@@ -222,12 +230,12 @@ def daily(store: Store, d0: date, d1: date, *, scope: Scope | None = None, sites
     day_starts = [datetime(d.year, d.month, d.day, tzinfo=BEIJING).astimezone(UTC) for d in dv.days]
     times = np.array([np.datetime64(int(t.timestamp()), "s") for t in day_starts] * n)
     flat = {k: v.reshape(-1) for k, v in vals.items()}
-    res = aqi_cn.aqi_daily(times=times, so2=flat["so2"], no2=flat["no2"], co=flat["co"], pm10=flat["pm10"],
-                           pm25=flat["pm25"], o3_8h=flat["o3_8h"])
+    described = _describe_all(aqi_cn.aqi_daily(times=times, so2=flat["so2"], no2=flat["no2"], co=flat["co"],
+                                                pm10=flat["pm10"], pm25=flat["pm25"], o3_8h=flat["o3_8h"]))
     out = []
     for i, e in enumerate(ent):
         for j, d in enumerate(dv.days):
             k = i * nd + j
             conc = {p: flat[p][k] for p in DAILY_KEYS}
-            out.append({**e, "date": d.isoformat(), "concentrations": _conc(conc), **_describe(res, k)})
+            out.append({**e, "date": d.isoformat(), "concentrations": _conc(conc), **described[k]})
     return out

@@ -69,18 +69,11 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     app.include_router(data.router)
     app.include_router(assessment.router)
     app.include_router(catalog.router)
-    try:  # the alerts package's table (ecohub.store.schema_alerts), scoped by our router
-        from ecohub.api.routers import alerts
+    from ecohub.api.routers import alerts  # the alerts package's table, within the caller's scope
+    from ecohub.ingest.http_push import ingest_router  # HTTP push (API key with scope ingest)
 
-        app.include_router(alerts.router)
-    except ImportError:  # pragma: no cover - only before the alerts work landed
-        pass
-    try:  # HTTP push ingest (API key with scope ingest), built by the ingest work
-        from ecohub.ingest.http_push import ingest_router
-
-        app.include_router(ingest_router(store))
-    except ImportError:  # pragma: no cover
-        pass
+    app.include_router(alerts.router)
+    app.include_router(ingest_router(store))
 
     @app.get("/healthz", tags=["status"])
     def healthz() -> dict:
@@ -92,8 +85,9 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
         return {"version": __version__, "backend": store.dialect, "started_at": app.state.started_at.isoformat(),
                 "counts": counts}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request):
+    @app.get("/status", response_class=HTMLResponse, include_in_schema=False)
+    def status_page(request: Request):
+        """Operator's status page: counts and the latest hourly values (the portal is at ``/`` with the web)."""
         # latest_values applies the request's scope (anonymous: open data)
         rows = latest_values(store, SeriesFilter(parameters=POLLUTANTS, kinds=("air_station",), interval="hour"))
         stations: dict[str, dict] = {}

@@ -15,12 +15,18 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
 
 
+def build_app(store):
+    """The whole web application: API v1 (``create_app``) with the portal, one map and cockpit mounted."""
+    from ecohub.api.app import create_app
+    from ecohub.web import mount_web
+
+    return mount_web(create_app(store), store)
+
+
 def _run_web(store, host: str, port: int) -> None:
     import uvicorn
 
-    from ecohub.api.app import create_app
-
-    uvicorn.run(create_app(store), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(build_app(store), host=host, port=port, log_level="info", access_log=False)
 
 
 def demo(

@@ -1,0 +1,61 @@
+"""Tables of supervision (``ecohub.supervision``): public complaints (12369-style 举报) and their history.
+
+* ``complaint`` — one report: an unguessable ``tracking_code`` (the complainant's key to follow it), category,
+  description, location (WGS-84) and the region found from it (``region_method``: ``polygon`` when the point
+  falls in a shipped county/city boundary, ``nearest`` when the nearest county point of ``region`` was used),
+  an optional photo (stored in the data folder; ``photo_path`` relative to it), an optional contact phone
+  (**personal data**: never shown publicly, masked in staff views except for authorised roles), the current
+  ``status`` and the ids of the nearby open complaints of the same category suggested as possible duplicates
+  when it was submitted.
+* ``complaint_event`` — the status history (received → accepted / rejected with a reason → handled → closed),
+  with who (staff only) and when; the public lookup shows status, time and note.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, CheckConstraint, Column, Float, ForeignKey, Index, Integer, String, Table, Text
+
+from ecohub.store.schema import metadata
+from ecohub.store.types import UTCTime
+
+COMPLAINT_CATEGORIES = ("air", "water", "noise", "waste", "soil", "radiation", "other")
+COMPLAINT_STATUSES = ("received", "accepted", "rejected", "handled", "closed")
+
+complaint = Table(
+    "complaint", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tracking_code", String(16), nullable=False, unique=True),
+    Column("category", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("lon", Float, nullable=False),  # WGS-84
+    Column("lat", Float, nullable=False),
+    Column("region_code", String(6), ForeignKey("region.code"), nullable=False),
+    Column("region_method", String(16), nullable=False),  # polygon | nearest
+    Column("address", String(200), nullable=True),
+    Column("phone", String(32), nullable=True),  # personal data
+    Column("photo_path", String(200), nullable=True),
+    Column("photo_type", String(32), nullable=True),
+    Column("photo_size", Integer, nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("possible_duplicates", JSON, nullable=True),
+    Column("submitted_at", UTCTime, nullable=False),
+    Column("updated_at", UTCTime, nullable=False),
+    CheckConstraint("category IN ('air', 'water', 'noise', 'waste', 'soil', 'radiation', 'other')",
+                    name="category"),
+    CheckConstraint("status IN ('received', 'accepted', 'rejected', 'handled', 'closed')", name="status"),
+    CheckConstraint("lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90", name="position"),
+)
+Index("ix_complaint_region_code", complaint.c.region_code)
+Index("ix_complaint_status_submitted_at", complaint.c.status, complaint.c.submitted_at)
+Index("ix_complaint_lat_lon", complaint.c.lat, complaint.c.lon)
+
+complaint_event = Table(
+    "complaint_event", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("complaint_id", Integer, ForeignKey("complaint.id"), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("at", UTCTime, nullable=False),
+    Column("actor", String(100), nullable=True),  # staff user (never shown publicly); null = the complainant
+    Column("note", Text, nullable=True),  # reason of a rejection, what was done, … (shown publicly)
+)
+Index("ix_complaint_event_complaint_id", complaint_event.c.complaint_id)

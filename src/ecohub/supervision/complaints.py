@@ -1,0 +1,486 @@
+"""Public complaints (环境污染举报, 12369-style): submission, public tracking, staff handling.
+
+A complaint has an unguessable **tracking code** (12 characters from an alphabet without look-alike characters
+— no 0/O, 1/I/L — 60 bits of randomness), a category, a description, a location (WGS-84) with the region found
+from it (:mod:`ecohub.supervision.geo`), an optional photo (JPEG or PNG, size- and type-checked by content,
+metadata such as EXIF GPS removed, stored under ``<data dir>/uploads/complaints/``) and an optional contact
+phone.
+
+**Personal data.** The phone (and the photo, the precise location and the description, which may name
+people) are never part of the public lookup: that shows category, region, status history (status, time,
+public note) only. Staff lists mask the phone (``138****5678``) unless the role is authorised to call back
+(:data:`CONTACT_ROLES`: admins and the officers of the complaint's region).
+
+**Who sees what** (``Scope`` of the query layer): admins and analysts every complaint, officers those of
+their region (city → its counties), everyone else none (:class:`PermissionError` → 403).
+
+**Status** (12369 practice): received → accepted | rejected (a reason is required) ; accepted → handled (what
+was done) | rejected ; handled → closed ; rejected → closed. Every change is a ``complaint_event`` row.
+
+**Duplicates** (LESSONS lesson 11, FixMyStreet): open complaints (received/accepted) of the same category
+within :data:`DUPLICATE_RADIUS_M` are suggested as possible duplicates — to the complainant before sending
+(without their codes or texts) and to staff (recorded on the new complaint).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import struct
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.sql import ColumnElement
+
+from ecohub.domain.errors import InputError
+from ecohub.domain.timeutil import BEIJING
+from ecohub.store.db import Store
+from ecohub.store.queries import Scope, haversine_km, region_prefix
+from ecohub.store.schema import region
+from ecohub.store.schema_supervision import (
+    COMPLAINT_CATEGORIES,
+    COMPLAINT_STATUSES,
+    complaint,
+    complaint_event,
+)
+from ecohub.supervision import geo
+
+CATEGORIES = COMPLAINT_CATEGORIES
+STATUSES = COMPLAINT_STATUSES
+OPEN_STATUSES = ("received", "accepted")
+TRANSITIONS = {"received": ("accepted", "rejected"), "accepted": ("handled", "rejected"),
+               "handled": ("closed",), "rejected": ("closed",), "closed": ()}
+NOTE_REQUIRED = {"rejected": "a reason for the rejection", "handled": "what was done"}
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0 O 1 I L: read aloud and typed back without mistakes
+CODE_LENGTH = 12
+DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 2000
+ADDRESS_MAX = 200
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+DUPLICATE_RADIUS_M = 50.0
+STAFF_ROLES = ("system", "admin", "analyst", "officer")
+CONTACT_ROLES = ("system", "admin", "officer")
+_PHONE = re.compile(r"^(?:\+?86)?(?:1[3-9]\d{9}|0\d{2,3}\d{7,8})$")
+
+
+# --- validation -----------------------------------------------------------------------------------------------
+@dataclass
+class ComplaintInput:
+    category: str
+    description: str
+    lon: float | str
+    lat: float | str
+    phone: str | None = None
+    address: str | None = None
+    photo: bytes | None = None
+
+
+def normalize_code(code: str) -> str:
+    """A tracking code as typed (any case, spaces or hyphens) → its canonical form."""
+    return re.sub(r"[\s\-]", "", code or "").upper()
+
+
+def format_code(code: str) -> str:
+    """``ABCD-EFGH-JKMN`` for reading and writing down."""
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def valid_code(code: str) -> bool:
+    return len(code) == CODE_LENGTH and all(c in CODE_ALPHABET for c in code)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _float(name: str, value) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(name, value, "not a number") from None
+    if not math.isfinite(v):
+        raise InputError(name, value, "not a finite number")
+    return v
+
+
+def clean_phone(phone: str | None) -> str | None:
+    if phone is None or not str(phone).strip():
+        return None
+    p = re.sub(r"[\s\-()]", "", str(phone))
+    if not _PHONE.match(p):
+        raise InputError("phone", phone, "a mainland mobile number (11 digits, 1[3-9]…) or a landline with its "
+                         "area code (0…)")
+    return p[3:] if p.startswith("+86") else p[2:] if p.startswith("86") and len(p) > 12 else p
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return None
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    return phone[:3] + "*" * max(1, len(phone) - 7) + phone[-4:]
+
+
+def sniff_photo(data: bytes) -> str:
+    """The image type from its content (``image/jpeg`` or ``image/png``); InputError otherwise."""
+    if not data:
+        raise InputError("photo", None, "the file is empty")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise InputError("photo", f"{len(data)} bytes", f"at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+    if data[:3] == b"\xff\xd8\xff" and len(data) > 100:
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return "image/png"
+    raise InputError("photo", f"{len(data)} bytes starting {data[:4].hex()}", "not a JPEG or PNG image")
+
+
+def strip_metadata(data: bytes, mime: str) -> bytes:
+    """Remove metadata that can identify the complainant (EXIF with GPS and camera serial numbers, XMP,
+    comments, text chunks) without re-encoding the image. InputError when the image structure is broken."""
+    if mime == "image/jpeg":
+        return _strip_jpeg(data)
+    if mime == "image/png":
+        return _strip_png(data)
+    return data
+
+
+def _strip_jpeg(data: bytes) -> bytes:
+    out = bytearray(b"\xff\xd8")
+    i = 2
+    n = len(data)
+    while i < n:
+        if data[i] != 0xFF:
+            raise InputError("photo", None, "not a well-formed JPEG image")
+        while i < n and data[i] == 0xFF:  # fill bytes
+            i += 1
+        if i >= n:
+            break
+        marker = data[i]
+        i += 1
+        if marker == 0xDA:  # start of scan: the rest is image data
+            out += b"\xff\xda" + data[i:]
+            return bytes(out)
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            out += bytes((0xFF, marker))
+            continue
+        if marker == 0xD9:
+            out += b"\xff\xd9"
+            return bytes(out)
+        if i + 2 > n:
+            raise InputError("photo", None, "not a well-formed JPEG image (truncated)")
+        (length,) = struct.unpack(">H", data[i:i + 2])
+        if length < 2 or i + length > n:
+            raise InputError("photo", None, "not a well-formed JPEG image (bad segment length)")
+        seg = data[i:i + length]
+        i += length
+        keep = not (0xE1 <= marker <= 0xEF and marker != 0xEE) and marker != 0xFE  # APP0 JFIF, APP14 Adobe kept
+        if keep:
+            out += bytes((0xFF, marker)) + seg
+    raise InputError("photo", None, "not a well-formed JPEG image (no image data)")
+
+
+_PNG_DROP = {b"eXIf", b"tEXt", b"iTXt", b"zTXt", b"tIME"}
+
+
+def _strip_png(data: bytes) -> bytes:
+    out = bytearray(data[:8])
+    i = 8
+    while i + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[i:i + 4])
+        ctype = data[i + 4:i + 8]
+        end = i + 12 + length
+        if end > len(data):
+            raise InputError("photo", None, "not a well-formed PNG image (truncated chunk)")
+        if ctype not in _PNG_DROP:
+            out += data[i:end]
+        i = end
+        if ctype == b"IEND":
+            return bytes(out)
+    raise InputError("photo", None, "not a well-formed PNG image (no IEND)")
+
+
+def validate(inp: ComplaintInput) -> dict:
+    """Checked and normalised fields; :class:`InputError` naming the first bad field and its value."""
+    category = (inp.category or "").strip().lower()
+    if category not in CATEGORIES:
+        raise InputError("category", inp.category, "one of " + ", ".join(CATEGORIES))
+    desc = (inp.description or "").strip()
+    if len(desc) < DESCRIPTION_MIN:
+        raise InputError("description", desc, f"at least {DESCRIPTION_MIN} characters: what, where, since when")
+    if len(desc) > DESCRIPTION_MAX:
+        raise InputError("description", desc, f"at most {DESCRIPTION_MAX} characters")
+    lon, lat = _float("lon", inp.lon), _float("lat", inp.lat)
+    if not -180 <= lon <= 180:
+        raise InputError("lon", inp.lon, "a longitude in degrees (WGS-84), -180 … 180")
+    if not -90 <= lat <= 90:
+        raise InputError("lat", inp.lat, "a latitude in degrees (WGS-84), -90 … 90")
+    address = (inp.address or "").strip() or None
+    if address and len(address) > ADDRESS_MAX:
+        raise InputError("address", address, f"at most {ADDRESS_MAX} characters")
+    out = {"category": category, "description": desc, "lon": round(lon, 6), "lat": round(lat, 6),
+           "address": address, "phone": clean_phone(inp.phone), "photo": None, "photo_type": None}
+    if inp.photo is not None and len(inp.photo) > 0:
+        mime = sniff_photo(inp.photo)
+        out["photo"] = strip_metadata(inp.photo, mime)
+        out["photo_type"] = mime
+    return out
+
+
+# --- submission and public tracking ---------------------------------------------------------------------------
+def _bj(t: datetime | None) -> str | None:
+    return t.astimezone(BEIJING).isoformat() if t is not None else None
+
+
+def nearby_open(store: Store, lon: float, lat: float, category: str | None = None,
+                radius_m: float = DUPLICATE_RADIUS_M, exclude_id: int | None = None) -> list[dict]:
+    """Open complaints (received/accepted) within ``radius_m`` of the point (same category if given), nearest
+    first: id, tracking_code, category, status, submitted_at, distance_m (for staff; the public answer keeps
+    only category, status, date and distance)."""
+    dlat = radius_m / 111_000.0
+    dlon = radius_m / max(1.0, 111_320.0 * math.cos(math.radians(min(89.9, abs(lat)))))
+    q = (select(complaint.c.id, complaint.c.tracking_code, complaint.c.category, complaint.c.status,
+                complaint.c.submitted_at, complaint.c.lon, complaint.c.lat)
+         .where(complaint.c.status.in_(OPEN_STATUSES),
+                complaint.c.lat.between(lat - dlat, lat + dlat), complaint.c.lon.between(lon - dlon, lon + dlon)))
+    if category:
+        q = q.where(complaint.c.category == category)
+    if exclude_id is not None:
+        q = q.where(complaint.c.id != exclude_id)
+    out = []
+    with store.engine.connect() as conn:
+        for r in conn.execute(q).mappings():
+            d = haversine_km(lon, lat, r["lon"], r["lat"]) * 1000.0
+            if d <= radius_m:
+                out.append({"id": r["id"], "tracking_code": r["tracking_code"], "category": r["category"],
+                            "status": r["status"], "submitted_at": _bj(r["submitted_at"]),
+                            "distance_m": round(d, 1)})
+    return sorted(out, key=lambda r: (r["distance_m"], r["id"]))
+
+
+def public_nearby(store: Store, lon, lat, category: str | None) -> list[dict]:
+    lon, lat = _float("lon", lon), _float("lat", lat)
+    if category is not None and category not in CATEGORIES:
+        raise InputError("category", category, "one of " + ", ".join(CATEGORIES))
+    return [{k: r[k] for k in ("category", "status", "submitted_at", "distance_m")}
+            for r in nearby_open(store, lon, lat, category)]
+
+
+def submit(store: Store, inp: ComplaintInput, data_dir: Path, *, now: datetime | None = None) -> dict:
+    """Validate, place, store (photo first, then one transaction for the row and its first event). Returns
+    the tracking code and what the complainant may see."""
+    v = validate(inp)
+    loc = geo.locate(store, v["lon"], v["lat"])
+    if loc is None:
+        raise InputError("location", f"{v['lon']},{v['lat']}", "outside the divisions this platform serves "
+                         "(not in China)")
+    now = now or datetime.now(UTC)
+    dups = nearby_open(store, v["lon"], v["lat"], v["category"])
+    photo_rel = None
+    if v["photo"] is not None:
+        ext = ".jpg" if v["photo_type"] == "image/jpeg" else ".png"
+        photo_rel = f"uploads/complaints/{now:%Y%m}/{uuid.uuid4().hex}{ext}"
+        path = Path(data_dir) / photo_rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(v["photo"])
+    with store.engine.begin() as conn:
+        for _ in range(5):
+            code = new_code()
+            if conn.scalar(select(complaint.c.id).where(complaint.c.tracking_code == code)) is None:
+                break
+        cid = conn.execute(insert(complaint).values(
+            tracking_code=code, category=v["category"], description=v["description"], lon=v["lon"], lat=v["lat"],
+            region_code=loc.code, region_method=loc.method, address=v["address"], phone=v["phone"],
+            photo_path=photo_rel, photo_type=v["photo_type"], photo_size=len(v["photo"]) if v["photo"] else None,
+            status="received", possible_duplicates=[d["id"] for d in dups] or None, submitted_at=now,
+            updated_at=now)).inserted_primary_key[0]
+        conn.execute(insert(complaint_event).values(complaint_id=cid, status="received", at=now, actor=None,
+                                                    note=None))
+    return {"tracking_code": code, "tracking_code_display": format_code(code), "status": "received",
+            "category": v["category"], "region_code": loc.code, "region_name": loc.name,
+            "region_method": loc.method, "submitted_at": _bj(now), "photo": photo_rel is not None,
+            "possible_duplicates": [{k: d[k] for k in ("category", "status", "submitted_at", "distance_m")}
+                                    for d in dups]}
+
+
+def _history(conn, cid: int, *, with_actor: bool) -> list[dict]:
+    rows = conn.execute(select(complaint_event.c.status, complaint_event.c.at, complaint_event.c.note,
+                               complaint_event.c.actor)
+                        .where(complaint_event.c.complaint_id == cid).order_by(complaint_event.c.id)).mappings()
+    return [{"status": r["status"], "at": _bj(r["at"]), "note": r["note"],
+             **({"actor": r["actor"]} if with_actor else {})} for r in rows]
+
+
+def track(store: Store, code: str) -> dict | None:
+    """The public view of one complaint by its tracking code (None when there is none): no personal data."""
+    code = normalize_code(code)
+    if not valid_code(code):
+        return None
+    q = (select(complaint.c.id, complaint.c.tracking_code, complaint.c.category, complaint.c.status,
+                complaint.c.submitted_at, complaint.c.updated_at, complaint.c.region_code,
+                region.c.name.label("region_name"))
+         .select_from(complaint.join(region, region.c.code == complaint.c.region_code))
+         .where(complaint.c.tracking_code == code))
+    with store.engine.connect() as conn:
+        r = conn.execute(q).mappings().first()
+        if r is None:
+            return None
+        return {"tracking_code": r["tracking_code"], "tracking_code_display": format_code(r["tracking_code"]),
+                "category": r["category"], "status": r["status"], "region_code": r["region_code"],
+                "region_name": r["region_name"], "submitted_at": _bj(r["submitted_at"]),
+                "updated_at": _bj(r["updated_at"]), "history": _history(conn, r["id"], with_actor=False)}
+
+
+# --- staff ----------------------------------------------------------------------------------------------------
+def scope_condition(scope: Scope) -> ColumnElement | None:
+    """SQL condition on ``complaint`` for a staff scope (None: all); PermissionError for other roles."""
+    if scope.role in ("system", "admin", "analyst"):
+        return None
+    if scope.role == "officer" and scope.region_code:
+        return complaint.c.region_code.startswith(region_prefix(scope.region_code), autoescape=True)
+    raise PermissionError("complaints are handled by staff (admin, analyst, officer)")
+
+
+def may_see_contact(scope: Scope) -> bool:
+    return scope.role in CONTACT_ROLES
+
+
+def _staff_row(r, scope: Scope) -> dict:
+    d = dict(r)
+    phone = d.pop("phone", None)
+    d["phone"] = phone if may_see_contact(scope) else mask_phone(phone)
+    d["phone_masked"] = bool(phone) and not may_see_contact(scope)
+    d["tracking_code_display"] = format_code(d["tracking_code"])
+    for k in ("submitted_at", "updated_at"):
+        d[k] = _bj(d[k])
+    d["photo"] = d.pop("photo_path", None) is not None
+    return d
+
+
+_STAFF_COLS = (complaint.c.id, complaint.c.tracking_code, complaint.c.category, complaint.c.description,
+               complaint.c.lon, complaint.c.lat, complaint.c.region_code, region.c.name.label("region_name"),
+               complaint.c.region_method, complaint.c.address, complaint.c.phone, complaint.c.photo_path,
+               complaint.c.status, complaint.c.possible_duplicates, complaint.c.submitted_at, complaint.c.updated_at)
+
+
+def list_complaints(store: Store, scope: Scope, *, status: str | None = None, region_code: str | None = None,
+                    category: str | None = None, limit: int = 100, before_id: int | None = None) -> list[dict]:
+    cond = scope_condition(scope)
+    if status is not None and status not in STATUSES and status != "open":
+        raise InputError("status", status, "one of open, " + ", ".join(STATUSES))
+    if category is not None and category not in CATEGORIES:
+        raise InputError("category", category, "one of " + ", ".join(CATEGORIES))
+    q = (select(*_STAFF_COLS).select_from(complaint.join(region, region.c.code == complaint.c.region_code))
+         .order_by(complaint.c.id.desc()).limit(limit))
+    if cond is not None:
+        q = q.where(cond)
+    if status == "open":
+        q = q.where(complaint.c.status.in_(OPEN_STATUSES))
+    elif status:
+        q = q.where(complaint.c.status == status)
+    if category:
+        q = q.where(complaint.c.category == category)
+    if region_code:
+        q = q.where(complaint.c.region_code.startswith(region_prefix(region_code), autoescape=True))
+    if before_id is not None:
+        q = q.where(complaint.c.id < before_id)
+    with store.engine.connect() as conn:
+        return [_staff_row(r, scope) for r in conn.execute(q).mappings()]
+
+
+def get_complaint(store: Store, scope: Scope, code: str) -> dict | None:
+    """Staff view of one complaint with its history (actors included) and the nearby open complaints."""
+    cond = scope_condition(scope)
+    code = normalize_code(code)
+    q = (select(*_STAFF_COLS).select_from(complaint.join(region, region.c.code == complaint.c.region_code))
+         .where(complaint.c.tracking_code == code))
+    if cond is not None:
+        q = q.where(cond)
+    with store.engine.connect() as conn:
+        r = conn.execute(q).mappings().first()
+        if r is None:
+            return None
+        out = _staff_row(r, scope)
+        out["history"] = _history(conn, r["id"], with_actor=True)
+    out["nearby_open"] = [d for d in nearby_open(store, r["lon"], r["lat"], r["category"], exclude_id=r["id"])]
+    return out
+
+
+def photo_file(store: Store, scope: Scope, code: str, data_dir: Path) -> tuple[Path, str] | None:
+    cond = scope_condition(scope)
+    q = select(complaint.c.photo_path, complaint.c.photo_type).where(
+        complaint.c.tracking_code == normalize_code(code))
+    if cond is not None:
+        q = q.where(cond)
+    with store.engine.connect() as conn:
+        r = conn.execute(q).first()
+    if r is None or r.photo_path is None:
+        return None
+    p = (Path(data_dir) / r.photo_path).resolve()
+    if not p.is_relative_to(Path(data_dir).resolve()) or not p.is_file():
+        return None
+    return p, r.photo_type
+
+
+def change_status(store: Store, scope: Scope, code: str, new_status: str, *, actor: str, note: str | None = None,
+                  now: datetime | None = None) -> dict:
+    """Move a complaint along its workflow. Staff who may see it (analysts only read: admins and officers
+    act). InputError for a transition that is not allowed or a missing reason; LookupError when not found."""
+    if scope.role not in ("system", "admin", "officer"):
+        raise PermissionError("complaints are handled by admins and officers")
+    cond = scope_condition(scope)
+    if new_status not in STATUSES:
+        raise InputError("status", new_status, "one of " + ", ".join(STATUSES))
+    note = (note or "").strip() or None
+    if note is not None and len(note) > 2000:
+        raise InputError("note", note, "at most 2000 characters")
+    if new_status in NOTE_REQUIRED and not note:
+        raise InputError("note", note, f"changing to {new_status} needs {NOTE_REQUIRED[new_status]}")
+    now = now or datetime.now(UTC)
+    with store.engine.begin() as conn:
+        q = select(complaint.c.id, complaint.c.status).where(complaint.c.tracking_code == normalize_code(code))
+        if cond is not None:
+            q = q.where(cond)
+        r = conn.execute(q).first()
+        if r is None:
+            raise LookupError("complaint")
+        if new_status not in TRANSITIONS[r.status]:
+            allowed = ", ".join(TRANSITIONS[r.status]) or "none (closed)"
+            raise InputError("status", new_status, f"a {r.status} complaint can move to: {allowed}")
+        done = conn.execute(update(complaint).where(and_(complaint.c.id == r.id, complaint.c.status == r.status))
+                            .values(status=new_status, updated_at=now))
+        if done.rowcount != 1:
+            raise InputError("status", new_status, "the complaint changed meanwhile; reload it")
+        conn.execute(insert(complaint_event).values(complaint_id=r.id, status=new_status, at=now, actor=actor,
+                                                    note=note))
+    return {"tracking_code": normalize_code(code), "status": new_status, "at": _bj(now)}
+
+
+def statistics(store: Store, scope: Scope, *, now: datetime | None = None) -> dict:
+    """Counts by status, received today (Beijing), and the mean days to acceptance and to closure (12369
+    reports both) over the complaints the scope may see."""
+    cond = scope_condition(scope)
+    now = now or datetime.now(UTC)
+    today = now.astimezone(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0)
+    base = select(complaint.c.status, func.count()).group_by(complaint.c.status)
+    tq = select(func.count()).select_from(complaint).where(complaint.c.submitted_at >= today.astimezone(UTC))
+    ev = (select(complaint.c.id, complaint.c.submitted_at, complaint_event.c.status, complaint_event.c.at)
+          .select_from(complaint.join(complaint_event, complaint_event.c.complaint_id == complaint.c.id))
+          .where(complaint_event.c.status.in_(("accepted", "closed")),
+                 complaint.c.submitted_at >= now - timedelta(days=365)))
+    if cond is not None:
+        base, tq, ev = base.where(cond), tq.where(cond), ev.where(cond)
+    with store.engine.connect() as conn:
+        by_status = {s: 0 for s in STATUSES}
+        by_status.update(dict(conn.execute(base).all()))
+        today_n = int(conn.scalar(tq) or 0)
+        accept, close = [], []
+        for r in conn.execute(ev).mappings():
+            days = (r["at"] - r["submitted_at"]).total_seconds() / 86400.0
+            (accept if r["status"] == "accepted" else close).append(days)
+    mean = lambda xs: round(sum(xs) / len(xs), 2) if xs else None  # noqa: E731
+    return {"by_status": by_status, "open": sum(by_status[s] for s in OPEN_STATUSES), "today": today_n,
+            "total": sum(by_status.values()), "mean_days_to_accept": mean(accept), "mean_days_to_close": mean(close)}
