@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Annotated
 
@@ -34,6 +35,8 @@ def demo(
     port: Annotated[int, typer.Option(help="Web port.")] = 8000,
     days: Annotated[int, typer.Option(help="Days of hourly history to build on first start.", min=1, max=365)] = 30,
     replay: Annotated[bool, typer.Option(help="Keep writing each new hour as it completes.")] = True,
+    worker: Annotated[bool, typer.Option(help="Run QC and the alert rules every --worker-interval seconds.")] = True,
+    worker_interval: Annotated[float, typer.Option(help="Seconds between worker passes.", min=5)] = 60.0,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run everything in one process on the embedded database: the demo province (河北省: real CNEMC air-station
@@ -54,16 +57,38 @@ def demo(
     written = replayer.backfill(days if first else 2)
     console.print(f"history: {written.imported} observations written ({written.duplicates} already there) "
                   f"in {time.perf_counter() - t0:.1f} s")
-    thread = None
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
     if replay:
-        thread = ReplayThread(replayer)
-        thread.start()
+        rt = ReplayThread(replayer)
+        rt.start()
+        threads.append(rt)
+    if worker:
+        threads.append(_start_worker(store, worker_interval, stop))
     console.print(f"[bold green]ecohub demo[/] on http://{host}:{port}  (API docs: /docs; Ctrl-C stops)")
     try:
         _run_web(store, host, port)
     finally:
-        if thread:
-            thread.stop()
+        stop.set()
+        for t in threads:
+            if isinstance(t, ReplayThread):
+                t.stop()
+
+
+def _start_worker(store, interval: float, stop: threading.Event) -> threading.Thread:
+    """QC, alert rules and notification delivery in a background thread (``ecohub worker`` in one process)."""
+    from ecohub.alerts.worker import run_forever
+
+    def on_pass(res: dict) -> None:
+        a = res.get("alerts", {})
+        if a.get("opened") or a.get("cleared"):
+            console.print(f"worker: alerts opened {a.get('opened', 0)}, cleared {a.get('cleared', 0)} "
+                          f"({res.get('seconds')} s)")
+
+    t = threading.Thread(target=run_forever, name="ecohub-demo-worker", daemon=True,
+                         kwargs={"store": store, "interval": interval, "stop": stop.is_set, "on_pass": on_pass})
+    t.start()
+    return t
 
 
 def serve(

@@ -47,12 +47,29 @@ def load_registers(store: Store) -> dict[str, int]:
             counts["water_sections"] += 1
         for r in _rows("outlets.csv"):
             R.upsert_site(conn, R.SiteInput(r["code"], r["kind"], r["name"], float(r["lon"]), float(r["lat"]),
-                                            r["region"], r["enterprise"], attrs={"demo": True}))
+                                            r["region"], r["enterprise"], attrs={"demo": True, "key_unit": True}))
             counts["outlets"] += 1
             if r.get("mn"):
                 R.add_device(conn, r["mn"], DEMO_DEVICE_PASSWORD, r["code"], "2017")
                 counts["devices"] += 1
+    counts.update(load_permits_and_targets(store))
     return counts
+
+
+def load_permits_and_targets(store: Store) -> dict[str, int]:
+    """Illustrative permit limits of the demo outlets and target class III for the demo sections (see
+    ``ecohub/data/README.md``)."""
+    from ecohub.alerts.permits import import_permits, set_section_target
+
+    with resources.as_file(resources.files("ecohub.data.demo").joinpath("permits.csv")) as path:
+        res = import_permits(store, path)
+    if res.rejected:
+        raise RuntimeError(f"demo permits.csv has rejected rows: {res.errors}")
+    n = 0
+    for r in _rows("water_sections.csv"):
+        set_section_target(store, r["code"], "III", by="demo")
+        n += 1
+    return {"permit_limits": res.imported + res.updated, "section_targets": n}
 
 
 def water_snapshot() -> list[dict[str, str]]:
