@@ -88,5 +88,9 @@ def hj212_app() -> typer.Typer:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``hj212`` sub-app to the main ``ecohub`` app."""
-    app.add_typer(hj212_app(), name="hj212")
+    """Add the ``hj212`` sub-app (``parse``, and ``simulate`` from the gateway commands) to the ``ecohub`` app."""
+    from ecohub.cli.gateway_cmds import add_simulate
+
+    sub = hj212_app()
+    add_simulate(sub)
+    app.add_typer(sub, name="hj212")

@@ -19,6 +19,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "ecohub.cli.serve_cmds",
     "ecohub.cli.data_cmds",
+    "ecohub.cli.gateway_cmds",
     "ecohub.cli.api_cmds",
     "ecohub.cli.standards_cmds",
     "ecohub.cli.worker_cmds",

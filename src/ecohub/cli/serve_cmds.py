@@ -37,6 +37,8 @@ def demo(
     replay: Annotated[bool, typer.Option(help="Keep writing each new hour as it completes.")] = True,
     worker: Annotated[bool, typer.Option(help="Run QC and the alert rules every --worker-interval seconds.")] = True,
     worker_interval: Annotated[float, typer.Option(help="Seconds between worker passes.", min=5)] = 60.0,
+    gateway_port: Annotated[int, typer.Option(help="HJ 212 gateway port (0: no gateway, no devices).")] = 6010,
+    devices: Annotated[bool, typer.Option(help="Simulate the 12 demo outlets' data loggers over HJ 212.")] = True,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run everything in one process on the embedded database: the demo province (河北省: real CNEMC air-station
@@ -65,6 +67,17 @@ def demo(
         threads.append(rt)
     if worker:
         threads.append(_start_worker(store, worker_interval, stop))
+    gateway = None
+    if gateway_port:
+        from ecohub.ingest.hj212_gateway import start_in_thread
+        from ecohub.ingest.hj212_sim import simulate_demo_devices
+
+        gateway = start_in_thread(store, host, gateway_port)
+        console.print(f"HJ 212 gateway on {host}:{gateway.port}")
+        if devices:
+            sim_thread, _ = simulate_demo_devices(store, host, gateway.port, stop=stop)
+            threads.append(sim_thread)
+            console.print("simulated devices: the 12 demo outlets upload real-time data every 30 s")
     console.print(f"[bold green]ecohub demo[/] on http://{host}:{port}  (API docs: /docs; Ctrl-C stops)")
     try:
         _run_web(store, host, port)
@@ -73,6 +86,8 @@ def demo(
         for t in threads:
             if isinstance(t, ReplayThread):
                 t.stop()
+        if gateway is not None:
+            gateway.stop()
 
 
 def _start_worker(store, interval: float, stop: threading.Event) -> threading.Thread:

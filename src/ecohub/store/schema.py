@@ -198,3 +198,42 @@ ingest_log = Table(
     Column("conflicts", Integer, nullable=False, server_default="0"),
     Column("rejected", Integer, nullable=False, server_default="0"),
 )
+
+# --- HJ 212 gateway: device events and the platform → device command queue (migration 0003) ---------------
+device_event = Table(
+    "device_event", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mn", String(64), nullable=False),  # as sent (may be an unknown MN: auth failures)
+    Column("device_id", Integer, ForeignKey("device.id"), nullable=True),
+    Column("kind", String(32), nullable=False),  # status, runtime, boot, time_request, upload, auth_failure, online, offline
+    Column("cn", String(4), nullable=True),
+    Column("ref", String(32), nullable=True),  # the packet's QN (or DataTime without QN): retransmissions stored once
+    Column("time", UTCTime, nullable=True),  # DataTime / RestartTime of the event, when it has one
+    Column("payload", JSON, nullable=True),
+    Column("peer", String(64), nullable=True),
+    Column("received_at", UTCTime, nullable=False),
+    UniqueConstraint("mn", "cn", "ref"),
+)
+Index("ix_device_event_mn_received_at", device_event.c.mn, device_event.c.received_at)
+Index("ix_device_event_kind_received_at", device_event.c.kind, device_event.c.received_at)
+
+device_command = Table(
+    "device_command", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("mn", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),  # backfill, set-interval, set-time
+    Column("cn", String(4), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("qn", String(20), nullable=True),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("requested_by", String(100), nullable=True),
+    Column("created_at", UTCTime, nullable=False),
+    Column("sent_at", UTCTime, nullable=True),
+    Column("finished_at", UTCTime, nullable=True),
+    Column("result", JSON, nullable=True),
+    CheckConstraint("status IN ('pending', 'sent', 'accepted', 'refused', 'done', 'failed', 'timeout', 'cancelled')",
+                    name="status"),
+)
+Index("ix_device_command_status_mn", device_command.c.status, device_command.c.mn)
+Index("ix_device_command_mn_created_at", device_command.c.mn, device_command.c.created_at)
