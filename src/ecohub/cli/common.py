@@ -54,3 +54,17 @@ def open_store(database_url: str | None, *, init_if_empty: bool = True) -> Store
 def print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def print_rows(rows: list[dict], json_out: bool, columns: dict[str, object]) -> None:
+    """Rows as JSON lines (``--json``) or as a table. ``columns``: header → key, or a function of the row."""
+    if json_out:
+        for r in rows:
+            print_json(r)
+        return
+    from rich.table import Table
+
+    t = Table(*columns)
+    for r in rows:
+        t.add_row(*[str(f(r) if callable(f) else (r[f] if r[f] is not None else "")) for f in columns.values()])
+    console.print(t)

@@ -19,7 +19,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from ecohub.catalog.export import FORMATS, export_rows
-from ecohub.cli.common import DatabaseUrl, console, err_console, fail, open_store, print_json
+from ecohub.cli.common import DatabaseUrl, console, err_console, fail, open_store, print_json, print_rows
 from ecohub.config import Settings
 from ecohub.domain.errors import InputError
 from ecohub.domain.kinds import Interval, SiteKind
@@ -88,14 +88,7 @@ def region_list(
     q = q.where(region.c.parent == parent) if parent else q.where(region.c.level == 1)
     with store.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(q).mappings()]
-    if json_out:
-        for r in rows:
-            print_json(r)
-        return
-    t = Table("code", "name", "level", "parent")
-    for r in rows:
-        t.add_row(r["code"], r["name"], str(r["level"]), r["parent"] or "")
-    console.print(t)
+    print_rows(rows, json_out, {"code": "code", "name": "name", "level": "level", "parent": "parent"})
 
 
 # --- sites -----------------------------------------------------------------------------------------------
@@ -163,14 +156,8 @@ def site_list(
         q = q.where(site.c.region_code.startswith(region_code.rstrip("0") or region_code, autoescape=True))
     with store.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(q).mappings()]
-    if json_out:
-        for r in rows:
-            print_json(r)
-        return
-    t = Table("code", "kind", "name", "lon", "lat", "region")
-    for r in rows:
-        t.add_row(r["code"], r["kind"], r["name"], f"{r['lon']:.5f}", f"{r['lat']:.5f}", r["region_code"])
-    console.print(t)
+    print_rows(rows, json_out, {"code": "code", "kind": "kind", "name": "name", "lon": lambda r: f"{r['lon']:.5f}",
+                                "lat": lambda r: f"{r['lat']:.5f}", "region": "region_code"})
 
 
 # --- enterprises -----------------------------------------------------------------------------------------
@@ -201,14 +188,7 @@ def enterprise_list(json_out: Annotated[bool, typer.Option("--json")] = False, d
     with store.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(select(enterprise.c.uscc, enterprise.c.name, enterprise.c.region_code)
                                               .order_by(enterprise.c.uscc)).mappings()]
-    if json_out:
-        for r in rows:
-            print_json(r)
-        return
-    t = Table("uscc", "name", "region")
-    for r in rows:
-        t.add_row(r["uscc"], r["name"], r["region_code"])
-    console.print(t)
+    print_rows(rows, json_out, {"uscc": "uscc", "name": "name", "region": "region_code"})
 
 
 # --- devices ---------------------------------------------------------------------------------------------
@@ -242,14 +222,8 @@ def device_list(json_out: Annotated[bool, typer.Option("--json")] = False, datab
          .select_from(device.join(site, site.c.id == device.c.site_id)).order_by(device.c.mn))
     with store.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(q).mappings()]
-    if json_out:
-        for r in rows:
-            print_json(r)
-        return
-    t = Table("mn", "protocol", "site", "registered")
-    for r in rows:
-        t.add_row(r["mn"], r["protocol"], r["site"], r["created_at"].isoformat(timespec="seconds"))
-    console.print(t)
+    print_rows(rows, json_out, {"mn": "mn", "protocol": "protocol", "site": "site",
+                                "registered": lambda r: r["created_at"].isoformat(timespec="seconds")})
 
 
 # --- import / export -------------------------------------------------------------------------------------
