@@ -33,6 +33,7 @@ from ecohub.store.schema import device_command, device_event, observation, quara
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 GAS = ("a21026", "a21002", "a34013", "a19001", "a00000", "a01012", "a01013", "a01014", "a21005", "a21003")
 PW = "123456"
+PER_PACKET = 2 * len(GAS)  # gas_cp: each factor's Rtd, and its ZsRtd into the derived <name>_zs
 
 
 # --- helpers -----------------------------------------------------------------------------------------------------
@@ -185,9 +186,9 @@ def test_framing_survives_merged_split_and_garbage_and_acks_after_commit(store):
         assert sorted(acks(got)) == sorted(q for q, _ in frames)
         assert all(p.st == "91" and p.flag == 4 and p.cp.text == "" and p.mn == dev.mn for p in got)
         c.close()
-        assert count(store, observation) == 40
+        assert count(store, observation) == 4 * PER_PACKET
         st = h.stats()
-        assert st["stored"] == 40 and st["garbage_bytes"] > 0 and st["acks_sent"] == 4
+        assert st["stored"] == 4 * PER_PACKET and st["garbage_bytes"] > 0 and st["acks_sent"] == 4
     # a garbage sample was quarantined with its reason
     assert count(store, quarantine, quarantine.c.channel == "hj212", quarantine.c.reason.like("garbage%")) >= 1
 
@@ -215,7 +216,7 @@ def test_the_answer_comes_only_after_the_data_are_committed(store):
         release.set()
         got = c.read(1)
         assert acks(got) == [q]
-        assert count(store, observation) == 10  # at the moment the answer arrived, the data were durable
+        assert count(store, observation) == PER_PACKET  # at the moment the answer arrived, the data were durable
         c.close()
 
 
@@ -235,9 +236,9 @@ def test_retransmission_with_the_same_qn_is_answered_but_not_stored_twice(store)
         c = Client(h.port)
         c.send(f)
         assert acks(c.read(1)) == [q]
-        assert poll(lambda: h.stats()["duplicates"] == 10)
+        assert poll(lambda: h.stats()["duplicates"] == PER_PACKET)
         c.close()
-    assert count(store, observation) == 10
+    assert count(store, observation) == PER_PACKET
     with store.engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM observation_conflict")) == 0
 
@@ -249,7 +250,7 @@ def test_packets_without_ack_flag_or_qn_are_stored_and_not_answered(store):
         c = Client(h.port)
         c.send(packet(dev.mn, gas_cp(t), flag=4)[1])  # 2017, A = 0
         c.send(packet(dev.mn, gas_cp(t - timedelta(seconds=30)), flag=None)[1])  # HJ/T 212-2005 header
-        assert poll(lambda: count(store, observation) == 20)
+        assert poll(lambda: count(store, observation) == 2 * PER_PACKET)
         assert c.read(1, timeout=0.3) == []
         c.close()
 
@@ -292,7 +293,13 @@ def test_unknown_mn_and_wrong_password_are_quarantined_alerted_and_not_answered(
     raws = [r for (r,) in _rows(store, "SELECT raw FROM quarantine WHERE reason LIKE 'auth%'")]
     assert all(";PW=***;" in r for r in raws) and not any("654321" in r for r in raws)  # passwords masked
     assert count(store, device_event, device_event.c.kind == "auth_failure") == 3
-    assert count(store, observation) == 10
+    assert count(store, observation) == PER_PACKET
+
+
+def _primary_series(store) -> list[int]:
+    """Series of catalogue parameters with an HJ 212 code (not the derived ``_zs/_min/_max/_cou``)."""
+    return [r[0] for r in _rows(store, "SELECT s.id FROM series s JOIN parameter p ON p.id = s.parameter_id "
+                                       "WHERE p.hj212_2017 IS NOT NULL")]
 
 
 def _rows(store, sql):
@@ -335,7 +342,7 @@ def test_undecodable_packets_are_quarantined_not_answered_and_the_next_one_works
         c.send(f + f2)
         assert sorted(acks(c.read(2))) == sorted([q, q2])
         c.close()
-    assert count(store, observation) == 10
+    assert count(store, observation) == PER_PACKET
     reasons = [r for (r,) in _rows(store, "SELECT reason FROM quarantine")]
     assert any(r.startswith("bad_crc") for r in reasons)
     assert any("future" in r for r in reasons)
@@ -473,8 +480,10 @@ def test_backfill_command_sequence_and_uploads(store):
         row = wait_command(store, cid, timeout=10)
         c.close()
     assert row["status"] == "done" and row["result"]["uploads"] == 3 and row["qn"] == req.qn
-    assert len(_rows(store, "SELECT o.time FROM observation o JOIN series s ON s.id = o.series_id "
-                            "WHERE s.interval = 'hour'")) == 3
+    hourly = _rows(store, "SELECT p.name, o.time FROM observation o JOIN series s ON s.id = o.series_id "
+                          "JOIN parameter p ON p.id = s.parameter_id WHERE s.interval = 'hour'")
+    assert sorted(n for n, _ in hourly) == ["so2_gas"] * 3 + ["so2_gas_max"] * 3 + ["so2_gas_min"] * 3
+    assert len({t for _, t in hourly}) == 3
 
 
 def test_a_device_that_does_not_answer_times_out_after_the_retries(store):
@@ -550,7 +559,7 @@ def test_a_slow_database_slows_reading_and_the_queue_stays_bounded(store):
         assert len(acks(got)) == 200
         assert h.stats()["queue_peak"] <= 5
         c.close()
-    assert count(store, observation) == 2000
+    assert count(store, observation) == 200 * PER_PACKET
 
 
 def test_idle_connections_and_connections_over_the_limit_are_closed(store):
@@ -581,7 +590,7 @@ def test_an_over_fast_device_is_throttled_not_dropped(store):
         c.close()
         assert len(acks(got)) == 30 and h.stats()["throttled"] > 0
     assert elapsed >= (30 - 5) / 50 * 0.8  # 25 packets beyond the burst at 50/s
-    assert count(store, observation) == 300
+    assert count(store, observation) == 30 * PER_PACKET
 
 
 def test_a_full_frame_beyond_the_length_limit_is_rejected(store):
@@ -620,4 +629,5 @@ def test_writer_process_survives_being_killed(store):
         assert slot_writer.pid != pid  # a new writer process
         assert stats.failed == 0 and stats.unanswered == 0 and stats.acked == stats.sent
     n_values = len({(mn, cn, dt, code) for mn, cn, dt, vals in stats.acked_packets for code in vals})
-    assert count(store, observation) == n_values
+    primary = observation.c.series_id.in_(_primary_series(store))  # the sim's records: primary values
+    assert count(store, observation, primary) == n_values

@@ -32,7 +32,8 @@ def stored_values(store) -> dict[tuple[str, str, str, int], float]:
     q = (select(site.c.code, parameter.c.hj212_2017, series.c.interval, observation.c.time, observation.c.value)
          .select_from(observation.join(series, series.c.id == observation.c.series_id)
                       .join(site, site.c.id == series.c.site_id)
-                      .join(parameter, parameter.c.id == series.c.parameter_id)))
+                      .join(parameter, parameter.c.id == series.c.parameter_id))
+         .where(parameter.c.hj212_2017.is_not(None)))  # not the derived <name>_zs/_min/_max/_cou
     with store.engine.connect() as c:
         return {(r[0], r[1], r[2], int(r[3].timestamp())): r[4] for r in c.execute(q)}
 

@@ -77,7 +77,9 @@ def demo(tmp_path_factory):
     env = {**os.environ, "ECOHUB_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("ECOHUB_DATABASE_URL", None)
     env.pop("ECOHUB_TILE_URL", None)
-    cmd = [sys.executable, "-m", "ecohub.cli.main", "demo", "--host", "127.0.0.1", "--port", str(port), "--days", "2"]
+    # web tests: a quiet demo (no worker, no gateway) so that sign-in writes never wait on background writers
+    cmd = [sys.executable, "-m", "ecohub.cli.main", "demo", "--host", "127.0.0.1", "--port", str(port), "--days", "2",
+           "--no-worker", "--gateway-port", "0"]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

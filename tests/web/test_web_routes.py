@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from ecohub.api.app import create_app
 from ecohub.api.identity import AuthConfig, create_user, use_hasher
@@ -193,6 +193,8 @@ def test_sources_against_permit_limits_and_scope(web):
     with store.engine.begin() as c:
         sid = c.scalar(select(site.c.id).where(site.c.code == OUTLET))
         pid = c.scalar(select(parameter.c.id).where(parameter.c.name == "so2_gas"))
+        # the demo ships an illustrative limit (at 16 % O2); replace it by a plain one for this test
+        c.execute(delete(permit_limit).where(permit_limit.c.site_id == sid, permit_limit.c.parameter_id == pid))
         c.execute(insert(permit_limit).values(site_id=sid, parameter_id=pid, period="hour", limit_value=35.0,
                                               unit="mg/m3", updated_at=datetime.now(UTC)))
     from ecohub.store import registry as R
@@ -202,7 +204,8 @@ def test_sources_against_permit_limits_and_scope(web):
     w = ObservationWriter(store, "hj212", "test")
     w.add(ser, int(time.time()) // 3600 * 3600 - 3600, 50.0)
     w.flush()
-    assert web.get("anonymous", "/api/v1/web/sources").json() == []  # nothing disclosed in the demo
+    disclosed = {r["code"] for r in web.get("anonymous", "/api/v1/web/sources").json()}
+    assert disclosed == {"DEMO-E05-G01", "DEMO-E05-G02", "DEMO-E06-W01", "DEMO-E06-G02"}  # key units (石家庄)
     rows = {r["code"]: r for r in web.get("admin", "/api/v1/web/sources").json()}
     assert len(rows) == 12
     it = rows[OUTLET]["items"][0]
@@ -211,7 +214,7 @@ def test_sources_against_permit_limits_and_scope(web):
     assert rows[OUTLET]["enterprise_name"].endswith("（演示）")
     assert web.get("officer_sjz", f"/api/v1/web/sites/{OUTLET}/permit").status_code == 404
     lim = web.get("officer_ts", f"/api/v1/web/sites/{OUTLET}/permit").json()["limits"]
-    assert lim[0]["limit_value"] == 35.0
+    assert {(x["parameter"], x["limit_value"]) for x in lim} >= {("so2_gas", 35.0)}
 
 
 def test_alert_feed_is_scoped(web):

@@ -47,7 +47,8 @@ def load_registers(store: Store) -> dict[str, int]:
             counts["water_sections"] += 1
         for r in _rows("outlets.csv"):
             R.upsert_site(conn, R.SiteInput(r["code"], r["kind"], r["name"], float(r["lon"]), float(r["lat"]),
-                                            r["region"], r["enterprise"], attrs={"demo": True, "key_unit": True}))
+                                            r["region"], r["enterprise"],
+                                            attrs={"demo": True, "key_unit": r.get("key_unit") == "true"}))
             counts["outlets"] += 1
             if r.get("mn"):
                 R.add_device(conn, r["mn"], DEMO_DEVICE_PASSWORD, r["code"], "2017")

@@ -142,7 +142,42 @@ PARAMETERS: tuple[Parameter, ...] = (
     _P("gamma_dose_rate", "γ辐射空气吸收剂量率", "gamma dose rate", "nGy/h", "radiation", None, None, 1),
 )
 
+#: HJ 212 data-area kinds (HJ 212-2017 Table 4) stored beside the primary value, → name suffix of the derived
+#: parameter. ``ZsRtd`` (real-time) and ``ZsAvg`` (period) are both the converted (折算) concentration.
+STAT_SUFFIX: dict[str, str] = {"ZsRtd": "zs", "ZsAvg": "zs", "Min": "min", "Max": "max", "Cou": "cou"}
+_FLOW = ("flow_gas", "flow_water")
+_CONCENTRATION_UNITS = ("mg/m³", "mg/L")
+
+
+def _derived(base: tuple[Parameter, ...]) -> tuple[Parameter, ...]:
+    """Derived parameters of every flue-gas / water parameter with an HJ 212 code: ``<name>_zs`` (converted
+    reference-O2 concentration), ``<name>_min`` / ``<name>_max`` (period extremes), all in the unit of the
+    parameter, and ``<name>_cou`` (cumulative amount over the period: kg for mg/m³ and mg/L concentrations,
+    m³ for flows). No HJ 212 code of their own (``BY_CODE`` is unchanged): the gateway maps
+    ``<code>-ZsRtd/ZsAvg/Min/Max/Cou`` to them through the base parameter and :data:`STAT_SUFFIX`."""
+    out: list[Parameter] = []
+    for p in base:
+        if p.domain not in ("gas", "water") or not (p.hj212_2017 or p.hj212_2005):
+            continue
+        out.append(Parameter(f"{p.name}_zs", f"{p.name_zh}(折算)", f"{p.name_en}, converted", p.unit, p.domain,
+                             None, None, p.decimals))
+        out.append(Parameter(f"{p.name}_min", f"{p.name_zh}(最小值)", f"{p.name_en}, minimum", p.unit, p.domain,
+                             None, None, p.decimals))
+        out.append(Parameter(f"{p.name}_max", f"{p.name_zh}(最大值)", f"{p.name_en}, maximum", p.unit, p.domain,
+                             None, None, p.decimals))
+        if p.name in _FLOW:
+            out.append(Parameter(f"{p.name}_cou", "累计流量", f"{p.name_en}, cumulative volume", "m³", p.domain,
+                                 None, None, 2))
+        elif p.unit in _CONCENTRATION_UNITS:
+            out.append(Parameter(f"{p.name}_cou", f"{p.name_zh}排放量", f"{p.name_en}, emitted amount", "kg",
+                                 p.domain, None, None, max(p.decimals, 3)))
+    return tuple(out)
+
+
+PARAMETERS = PARAMETERS + _derived(PARAMETERS)
+
 BY_NAME: dict[str, Parameter] = {p.name: p for p in PARAMETERS}
+assert len(BY_NAME) == len(PARAMETERS), "parameter names must be unique"
 # HJ 212 codes → canonical name. Where one code names the same substance in ambient air and flue gas
 # (a21026 SO2, a21005 CO), the ambient name wins here; the ingest layer picks by the site's kind.
 BY_CODE: dict[str, Parameter] = {}

@@ -63,7 +63,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from ecohub.domain.parameters import UnknownParameter
+from ecohub.domain.parameters import STAT_SUFFIX, UnknownParameter
 from ecohub.domain.parameters import resolve as resolve_parameter
 from ecohub.ingest.files import site_parameter
 from ecohub.ingest.hj212_auth import DeviceDirectory, DeviceInfo
@@ -107,6 +107,9 @@ log = logging.getLogger("ecohub.gateway")
 SOURCE = "hj212"
 _INTERVAL = {"rt": "rt", "min": "minute", "hour": "hour", "day": "day"}
 _PRIMARY_KIND = {"rt": ("Rtd",), "min": ("Avg", "Data"), "hour": ("Avg", "Data"), "day": ("Avg", "Data")}
+# kinds stored beside the primary value, into the derived parameters ``<name>_zs/_min/_max/_cou``
+_STAT_KIND = {"rt": frozenset({"ZsRtd"}), "min": frozenset({"ZsAvg", "Min", "Max", "Cou"}),
+              "hour": frozenset({"ZsAvg", "Min", "Max", "Cou"}), "day": frozenset({"ZsAvg", "Min", "Max", "Cou"})}
 _EVENT_KIND = {"2021": "status", "2041": "runtime", "2081": "boot", "1013": "time_request", "1011": "device_time",
                "1061": "rtd_interval", "1063": "min_interval", "3019": "instrument_sn", "3020": "device_info"}
 _ALL_FLAGS = frozenset(DATA_FLAGS_2017) | frozenset(DATA_FLAGS_2005)
@@ -299,6 +302,7 @@ class Gateway:
         self._resolver = SeriesResolver()
         self._params: dict[str, int] = {}
         self._pmap: dict[tuple[str, str], tuple[int, float] | None] = {}
+        self._smap: dict[tuple[str, str, str], tuple[int, float] | None] = {}
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -714,6 +718,40 @@ class Gateway:
         self._pmap[key] = out
         return out
 
+    def _stat_param(self, code: str, skind: str, kind: str) -> tuple[int, float] | None:
+        """(parameter id, scale) of a statistic kind (``Min``, ``Max``, ``Cou``, ``ZsRtd``, ``ZsAvg``) of a
+        factor whose base code is known: the derived parameter ``<name>_<suffix>``; ``None`` when the
+        catalogue has none (ambient air, noise …: the value is counted in ``not_stored_kinds``)."""
+        key = (code, skind, kind)
+        hit = self._smap.get(key, False)
+        if hit is not False:
+            return hit
+        out = None
+        c17 = code_2017(code)
+        p = None
+        for c in (c17, code):
+            try:
+                p = resolve_parameter(c)
+                break
+            except UnknownParameter:
+                continue
+        if p is not None:
+            p = site_parameter(p, skind)
+            pid = self._params.get(f"{p.name}_{STAT_SUFFIX[kind]}")
+            if pid is not None:
+                scale = 1.0
+                f = FACTORS.get(c17)
+                if code == c17 and f is not None:
+                    if kind == "Cou":
+                        # HJ 212-2017 amount unit g (heavy metals) → kg, the unit of ``<name>_cou``
+                        if f.amount_unit == "g":
+                            scale = 0.001
+                    elif f.unit == "µg/L" and p.unit == "mg/L":
+                        scale = 0.001  # same as the primary value
+                out = (pid, scale)
+        self._smap[key] = out
+        return out
+
     def _build_item(self, conn: _Conn, session: _Session, packet: Packet, frame: bytes, qns, acks, t0,
                     bad_items) -> _Item | None:
         c = self.counters
@@ -729,7 +767,7 @@ class Gateway:
         if cn in ("2011", "2051", "2061", "2031"):
             c["data_packets"] += 1
             try:
-                extracted = primary_values(packet)
+                extracted = primary_values(packet, stats=True)
             except HJ212Error as e:
                 quarantine.append((f"{e.reason}: {e}", e.field, _raw(frame)))
                 extracted = None
@@ -747,9 +785,11 @@ class Gateway:
                                        "future (device clock?)", "DataTime", _raw(frame)))
                     values = ()
                 interval = _INTERVAL[INTERVAL_BY_CN[cn]]
+                stat_kinds = _STAT_KIND[INTERVAL_BY_CN[cn]]
                 site_id = info.site_id
                 skind = info.site_kind
                 pmap = self._pmap
+                smap = self._smap
                 for code, kind, value, flag in values:
                     if code in skip:
                         continue
@@ -764,11 +804,19 @@ class Gateway:
                     if pm is False:
                         pm = self._param(code, skind)
                     if pm is None:
+                        skip.add(code)  # once per factor, whatever kinds it carries
                         if raw is None:
                             raw = _raw(frame)
                         quarantine.append((f"unknown_code: factor code {code!r} is not in the parameter catalogue",
                                            f"{code}-{kind}", raw))
                         continue
+                    if kind in stat_kinds:
+                        pm = smap.get((code, skind, kind), False)
+                        if pm is False:
+                            pm = self._stat_param(code, skind, kind)
+                        if pm is None:
+                            c["not_stored_kinds"] += 1
+                            continue
                     pid, scale = pm
                     rows.append(((site_id, pid, interval), t, value * scale if scale != 1.0 else value, flag))
                 c["records"] += len(rows)
@@ -1005,11 +1053,14 @@ class Gateway:
             self.latency.add(time.perf_counter() - t0)
 
 
-def primary_values(packet: Packet) -> tuple[int, list[tuple[str, str, float, str | None]], int] | None:
+def primary_values(packet: Packet, stats: bool = False
+                   ) -> tuple[int, list[tuple[str, str, float, str | None]], int] | None:
     """The values the gateway stores from a data packet (2011/2051/2061/2031): ``(DataTime as UTC epoch
-    seconds, [(factor code, kind, value, data flag)], number of other numeric values not stored)`` — the
+    seconds, [(factor code, kind, value, data flag)], number of other numeric values not returned)`` — the
     ``Rtd`` of real-time data, the ``Avg`` (or noise ``Data``) of minute/hour/day data; ``None`` when the
-    packet carries no values.
+    packet carries no values. With ``stats=True`` also the statistic kinds the gateway stores into derived
+    parameters: ``ZsRtd`` of real-time data, ``Min``, ``Max``, ``Cou``, ``ZsAvg`` of minute/hour/day data
+    (each factor's primary value first, then these in data-area order).
 
     These are exactly the :func:`~ecohub.protocols.hj212.records` of the packet with those kinds (a test
     checks it); read straight from the decoded data area because building every ``Record`` (20 per
@@ -1037,6 +1088,7 @@ def primary_values(packet: Packet) -> tuple[int, list[tuple[str, str, float, str
                 raise HJ212Error("bad_cp", f"CP item {name} occurs twice", name, None)
             seen.add(name)
     primary = _PRIMARY_KIND[interval]
+    extra = _STAT_KIND[interval] if stats else frozenset()
     out: list[tuple[str, str, float, str | None]] = []
     others = 0
     for code, kinds in factors.items():
@@ -1052,8 +1104,17 @@ def primary_values(packet: Packet) -> tuple[int, list[tuple[str, str, float, str
                 if math.isfinite(v):
                     out.append((code, k, v, kinds.get("Flag")))
                 break
-        for k in kinds:
-            if k != chosen and k in NUMERIC_KINDS:
+        for k, text in kinds.items():
+            if k == chosen:
+                continue
+            if k in extra:
+                try:
+                    v = float(text)
+                except ValueError:
+                    continue
+                if math.isfinite(v):
+                    out.append((code, k, v, kinds.get("Flag")))
+            elif k in NUMERIC_KINDS:
                 others += 1
     return t, out, others
 
