@@ -699,6 +699,7 @@ def build_enterprises(regions: list[dict], counties: dict, out: Path, log) -> di
 
     reg = {r["code"]: r for r in regions}
     ent_rows, out_rows = [], []
+    KEY_UNIT_ENTERPRISES = {5, 6}  # noqa: N806
     mns = set()
     for i, (name, county, outlets) in enumerate(ENTERPRISES, start=1):
         if county not in reg or reg[county]["level"] != 3 or not county.startswith("13"):
@@ -721,12 +722,14 @@ def build_enterprises(regions: list[dict], counties: dict, out: Path, log) -> di
             assert len(mn) == 24 and re.fullmatch(r"[0-9A-F]{24}", mn) and mn not in mns
             mns.add(mn)
             letter = "G" if kind == "gas_outlet" else "W"
+            # key polluting units (重点排污单位, data disclosed): the two 石家庄 enterprises of the demo
+            key_unit = "true" if i in KEY_UNIT_ENTERPRISES else "false"
             out_rows.append([f"DEMO-E{i:02d}-{letter}{j:02d}", kind, f"{oname}（演示）", uscc,
-                             fmt(p.x, 5), fmt(p.y, 5), county, mn])
+                             fmt(p.x, 5), fmt(p.y, 5), county, mn, key_unit])
     log(f"enterprises: {len(ent_rows)} fictional enterprises, {len(out_rows)} outlets")
     return {
         "demo/enterprises.csv": write_csv(out / "demo/enterprises.csv", ["uscc", "name", "region"], ent_rows),
-        "demo/outlets.csv": write_csv(out / "demo/outlets.csv", ["code", "kind", "name", "enterprise", "lon", "lat", "region", "mn"], out_rows),
+        "demo/outlets.csv": write_csv(out / "demo/outlets.csv", ["code", "kind", "name", "enterprise", "lon", "lat", "region", "mn", "key_unit"], out_rows),
     }
 
 
