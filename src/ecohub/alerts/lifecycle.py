@@ -239,19 +239,28 @@ def list_alerts(store: Store, status: str | None = None, *, site_code: str | Non
     """Alerts, newest first (JSON-ready: times as ISO-8601 text)."""
     if status is not None and status not in STATUSES:
         raise InputError("status", status, "must be one of " + ", ".join(STATUSES))
-    q = _alert_select().order_by(alert.c.id.desc()).limit(limit)
+    q = filter_alerts(_alert_select().order_by(alert.c.id.desc()).limit(limit), status=status, site_code=site_code,
+                      rule=rule, region_prefix=region_prefix)
+    if after_id is not None:
+        q = q.where(alert.c.id > after_id)
+    with store.engine.connect() as conn:
+        return [_public(r) for r in conn.execute(q).mappings()]
+
+
+def filter_alerts(q, *, status: str | None = None, severity: str | None = None, site_code: str | None = None,
+                  rule: str | None = None, region_prefix: str | None = None):
+    """Add the list filters to a query over ``alert`` joined with ``site`` (shared by the CLI and the API)."""
     if status:
         q = q.where(alert.c.status == status)
+    if severity:
+        q = q.where(alert.c.severity == severity)
     if site_code:
         q = q.where(site.c.code == site_code)
     if rule:
         q = q.where(alert.c.rule == rule)
     if region_prefix:
         q = q.where(site.c.region_code.startswith(region_prefix, autoescape=True))
-    if after_id is not None:
-        q = q.where(alert.c.id > after_id)
-    with store.engine.connect() as conn:
-        return [_public(r) for r in conn.execute(q).mappings()]
+    return q
 
 
 CONTRACT_FIELDS = ("id", "rule", "site", "parameter", "severity", "status", "opened_at", "last_seen_at", "message")

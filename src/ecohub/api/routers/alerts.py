@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import and_, select
 
+from ecohub.alerts.lifecycle import filter_alerts
 from ecohub.api.http import MAX_ID, check_limit, decode_cursor, encode_cursor, json_response, principal
 from ecohub.api.models import Alert, Alerts
 from ecohub.api.problems import not_found
@@ -41,17 +42,8 @@ def _out(r) -> dict:
 
 def list_alerts(store: Store, scope: Scope, *, status=None, severity=None, site_code=None, rule=None, region=None,
                 limit=100, before_id=None) -> list[dict]:
-    q = _select(scope).order_by(alert.c.id.desc()).limit(limit)
-    if status:
-        q = q.where(alert.c.status == status)
-    if severity:
-        q = q.where(alert.c.severity == severity)
-    if site_code:
-        q = q.where(site.c.code == site_code)
-    if rule:
-        q = q.where(alert.c.rule == rule)
-    if region:
-        q = q.where(site.c.region_code.startswith(region_prefix(region), autoescape=True))
+    q = filter_alerts(_select(scope).order_by(alert.c.id.desc()).limit(limit), status=status, severity=severity,
+                      site_code=site_code, rule=rule, region_prefix=region_prefix(region) if region else None)
     if before_id is not None:
         q = q.where(alert.c.id < before_id)
     with store.engine.connect() as conn:
