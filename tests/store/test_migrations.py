@@ -7,8 +7,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from ecohub.store import migrate
-from ecohub.store.migrate import include_object
 from ecohub.store.all_tables import metadata
+from ecohub.store.migrate import include_object
 
 
 def test_migrated_schema_matches_metadata(store):

@@ -182,7 +182,8 @@ class ObservationWriter:
                 with cur.copy("COPY _stage FROM STDIN") as cp:
                     for i, row in enumerate(zip(sid, dts, [src] * n, v, f, strict=True)):
                         cp.write_row((i, *row))
-                cur.execute(f"INSERT INTO observation {cols} SELECT series_id, time, source_id, value, flag, %s "
+                cur.execute("INSERT INTO observation (series_id, time, source_id, value, flag, received_at) "
+                            "SELECT series_id, time, source_id, value, flag, %s "
                             "FROM _stage ORDER BY rn ON CONFLICT DO NOTHING", (rdt,))
                 inserted = cur.rowcount
                 found = cur.execute(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from ecohub.store.migrate import include_object
 from ecohub.store.all_tables import metadata
+from ecohub.store.migrate import include_object
+
 
 def run_migrations_online() -> None:
     connection = context.config.attributes.get("connection")

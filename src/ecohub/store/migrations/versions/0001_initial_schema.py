@@ -2,13 +2,13 @@
 corrections, latest), quarantine, ingest log. PostgreSQL: PostGIS point on site, observation partitioned by month.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
-import ecohub.store.types
+from alembic import op
 
+import ecohub.store.types
 
 revision = '0001'
 down_revision = None
