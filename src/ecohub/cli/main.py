@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "ecohub.cli.worker_cmds",
     "ecohub.cli.hj212_cmds",
     "ecohub.cli.ingest_cmds",
+    "ecohub.cli.assess_cmds",
 ]
 
 for _name in COMMAND_MODULES:
