@@ -196,8 +196,8 @@ def test_demo_devices_upload_to_a_gateway_in_the_same_process(sqlite_store):
     """What ``ecohub demo`` does: the gateway and the 12 demo outlets' loggers in one process."""
     import time
 
+    from ecohub.demo.devices import simulate_demo_devices
     from ecohub.demo.province import load_registers
-    from ecohub.ingest.hj212_sim import simulate_demo_devices
 
     store = sqlite_store
     assert load_registers(store)["devices"] == 12

@@ -20,8 +20,8 @@ from sqlalchemy import insert, select, update
 from ecohub.domain.errors import InputError
 from ecohub.domain.parameters import UnknownParameter
 from ecohub.domain.parameters import resolve as resolve_parameter
-from ecohub.ingest.quarantine import QuarantineSink
 from ecohub.store.db import Store
+from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.schema import parameter, site
 from ecohub.store.schema_alerts import permit_limit, section_target
 

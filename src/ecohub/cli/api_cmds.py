@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _audit(store, action: str, target: str, detail: dict) -> None:
-    from ecohub.api.audit import cli_actor, record
+    from ecohub.store.audit import cli_actor, record
 
     with store.engine.begin() as conn:
         record(conn, action, actor=cli_actor(), role="admin", target=target, method="CLI", detail=detail)
@@ -290,7 +290,7 @@ def audit_list(actor: Annotated[str | None, typer.Option(help="Only this actor."
                limit: Annotated[int, typer.Option(help="Newest N records.")] = 50,
                json_out: Annotated[bool, typer.Option("--json")] = False, database_url: DatabaseUrl = None) -> None:
     """Who did what, when, from where — newest first."""
-    from ecohub.api.audit import query
+    from ecohub.store.audit import query
 
     store = open_store(database_url)
     rows = query(store, actor=actor, action=action or (), limit=limit)

@@ -26,11 +26,11 @@ from ecohub.domain.kinds import Interval, SiteKind
 from ecohub.domain.parameters import PARAMETERS
 from ecohub.domain.timeutil import parse_time
 from ecohub.ingest.files import import_file
-from ecohub.ingest.quarantine import list_quarantine
 from ecohub.ingest.readers import FileUnreadable
 from ecohub.ingest.sites import import_sites
 from ecohub.store import registry
 from ecohub.store.db import Store
+from ecohub.store.quarantine import list_quarantine
 from ecohub.store.queries import SeriesFilter, observations
 from ecohub.store.schema import device, enterprise, region, site
 

@@ -69,8 +69,8 @@ def demo(
         threads.append(_start_worker(store, worker_interval, stop))
     gateway = None
     if gateway_port:
+        from ecohub.demo.devices import simulate_demo_devices
         from ecohub.ingest.hj212_gateway import start_in_thread
-        from ecohub.ingest.hj212_sim import simulate_demo_devices
 
         gateway = start_in_thread(store, host, gateway_port)
         console.print(f"HJ 212 gateway on {host}:{gateway.port}")

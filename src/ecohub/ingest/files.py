@@ -17,7 +17,6 @@ from sqlalchemy import insert, select, update
 from ecohub.domain.errors import InputError
 from ecohub.domain.kinds import Interval, SiteKind
 from ecohub.domain.parameters import Parameter
-from ecohub.ingest.quarantine import QuarantineSink
 from ecohub.ingest.readers import FileUnreadable, Progress, read_rows
 from ecohub.ingest.validate import (
     FUTURE_SLACK,
@@ -27,6 +26,7 @@ from ecohub.ingest.validate import (
     site_parameter,
 )
 from ecohub.store.db import Store
+from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.schema import ingest_log, region, site
 from ecohub.store.writer import ObservationWriter
 

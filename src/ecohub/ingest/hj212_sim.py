@@ -29,7 +29,7 @@ connection is dropped after a packet), ``drift`` (the device clock is 10–30 mi
 sets it), ``garbage`` (random bytes before a packet).
 
 Python API: :func:`make_devices`, :func:`register_devices`, :func:`run_simulation` (async) /
-:func:`simulate` (sync) → :class:`SimStats`; :func:`simulate_demo_devices` for ``ecohub demo``.
+:func:`simulate` (sync) → :class:`SimStats`; ``ecohub.demo.devices.simulate_demo_devices`` for ``ecohub demo``.
 """
 
 from __future__ import annotations
@@ -67,7 +67,6 @@ __all__ = [
     "register_devices",
     "run_simulation",
     "simulate",
-    "simulate_demo_devices",
     "parse_faults",
 ]
 
@@ -293,7 +292,7 @@ class _Values:
         self.run = None
         if dev.kind == "air":
             if _Values._air_runs is None:
-                from ecohub.demo.replay import load_runs
+                from ecohub.data.air_runs import load_runs
 
                 _Values._air_runs = load_runs()
             runs = _Values._air_runs
@@ -853,45 +852,3 @@ def simulate(devices: list[SimDevice], host: str = "127.0.0.1", port: int = 6010
         return loop.run_until_complete(run_simulation(devices, host, port, **kwargs))
     finally:
         loop.close()
-
-
-def simulate_demo_devices(store, host: str = "127.0.0.1", port: int = 6010, *, duration: float = math.inf,
-                          rate_per_device: float = 1 / 30, stop=None):
-    """For ``ecohub demo``: the 12 registered demo outlets (``ecohub.demo.province``) upload real-time data
-    every 30 s (plus the mix) to the gateway in a daemon thread, until ``stop`` (a ``threading.Event``) is
-    set. Returns ``(thread, stop_event)``. The demo registers the devices (``load_registers``) first."""
-    import threading
-
-    from sqlalchemy import select
-
-    from ecohub.demo.province import DEMO_DEVICE_PASSWORD
-    from ecohub.store.schema import device, site
-
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(device.c.mn, device.c.protocol, site.c.code, site.c.kind)
-                            .select_from(device.join(site, site.c.id == device.c.site_id))
-                            .where(site.c.code.like("DEMO-%"))).all()
-    devices = [SimDevice(r.mn, DEMO_DEVICE_PASSWORD, r.code, "gas" if r.kind == "gas_outlet" else "water",
-                         r.protocol or "2017") for r in rows if r.kind in ("gas_outlet", "water_outlet")]
-    stop = stop or threading.Event()
-
-    def target():
-        loop = asyncio.new_event_loop()
-        ev = asyncio.Event()
-
-        async def main():
-            def watch():
-                stop.wait()
-                loop.call_soon_threadsafe(ev.set)
-            threading.Thread(target=watch, daemon=True).start()
-            return await run_simulation(devices, host, port, rate=rate_per_device * len(devices),
-                                        duration=duration, time_lapse=False, stop_event=ev, ramp=5.0)
-
-        try:
-            loop.run_until_complete(main())
-        finally:
-            loop.close()
-
-    t = threading.Thread(target=target, name="hj212-demo-devices", daemon=True)
-    t.start()
-    return t, stop

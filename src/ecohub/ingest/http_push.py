@@ -31,7 +31,6 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from ecohub.domain.errors import InputError
-from ecohub.ingest.quarantine import QuarantineSink
 from ecohub.ingest.validate import (
     RecordValidator,
     SeriesBuffer,
@@ -42,6 +41,7 @@ from ecohub.ingest.validate import (
 )
 from ecohub.store.apikeys import ApiKey, verify_key
 from ecohub.store.db import Store
+from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.registry import SeriesResolver
 from ecohub.store.schema import ingest_log
 from ecohub.store.writer import ObservationWriter

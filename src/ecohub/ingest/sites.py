@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ecohub.domain.errors import InputError
-from ecohub.ingest.quarantine import QuarantineSink
 from ecohub.ingest.readers import FileUnreadable, Progress, read_rows
 from ecohub.store.db import Store
+from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.registry import SiteInput, upsert_site
 
 REQUIRED = ("code", "kind", "name", "lon", "lat", "region")
