@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "ecohub.cli.hj212_cmds",
     "ecohub.cli.ingest_cmds",
     "ecohub.cli.assess_cmds",
+    "ecohub.cli.analysis_cmds",
 ]
 
 for _name in COMMAND_MODULES:
