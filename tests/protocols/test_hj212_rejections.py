@@ -6,6 +6,7 @@ import pytest
 
 from ecohub.protocols.hj212 import (
     REASONS,
+    STRICT,
     Dialect,
     HJ212Error,
     decode,
@@ -108,11 +109,23 @@ def test_segment_rejections(segment: str, reason: str | None, field: str | None)
     if reason is None:
         decode_segment(segment)
         return
-    err = reject(segment)
-    assert (err.reason, err.field) == (reason, field), str(err)
-    # the same through the framed path
-    err2 = reject(frame_segment(segment))
-    assert (err2.reason, err2.field) == (reason, field)
+    # the strict dialect rejects every row; the default (lenient) one all but the deviations it
+    # accepts with a warning (tests/protocols/test_hj212_deviations.py)
+    dialects = [STRICT] if segment in LENIENT_ACCEPTS else [STRICT, Dialect()]
+    for dialect in dialects:
+        err = reject(segment, dialect)
+        assert (err.reason, err.field) == (reason, field), str(err)
+        # the same through the framed path
+        err2 = reject(frame_segment(segment), dialect)
+        assert (err2.reason, err2.field) == (reason, field)
+    if segment in LENIENT_ACCEPTS:
+        assert decode_segment(segment).warnings
+
+
+LENIENT_ACCEPTS = {
+    f"QN=20160801085857223;ST=32;CN=1062;PW=100000;MN={MN};Flag=7;CP=&&&&",  # split bit, no PNUM/PNO
+    f"QN=20160801085857223;ST=3X2;CN=1062;PW=100000;MN={MN};Flag=5;CP=&&&&",  # 3-character ST
+}
 
 
 def test_unknown_code_only_in_strict_dialect() -> None:
@@ -174,9 +187,13 @@ def test_short_crc_dialect() -> None:
                 body, text = body2, b"%X" % hj212_crc(body2)
                 break
     frame = b"##%04d" % len(body) + body + text + b"\r\n"
-    err = reject(frame)
+    err = reject(frame, STRICT)
     assert err.reason == "length_mismatch" and "short_crc" in str(err)
     assert decode(frame, Dialect(short_crc=True)).cn == "9014"
+    lenient = decode(frame)  # the default accepts it when the short CRC verifies, with a warning
+    assert [w.code for w in lenient.warnings] == ["crc_short"]
+    wrong = frame.replace(text + b"\r\n", b"%X" % ((int(text, 16) + 1) % 0x1000) + b"\r\n")
+    assert reject(wrong).reason == "length_mismatch"  # a short CRC that does not verify is no CRC
 
 
 def test_length_counts_bytes_not_chars() -> None:

@@ -44,13 +44,15 @@ from .commands import (
 )
 from .cp import DataArea, build_cp, parse_cp
 from .crc import crc_hex, hj212_crc, hj212_crc_bitwise, modbus_crc
-from .dialect import STANDARD, Dialect
+from .deviations import WARNINGS, PacketWarning
+from .dialect import DIALECTS, LENIENT, STANDARD, STRICT, Dialect, dialect_named
+from .encrypted import encrypt_frame, encrypt_segment_text
 from .errors import REASONS, HJ212Error
 from .frame import FrameEvent, StreamFramer, iter_frames
 from .packet import Packet, decode, decode_segment, encode, encode_segment, frame_segment, split_frame
 from .reassembly import PendingGroup, Reassembler
 from .records import Record, records
-from .sm4 import decrypt_cp, encrypt_cp
+from .sm4 import SM4_PRESETS, SM4_STANDARD, Sm4Variant, decrypt_cp, encrypt_cp
 from .times import BEIJING, format_qn, format_time, parse_time, to_utc
 
 __all__ = [
@@ -58,7 +60,10 @@ __all__ = [
     "Packet", "DataArea", "decode", "decode_segment", "encode", "encode_segment", "frame_segment",
     "split_frame", "parse_cp", "build_cp",
     # errors, dialects
-    "HJ212Error", "REASONS", "Dialect", "STANDARD",
+    "HJ212Error", "REASONS", "Dialect", "STANDARD", "LENIENT", "STRICT", "DIALECTS", "dialect_named",
+    "PacketWarning", "WARNINGS",
+    # HJ 212-2025 SM4 variants (the simulator sends each one)
+    "Sm4Variant", "SM4_STANDARD", "SM4_PRESETS", "encrypt_frame", "encrypt_segment_text",
     # stream
     "StreamFramer", "FrameEvent", "iter_frames", "Reassembler", "PendingGroup",
     # records

@@ -234,7 +234,7 @@ class StreamFramer:
         self._after_frame = True
 
     def _short_crc(self, buf: bytearray, data_end: int, frame_end: int) -> int | None:
-        if not self.dialect.short_crc:
+        if not self.dialect.accepts_short_crc:
             return None
         for k in range(data_end + 1, frame_end):
             if buf[k] in (0x0D, 0x0A):

@@ -21,9 +21,11 @@ from .codes import (
 )
 from .cp import _CP_FAST, EMPTY_CP, DataArea, parse_cp
 from .crc import hj212_crc, modbus_crc
+from .deviations import PacketWarning
 from .dialect import STANDARD, Dialect
+from .encrypted import FrameCheck, check_encrypted_frame, clist_limit, crc_matches, deviate, encrypt_frame
 from .errors import HJ212Error
-from .sm4 import decrypt_cp, encrypt_cp
+from .sm4 import SM4_STANDARD, Decrypted, decrypt_cp_detail, encrypt_cp, is_clist
 from .times import TIME14_RE, parse_time
 
 __all__ = [
@@ -50,6 +52,8 @@ _HEADER = re.compile(
 _PW = re.compile(r"[^\s;=&,]{0,32}")
 _MN = re.compile(r"[0-9A-Za-z_.-]{0,24}")
 _ST = re.compile(r"[0-9A-Za-z]{2}")
+_ST_LOOSE = re.compile(r"[0-9A-Za-z]{1,5}")
+_TIME_MS = re.compile(r"Time=\d{15}")
 _KNOWN = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")
 _HEXDIGITS = b"0123456789abcdefABCDEF"
 
@@ -61,7 +65,8 @@ class Packet:
     Header fields keep their transmitted text (``qn``, ``st``, ``cn``, ``pw``, ``mn``); ``flag``,
     ``pnum`` and ``pno`` are ints; ``None`` means the field is absent (2005-style headers have no
     QN/Flag).  ``extra`` holds other header fields in order (e.g. a 2025 ``RF`` resend marker).
-    ``edition`` forces :attr:`version` (set by ``Dialect.version``).
+    ``edition`` forces :attr:`version` (set by ``Dialect.version``).  ``warnings`` lists the
+    deviations from the standard the decoder accepted (:class:`PacketWarning`; not compared).
     """
 
     st: str
@@ -75,6 +80,7 @@ class Packet:
     cp: DataArea = field(default=EMPTY_CP)
     extra: tuple[tuple[str, str], ...] = ()
     edition: str | None = None
+    warnings: tuple[PacketWarning, ...] = field(default=(), compare=False)
 
     # --- derived -------------------------------------------------------------------------------
     @property
@@ -94,8 +100,9 @@ class Packet:
 
     @property
     def is_split(self) -> bool:
-        """Flag bit D: the packet is one part of a split message (PNUM/PNO present)."""
-        return bool(self.flag is not None and self.flag & 2)
+        """The packet is one part of a split message: PNUM/PNO present (normally with Flag bit D;
+        a D bit without PNUM/PNO is read as a whole packet, warning ``split_flag_without_parts``)."""
+        return self.pnum is not None
 
     @property
     def encrypted(self) -> bool:
@@ -134,6 +141,7 @@ class Packet:
             "mn": self.mn,
             "flag": self.flag,
             "ack_required": self.ack_required,
+            "warnings": [w.to_dict() for w in self.warnings],
         }
         if self.pnum is not None:
             out["pnum"] = self.pnum
@@ -166,9 +174,21 @@ def _to_bytes(data: object) -> bytes:
 def split_frame(data: bytes | str, dialect: Dialect = STANDARD) -> tuple[bytes, str]:
     """Check the frame (header, length, CRC) and return ``(data_segment_bytes, crc_text)``.
 
-    The trailing CRLF is optional (a lone LF is tolerated too).
+    The trailing CRLF is optional (a lone LF is tolerated too).  A frame whose CRC or length can
+    only be checked over the decrypted (HJ 212-2025) data segment is rejected here; :func:`decode`
+    accepts it.
     """
-    data = _to_bytes(data)
+    seg, crc_text, pending = _frame(_to_bytes(data), dialect, [])
+    if pending is not None:
+        if pending.crc is not None:
+            raise HJ212Error("bad_crc", f"CRC {crc_text} does not match the transmitted data segment", "CRC", crc_text)
+        raise HJ212Error("length_mismatch", f"length field says {pending.declared} but the data segment is longer", "length", pending.declared)
+    return seg, crc_text
+
+
+def _frame(data: bytes, dialect: Dialect, warns: list[PacketWarning]) -> tuple[bytes, str, FrameCheck | None]:
+    """Frame checks; returns the data segment, the CRC text and what could not be verified yet
+    (an encrypted CP whose CRC or length may cover the plaintext segment)."""
     if data[-2:] == b"\r\n":
         data = data[:-2]
     elif data[-1:] == b"\n":
@@ -180,11 +200,30 @@ def split_frame(data: bytes | str, dialect: Dialect = STANDARD) -> tuple[bytes, 
     if not lf.isdigit():
         raise HJ212Error("bad_length", f"length field {lf!r} is not 4 decimal digits", "length", lf)
     declared = int(lf)
-    if declared > dialect.max_length:
+    clist = b";CP=&&{0x" in data or b";CP=&&{0X" in data
+    if declared > dialect.max_length and not (clist and declared <= clist_limit(dialect)):
         raise HJ212Error("too_long", f"declared length {declared} is above the maximum {dialect.max_length}", "length", declared)
+    pending: FrameCheck | None = None
     if dialect.length_unit == "bytes":
         crc_len = n - 6 - declared
-        if crc_len != 4 and not (dialect.short_crc and 1 <= crc_len <= 3):
+        if crc_len == 4:
+            seg = data[6 : 6 + declared]
+            crc_field = data[6 + declared :]
+        elif (
+            1 <= crc_len <= 3
+            and _is_hex(data[6 + declared :])
+            and (dialect.short_crc or (dialect.lenient and crc_matches(data[6 : 6 + declared], int(data[6 + declared :], 16), dialect.crc)))
+        ):
+            seg = data[6 : 6 + declared]
+            crc_field = data[6 + declared :]
+            if not dialect.short_crc:
+                warns.append(PacketWarning.of("crc_short", "CRC", crc_field.decode("ascii")))
+        elif clist and crc_len > 4 and _is_hex(data[-4:]) and data[-6:-4] == b"&&":
+            # HJ 212-2025 A.2 examples: the length field counts the plaintext segment
+            seg = data[6:-4]
+            crc_field = data[-4:]
+            pending = FrameCheck(declared=declared)
+        else:
             hint = ""
             if 0 < crc_len < 4 and _is_hex(data[6 + declared :]):
                 hint = f" (or a {crc_len}-digit CRC: Dialect.short_crc)"
@@ -194,8 +233,6 @@ def split_frame(data: bytes | str, dialect: Dialect = STANDARD) -> tuple[bytes, 
                 "length",
                 declared,
             )
-        seg = data[6 : 6 + declared]
-        crc_field = data[6 + declared :]
     else:  # "chars": the CRC is the last 4 bytes; the length counts characters
         seg = data[6:-4]
         crc_field = data[-4:]
@@ -204,22 +241,28 @@ def split_frame(data: bytes | str, dialect: Dialect = STANDARD) -> tuple[bytes, 
         except UnicodeDecodeError:
             raise HJ212Error("bad_field", "data segment is not valid UTF-8", "data", seg) from None
         if chars != declared:
-            raise HJ212Error("length_mismatch", f"length field says {declared} characters but the data segment has {chars}", "length", declared)
+            if not (clist and seg.endswith(b"&&")):
+                raise HJ212Error("length_mismatch", f"length field says {declared} characters but the data segment has {chars}", "length", declared)
+            pending = FrameCheck(declared=declared)
     if not _is_hex(crc_field):
         raise HJ212Error("bad_crc", f"CRC field {crc_field!r} is not hexadecimal", "CRC", crc_field)
-    mode = dialect.crc
-    if mode != "unchecked":
-        got = int(crc_field, 16)
-        if mode == "hj212":
-            ok = hj212_crc(seg) == got
-        elif mode == "modbus":
-            ok = modbus_crc(seg) == got
+    crc_text = crc_field.decode("ascii")
+    if crc_field != crc_field.upper():
+        warns.append(PacketWarning.of("crc_lowercase", "CRC", crc_text))
+    got = int(crc_field, 16)
+    if not crc_matches(seg, got, dialect.crc):
+        i = seg.rfind(b"CP=&&")
+        body = seg[i + 5 : -2] if i >= 0 and seg.endswith(b"&&") else b""
+        if body and (body[:3] in (b"{0x", b"{0X") or b"=" not in body.rstrip(b"=")):
+            # an encrypted CP: the CRC may cover the plaintext segment (HJ 212-2025 A.2)
+            if pending is None:
+                pending = FrameCheck()
+            pending.crc = got
+            pending.crc_text = crc_text
         else:
-            ok = hj212_crc(seg) == got or modbus_crc(seg) == got
-        if not ok:
-            want = "%04X" % (modbus_crc(seg) if mode == "modbus" else hj212_crc(seg))
-            raise HJ212Error("bad_crc", f"CRC {crc_field.decode()} does not match the data segment (expected {want})", "CRC", crc_field)
-    return seg, crc_field.decode("ascii")
+            want = "%04X" % (modbus_crc(seg) if dialect.crc == "modbus" else hj212_crc(seg))
+            raise HJ212Error("bad_crc", f"CRC {crc_text} does not match the data segment (expected {want})", "CRC", crc_field)
+    return seg, crc_text, pending
 
 
 def _is_hex(b: bytes) -> bool:
@@ -229,7 +272,8 @@ def _is_hex(b: bytes) -> bool:
 def decode(data: bytes | str, dialect: Dialect = STANDARD) -> Packet:
     """Decode one framed packet (``##…CRC`` with optional CRLF) with full validation.
 
-    Raises :class:`HJ212Error` — and nothing else — for any input.
+    Accepted deviations are listed in ``Packet.warnings`` (lenient dialect; ``Dialect.lenient=False``
+    rejects them).  Raises :class:`HJ212Error` — and nothing else — for any input.
     """
     try:
         if type(data) is bytes and dialect._fast:  # fast path: a well-formed frame
@@ -243,17 +287,46 @@ def decode(data: bytes | str, dialect: Dialect = STANDARD) -> Packet:
                         text = seg.decode("utf-8")
                     except UnicodeDecodeError:
                         raise HJ212Error("bad_field", "data segment is not valid UTF-8", "data", seg) from None
-                    return _decode_text(text, dialect)
-        seg, _ = split_frame(data, dialect)
+                    warns: list[PacketWarning] = []
+                    if crc != crc.upper():
+                        warns.append(PacketWarning.of("crc_lowercase", "CRC", crc.decode("ascii")))
+                    info: dict[str, object] = {}
+                    packet = _decode_text(text, dialect, warns, info)
+                    if "cipher" in info:
+                        _check_frame(packet, text, info, int(crc, 16), None, dialect, warns)
+                    return packet
+        raw = _to_bytes(data)
+        warns = []
+        seg, crc_text, pending = _frame(raw, dialect, warns)
         try:
             text = seg.decode("utf-8")
         except UnicodeDecodeError:
             raise HJ212Error("bad_field", "data segment is not valid UTF-8", "data", seg) from None
-        return _decode_text(text, dialect)
+        info = {}
+        packet = _decode_text(text, dialect, warns, info)
+        if "cipher" in info:
+            _check_frame(packet, text, info, int(crc_text, 16), pending, dialect, warns)
+        elif pending is not None:  # the CP was not ciphertext after all
+            if pending.crc is not None:
+                want = f"{hj212_crc(seg):04X}"
+                raise HJ212Error("bad_crc", f"CRC {crc_text} does not match the data segment (expected {want})", "CRC", crc_text)
+            raise HJ212Error("length_mismatch", f"length field says {pending.declared} but the data segment has {len(seg)}",
+                             "length", pending.declared)
+        elif len(text) > dialect.max_length and dialect.length_unit == "bytes" and len(seg) > dialect.max_length:
+            raise HJ212Error("too_long", f"data segment of {len(seg)} is above the maximum {dialect.max_length}", "length", len(seg))
+        return packet
     except HJ212Error:
         raise
     except Exception as exc:  # defensive: the contract is HJ212Error only
         raise HJ212Error("bad_field", f"undecodable packet ({type(exc).__name__}: {exc})", None, None) from exc
+
+
+def _check_frame(packet: Packet, text: str, info: dict[str, object], got: int, pending: FrameCheck | None,
+                 dialect: Dialect, warns: list[PacketWarning]) -> None:
+    decrypted = info.get("decrypted")
+    check_encrypted_frame(text, str(info["cipher"]), decrypted if isinstance(decrypted, Decrypted) else None,
+                          got, pending, dialect, warns)
+    packet.warnings = tuple(warns)
 
 
 def decode_segment(segment: bytes | str, dialect: Dialect = STANDARD) -> Packet:
@@ -269,26 +342,31 @@ def decode_segment(segment: bytes | str, dialect: Dialect = STANDARD) -> Packet:
             except UnicodeDecodeError:
                 raise HJ212Error("bad_field", "data segment is not valid UTF-8", "data", raw) from None
             size = len(raw) if dialect.length_unit == "bytes" else len(text)
-        if size > dialect.max_length:
+        limit = clist_limit(dialect) if ";CP=&&{0x" in text else dialect.max_length
+        if size > limit:
             raise HJ212Error("too_long", f"data segment of {size} is above the maximum {dialect.max_length}", "length", size)
-        return _decode_text(text, dialect)
+        return _decode_text(text, dialect, [], {})
     except HJ212Error:
         raise
     except Exception as exc:
         raise HJ212Error("bad_field", f"undecodable segment ({type(exc).__name__}: {exc})", None, None) from exc
 
 
-def _decode_text(text: str, dialect: Dialect) -> Packet:
+def _decode_text(text: str, dialect: Dialect, warns: list[PacketWarning], info: dict[str, object]) -> Packet:
     m = _HEADER.fullmatch(text)
     if m is not None:
         qn, st, cn, pw, mn, flag_s, pnum_s, pno_s, cp_text = m.groups()
         extra: tuple[tuple[str, str], ...] = ()
     else:
-        qn, st, cn, pw, mn, flag_s, pnum_s, pno_s, cp_text, extra = _header_slow(text)
+        qn, st, cn, pw, mn, flag_s, pnum_s, pno_s, cp_text, extra = _header_slow(text, dialect, warns)
 
     # --- header semantics
-    if qn is not None and len(qn) == 17 and (qn[6:8] > "28" or m is None):
-        parse_time(qn, "QN")
+    if qn is not None:
+        if len(qn) == 17:
+            if qn[6:8] > "28" or m is None:
+                parse_time(qn, "QN")
+        else:
+            warns.append(PacketWarning.of("qn_format", "QN", qn))
     if not mn and cn[0] != "9":
         raise HJ212Error("bad_field", "MN is empty (allowed only in 9xxx answers)", "MN", mn)
     edition = dialect.version
@@ -311,57 +389,67 @@ def _decode_text(text: str, dialect: Dialect) -> Packet:
         pno = int(pno_s)  # type: ignore[arg-type]
         if not 1 <= pno <= pnum:
             raise HJ212Error("bad_field", f"PNO={pno_s} is not within 1…PNUM={pnum_s}", "PNO", pno_s)
+        if flag is not None and not flag & 2:
+            warns.append(PacketWarning.of("parts_without_split_flag", "Flag", flag_s))
     else:
         pnum = pno = None
         if flag is not None and flag & 2:
-            raise HJ212Error("missing_field", f"Flag={flag} marks a split packet but PNUM/PNO are missing", "PNUM", None)
-    if dialect.strict_codes:
-        if st not in SYSTEM_CODES:
+            deviate(dialect, warns, "split_flag_without_parts", "PNUM", None, "missing_field",
+                    f"Flag={flag} marks a split packet but PNUM/PNO are missing: taken as a whole packet")
+    if st not in SYSTEM_CODES:
+        if dialect.strict_codes:
             raise HJ212Error("unknown_code", f"ST={st} is not a known system code", "ST", st)
-        if cn not in COMMAND_CODES:
+        if len(st) == 2:  # other lengths were reported by _header_slow
+            warns.append(PacketWarning.of("st_unknown", "ST", st))
+    if cn not in COMMAND_CODES:
+        if dialect.strict_codes:
             raise HJ212Error("unknown_code", f"CN={cn} is not a known command code", "CN", cn)
+        warns.append(PacketWarning.of("cn_unknown", "CN", cn))
 
     # --- CP
     if not cp_text:
         cp = EMPTY_CP
-    elif version == "2025" and "=" not in cp_text.rstrip("="):
-        cp = _decrypt(cp_text, dialect)
+    elif (version == "2025" and "=" not in cp_text.rstrip("=")) or is_clist(cp_text):
+        info["cipher"] = cp_text
+        cp = _decrypt(cp_text, dialect, info)
     elif dialect.strict_values and _CP_FAST.fullmatch(cp_text) is not None:
         # fast path of parse_cp (days 01–28: no calendar check needed)
         cp = DataArea(cp_text, _items=(cp_text[:-1] if cp_text[-1] in ";," else cp_text).replace(",", ";").split(";"))
     else:
         cp = parse_cp(cp_text, strict_values=dialect.strict_values)
+    plain = cp.text if not cp.encrypted else ""
     if (
         cn in DATA_CNS
-        and "-" in cp_text
-        and not cp.encrypted
-        and not cp_text.startswith("DataTime=")
-        and ";DataTime=" not in cp_text
-        and ",DataTime=" not in cp_text
+        and "-" in plain
+        and not plain.startswith("DataTime=")
+        and ";DataTime=" not in plain
+        and ",DataTime=" not in plain
     ):
         raise HJ212Error("missing_field", f"CN={cn} data packet has values but no DataTime", "DataTime", None)
+    if "Time=" in plain:
+        ms = _TIME_MS.search(plain)
+        if ms is not None:
+            start = plain.rfind(";", 0, ms.start()) + 1
+            start = max(start, plain.rfind(",", 0, ms.start()) + 1)
+            warns.append(PacketWarning.of("time_ms", plain[start : ms.start() + 4], ms.group()[5:]))
     if dialect.strict_codes and not cp.encrypted:
         allowed = data_flags(version)
         for k, v in cp.fields.items():
             if k.endswith("-Flag") and v not in allowed:
                 raise HJ212Error("unknown_code", f"{k}={v} is not an HJ {version} data flag", k, v)
-    return Packet(st, cn, pw, mn, qn, flag, pnum, pno, cp, extra, edition)
+    return Packet(st, cn, pw, mn, qn, flag, pnum, pno, cp, extra, edition, tuple(warns))
 
 
-def _decrypt(cp_text: str, dialect: Dialect) -> DataArea:
+def _decrypt(cp_text: str, dialect: Dialect, info: dict[str, object]) -> DataArea:
     if dialect.sm4_key is None:
         return DataArea(cp_text, encrypted=True, _items=[])
-    plain = decrypt_cp(
-        cp_text,
-        dialect.sm4_key,
-        mode=dialect.sm4_mode,
-        iv=dialect.sm4_iv,
-        encoding=None if dialect.sm4_detect else dialect.sm4_encoding,
-    )
-    return parse_cp(plain, strict_values=dialect.strict_values)
+    variant = dialect.sm4_variant or SM4_STANDARD
+    result = decrypt_cp_detail(cp_text, dialect.sm4_key, mode=variant.mode, iv=variant.iv)
+    info["decrypted"] = result
+    return parse_cp(result.text, strict_values=dialect.strict_values)
 
 
-def _header_slow(text: str):
+def _header_slow(text: str, dialect: Dialect, warns: list[PacketWarning]):
     """Any field order, extra header fields, precise errors."""
     i = text.find("CP=")
     if i < 0:
@@ -401,7 +489,10 @@ def _header_slow(text: str):
         raise HJ212Error("bad_field", f"QN={qn!r} is not 1–20 digits", "QN", qn)
     st = head["ST"]
     if _ST.fullmatch(st) is None:
-        raise HJ212Error("bad_field", f"ST={st!r} is not a 2-character system code", "ST", st)
+        if _ST_LOOSE.fullmatch(st) is None:
+            raise HJ212Error("bad_field", f"ST={st!r} is not a 2-character system code", "ST", st)
+        deviate(dialect, warns, "st_length", "ST", st, "bad_field",
+                f"ST={st} is not a 2-character system code: kept as given")
     cn = head["CN"]
     if not (len(cn) == 4 and cn.isdigit() and cn.isascii()):
         raise HJ212Error("bad_field", f"CN={cn!r} is not a 4-digit command code", "CN", cn)
@@ -428,15 +519,22 @@ def _header_slow(text: str):
 
 
 def encode_segment(packet: Packet, dialect: Dialect = STANDARD, *, encrypt: bool | None = None) -> str:
-    """The data segment text of ``packet`` (validated by decoding it back).
+    """The data segment text of ``packet`` as transmitted (validated by decoding it back).
 
     ``encrypt``: None → SM4-encrypt the CP when the dialect has a key, the packet is HJ 212-2025
-    and its CN is one of the encrypted commands; True/False force it.
+    and its CN is one of the encrypted commands; True/False force it.  Encryption follows
+    ``dialect.sm4_variant`` (default: the standard's C-style list with Nopadding).
     """
+    plain, wire = _segments(packet, dialect, encrypt)
+    return wire if wire is not None else plain
+
+
+def _segments(packet: Packet, dialect: Dialect, encrypt: bool | None) -> tuple[str, str | None]:
+    """(plaintext segment, transmitted segment or None when not encrypted), both validated."""
     cp = packet.cp
-    cp_text = cp.text
     if not isinstance(cp, DataArea):
         raise HJ212Error("bad_cp", "Packet.cp must be a DataArea (use DataArea.build)", "CP", None)
+    cp_text = cp.text
     if encrypt is None:
         encrypt = (
             dialect.sm4_key is not None
@@ -444,17 +542,6 @@ def encode_segment(packet: Packet, dialect: Dialect = STANDARD, *, encrypt: bool
             and bool(cp_text)
             and packet.version == "2025"
             and is_encrypted_cn(packet.cn)
-        )
-    if encrypt and not cp.encrypted and cp_text:
-        if dialect.sm4_key is None:
-            raise HJ212Error("decrypt_failed", "encryption asked but the dialect has no SM4 key", "CP", None)
-        cp_text = encrypt_cp(
-            cp_text,
-            dialect.sm4_key,
-            mode=dialect.sm4_mode,
-            iv=dialect.sm4_iv,
-            padding=dialect.sm4_padding,
-            encoding=dialect.sm4_encoding,
         )
     parts = []
     if packet.qn is not None:
@@ -466,18 +553,28 @@ def encode_segment(packet: Packet, dialect: Dialect = STANDARD, *, encrypt: bool
         parts.append(f"PNUM={packet.pnum};PNO={packet.pno}")
     for name, value in packet.extra:
         parts.append(f"{name}={value}")
-    parts.append(f"CP=&&{cp_text}&&")
-    text = ";".join(parts)
-    _decode_text_checked(text, dialect, packet)
-    return text
+    head = ";".join(parts) + ";CP=&&"
+    text = f"{head}{cp_text}&&"
+    if not (encrypt and not cp.encrypted and cp_text):
+        _decode_text_checked(text, dialect)
+        return text, None
+    if dialect.sm4_key is None:
+        raise HJ212Error("decrypt_failed", "encryption asked but the dialect has no SM4 key", "CP", None)
+    _decode_text_checked(text, dialect)
+    variant = dialect.sm4_variant or SM4_STANDARD
+    wire = head + encrypt_cp(cp_text, dialect.sm4_key, mode=variant.mode, iv=variant.iv, padding=variant.padding,
+                             encoding=variant.form) + "&&"
+    _decode_text_checked(wire, dialect, clist_limit(dialect) if variant.form == "clist" else None)
+    return text, wire
 
 
-def _decode_text_checked(text: str, dialect: Dialect, packet: Packet) -> None:
+def _decode_text_checked(text: str, dialect: Dialect, limit: int | None = None) -> None:
     size = len(text.encode("utf-8")) if dialect.length_unit == "bytes" else len(text)
-    if size > dialect.max_length:
-        raise HJ212Error("too_long", f"data segment of {size} is above the maximum {dialect.max_length}; split it (PNUM/PNO)", "length", size)
+    limit = dialect.max_length if limit is None else limit
+    if size > limit:
+        raise HJ212Error("too_long", f"data segment of {size} is above the maximum {limit}; split it (PNUM/PNO)", "length", size)
     try:
-        _decode_text(text, dialect)
+        _decode_text(text, dialect, [], {})
     except HJ212Error as exc:
         raise HJ212Error(exc.reason, f"cannot encode: {exc}", exc.field, exc.value) from None
 
@@ -486,12 +583,19 @@ def frame_segment(segment: str | bytes, dialect: Dialect = STANDARD) -> bytes:
     """``##`` + length + segment + CRC + CRLF for a data segment (CRC per the dialect)."""
     raw = segment.encode("utf-8") if isinstance(segment, str) else bytes(segment)
     length = len(raw) if dialect.length_unit == "bytes" else len(raw.decode("utf-8"))
-    if length > dialect.max_length:
+    if length > dialect.max_length and not (b";CP=&&{0x" in raw and length <= clist_limit(dialect)):
         raise HJ212Error("too_long", f"data segment of {length} is above the maximum {dialect.max_length}", "length", length)
     crc = modbus_crc(raw) if dialect.crc == "modbus" else hj212_crc(raw)
     return b"##%04d%s%04X\r\n" % (length, raw, crc)
 
 
 def encode(packet: Packet, dialect: Dialect = STANDARD, *, encrypt: bool | None = None) -> bytes:
-    """The complete frame of ``packet``: ``##`` + length + data segment + CRC + CRLF."""
-    return frame_segment(encode_segment(packet, dialect, encrypt=encrypt), dialect)
+    """The complete frame of ``packet``: ``##`` + length + data segment + CRC + CRLF.
+
+    An encrypted CP (HJ 212-2025) is built per ``dialect.sm4_variant`` — by default the standard's
+    text: C-style byte list, Nopadding with the tail in clear, CRC over the plaintext segment.
+    """
+    plain, wire = _segments(packet, dialect, encrypt)
+    if wire is None:
+        return frame_segment(plain, dialect)
+    return encrypt_frame(plain, dialect.sm4_key, dialect.sm4_variant or SM4_STANDARD, dialect)  # type: ignore[arg-type]
