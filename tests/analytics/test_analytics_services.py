@@ -81,11 +81,34 @@ def test_daily_aqi_uses_validity_rules(air):
     a1 = rows[("A1", "2026-01-11")]
     hours = [_value("A1", "o3", h) for h in range(24)]
     mx, _ = gb3095.daily_max_8h_o3(np.array(hours))
-    assert a1["concentrations"]["o3_8h"] == pytest.approx(round(mx[0], 1))
+    assert a1["concentrations"]["o3_8h"] == aqi_cn.round_gbt8170(mx)[0]  # as published: integer µg/m³
     ref = aqi_cn.aqi_daily(times=np.array([np.datetime64(T0, "s")]),
                            **{p: np.array([np.mean([_value("A1", p, h) for h in range(24)])])
                               for p in ("pm25", "pm10", "so2", "no2", "co")}, o3_8h=mx)
     assert a1["aqi"] == int(ref.aqi[0])
+
+
+def test_daily_aqi_rounds_the_daily_means_as_published(store):
+    """Issue 10: a daily PM2.5 mean of 75.75 µg/m³ is published as 76 → IAQI 102 (HJ 633-2012 practice); the
+    unrounded mean gives 50 + 1.25·40.75 = 100.94 → 101. Same for the city mean."""
+    with store.engine.begin() as c:
+        R.upsert_site(c, R.SiteInput("R1", "air_station", "圆1", 114.5, 38.0, "130100"))
+        R.upsert_site(c, R.SiteInput("R2", "air_station", "圆2", 114.6, 38.1, "130102"))
+        idx, par = R.site_index(c), R.parameter_index(c)
+        res = R.SeriesResolver()
+        ids = {(s, p): res.get(c, idx[s][0], par[p], "hour") for s in ("R1", "R2") for p in ("pm25", "so2")}
+    w = ObservationWriter(store, "import", "t")
+    for h in range(24):
+        w.add(ids[("R1", "pm25")], T0 + 3600 * h, 75.0 if h % 2 else 76.5)  # mean 75.75
+        w.add(ids[("R2", "pm25")], T0 + 3600 * h, 75.5 if h % 2 else 76.0)  # mean 75.75
+        w.add(ids[("R1", "so2")], T0 + 3600 * h, 10.0)
+        w.add(ids[("R2", "so2")], T0 + 3600 * h, 10.0)
+    w.flush()
+    rows = {r["site"]: r for r in aqi_service.daily(store, DAY1, DAY1, scope=SYSTEM)}
+    assert rows["R1"]["aqi"] == 102 and rows["R1"]["iaqi"]["pm25"] == 102
+    assert rows["R1"]["concentrations"]["pm25"] == 76
+    city = aqi_service.daily(store, DAY1, DAY1, scope=SYSTEM, by="city")
+    assert [(r["city"], r["aqi"], r["concentrations"]["pm25"]) for r in city] == [("130100", 102, 76)]
 
 
 def test_city_ranking(air):

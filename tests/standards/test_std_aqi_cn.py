@@ -82,8 +82,13 @@ def test_ceiling_is_guarded_against_float_noise():
 
 
 def test_2026_rounds_inputs_gbt8170():
-    # 2012 does not round: PM2.5 60.4 → (25.4)·1.25 + 50 = 81.75 → 82
-    assert iaqi([60.4], "pm25_24h", 2012)[0] == 82
+    # 2012 rounds as CNEMC did (issue 10): daily PM2.5 75.744 is published as 76 → 50 + 41·1.25 = 101.25 → 102
+    # (unrounded it would be 100.93 → 101); 74.5 → 74 (half to even) → 98.75 → 99, not 99.375 → 100
+    assert iaqi([75.744, 74.5, 75.5], "pm25_24h", 2012).tolist() == [102, 99, 102]
+    # CO to 0.1 under 2012 too: 2.05 → 2.0 (even) → 50, 2.15 → 2.2 → 55
+    assert iaqi([2.05, 2.15], "co_24h", 2012).tolist() == [50, 55]
+    r = aqi_daily(pm25=[75.744], pm10=[80.4], so2=[9.5], no2=[30.2], co=[0.84], o3_8h=[90.5], edition=2012)
+    assert r.aqi[0] == 102 and r.primary_pollutant[0] == "PM2.5"
     # 2026 rounds to integers first: 60.4 → 60 → 100; 60.5 → 60 (half to even) → 100; 61.5 → 62 → 102
     assert iaqi([60.4, 60.5, 61.5], "pm25_24h", 2026).tolist() == [100, 100, 102]
     # CO to one decimal: 2.05 → 2.0 (even) → 50; 2.15 → 2.2 → 55; 2.04 → 2.0 → 50

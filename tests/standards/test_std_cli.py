@@ -67,6 +67,16 @@ def test_aqi_forced_edition_daily_and_clash(app, tmp_path):
     assert out["aqi"][0] == "94" and out["primary_pollutant"][0] == "PM2.5"
 
 
+def test_aqi_daily_rounds_means_as_published(app, tmp_path):
+    """Issue 10: a daily PM2.5 mean of 75.744 is published as 76 → IAQI 102 under HJ 633-2012 (not 101);
+    74.5 → 74 (half to even) → 99; CO 2.05 → 2.0 → 50."""
+    text = "time,site,pm25,co\n2019-01-01,a,75.744,0.5\n2019-01-02,a,74.5,0.5\n2019-01-03,a,10,2.05\n"
+    res, out = _run(app, tmp_path, text, "aqi", "--period", "daily")
+    assert res.exit_code == 0, res.output
+    assert out["aqi"].to_list() == ["102", "99", "50"]
+    assert out["edition"].to_list() == ["hj633-2012"] * 3
+
+
 def test_aqi_epa_and_eaqi(app, tmp_path):
     text = "time,site,pm25,no2\n2024-01-01,a,40,30\n"
     res, out = _run(app, tmp_path, text, "aqi", "--standard", "epa")

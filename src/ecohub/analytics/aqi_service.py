@@ -8,6 +8,9 @@
   daily maximum 8-h moving mean with its validity rule (``gb3095.daily_max_8h_o3``); daily report
   (``aqi_cn.aqi_daily``, O3 1-h maximum not passed — the practice reproduced in docs/standards.md). City:
   the mean of its stations' valid daily values (``hj663.city_daily``), then the AQI.
+* **Rounding**: the daily (and city-mean) concentrations are rounded as the publishers do — GB/T 8170, halves
+  to even, integer µg/m³ and CO to 0.1 mg/m³ — before the IAQI, under both HJ 633 editions (done inside
+  ``aqi_cn``; evidence in docs/standards.md). The concentrations returned are those rounded values.
 
 Every read goes through the query layer with the caller's scope. A station's city is the city-level code of
 its region (``130102`` → ``130100``). Data flags are not interpreted here (QC flags live with the quality
@@ -76,12 +79,15 @@ def _describe_all(res: aqi_cn.AqiResult) -> list[dict]:
 
 
 def _conc(values: dict[str, float | None]) -> dict[str, float | None]:
-    out = {}
+    """Concentrations as published and as they enter the AQI: GB/T 8170 (halves to even) to integer µg/m³,
+    CO to 0.1 mg/m³ (``aqi_cn.round_gbt8170``; HJ 633-2026 §4.2.2 and CNEMC's practice under 2012)."""
+    out: dict[str, float | None] = {}
     for p, v in values.items():
         if v is None or (isinstance(v, float) and np.isnan(v)):
             out[p] = None
         else:
-            out[p] = round(float(v), 2 if p == "co" else 1)
+            r = float(aqi_cn.round_gbt8170(np.array([float(v)]), 1 if p == "co" else 0)[0])
+            out[p] = r if p == "co" else int(r)
     return out
 
 

@@ -11,8 +11,12 @@ Clauses implemented (see ``docs/standards.md`` for the decisions):
 * AQI = max IAQI — HJ 633-2012 §4.3 eq. (2); HJ 633-2026 §4.2.5.
 * Rounding: IAQI and AQI carried **up** to an integer — HJ 633-2012 §6.2 ("进位取整数"); HJ 633-2026 §4.2.6
   ("向上进位取整数"). We round to 1e-9 before the ceiling so that float noise cannot turn 50 into 51.
-* Input rounding (2026 only): concentrations rounded per GB/T 8170 (half to even on exact halves) to
-  integer µg/m³, CO to 0.1 mg/m³ before use — HJ 633-2026 §4.2.2.
+* Input rounding, **both editions**: concentrations rounded per GB/T 8170 (数值修约, exact halves to the even
+  digit) to integer µg/m³, CO to 0.1 mg/m³, before the IAQI — written in HJ 633-2026 §4.2.2; not written in
+  HJ 633-2012, but the publishers did it: CNEMC publishes station and city concentrations rounded this way
+  and computes the AQI from the published values (evidence in ``docs/standards.md`` §"Input rounding":
+  CNEMC 2019 station 24-h means, 26,777 exact halves of PM2.5/PM10/SO2/NO2, all but 7 published to the even
+  integer). A daily PM2.5 mean of 75.744 µg/m³ is published as 76 → IAQI 102, not 101.
 * Special rules — HJ 633-2012 Table 1 notes 2 and 3: SO2 1-h > 800 µg/m³ → the SO2 IAQI of the 24-h mean is
   reported; O3 8-h > 800 µg/m³ → the O3 IAQI of the 1-h mean is reported. HJ 633-2026 Table 3 notes b and c:
   SO2 1-h > 800 → IAQI 200; O3 8-h > 800 → IAQI 300.
@@ -127,7 +131,8 @@ def ceil_index(x: np.ndarray) -> np.ndarray:
 def round_gbt8170(x: np.ndarray, decimals: int = 0) -> np.ndarray:
     """Round per GB/T 8170 (数值修约: exact halves to the even digit) after removing float noise at 1e-6.
 
-    Used for HJ 633-2026 §4.2.2 input rounding: µg/m³ to integers, CO (mg/m³) to one decimal.
+    Used for the AQI input rounding (HJ 633-2026 §4.2.2; CNEMC practice under HJ 633-2012): µg/m³ to
+    integers, CO (mg/m³) to one decimal. NaN stays NaN.
     """
     scale = 10.0**decimals
     y = np.rint(np.round(np.asarray(x, dtype=float) * scale, 6))
@@ -145,7 +150,8 @@ def iaqi(conc: Any, indicator: str, edition: int = HJ633_2012) -> np.ndarray:
         One of ``so2_24h, so2_1h, no2_24h, no2_1h, pm10_24h, pm25_24h, co_24h, co_1h, o3_1h, o3_8h``
         (HJ 633-2012 Table 1 / HJ 633-2026 Table 3 rows).
     edition : 2012 or 2026
-        2026 rounds the input first (§4.2.2) and applies Table 3 notes b/c (SO2 1-h > 800 → 200, O3 8-h > 800
+        Both editions round the input first (GB/T 8170 to integer µg/m³, CO to 0.1 mg/m³: HJ 633-2026 §4.2.2,
+        and CNEMC's practice under 2012). 2026 applies Table 3 notes b/c (SO2 1-h > 800 → 200, O3 8-h > 800
         → 300). Under 2012 those two cases return NaN (Table 1 notes 2/3: the 1-h value is not used; the
         caller substitutes the 24-h SO2 / 1-h O3 sub-index, as :func:`hj633_aqi` does).
 
@@ -157,8 +163,7 @@ def iaqi(conc: Any, indicator: str, edition: int = HJ633_2012) -> np.ndarray:
 def _iaqi_flags(c: np.ndarray, indicator: str, edition: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """IAQI plus the masks 'beyond the table top' and 'negative (invalid)' of the (rounded) input."""
     bp = BREAKPOINTS[edition][indicator]
-    if edition == HJ633_2026:
-        c = round_gbt8170(c, 1 if indicator.startswith("co") else 0)
+    c = round_gbt8170(c, 1 if indicator.startswith("co") else 0)  # both editions (module doc, "Input rounding")
     out = np.interp(c, bp, IAQI_POINTS[: bp.size])  # clamps at the top: 500 beyond the full tables
     ceil_index(out)
     top = c > bp[-1]
