@@ -1,6 +1,6 @@
 """atheris (libFuzzer) harness for the HJ 212 decoder: no input may raise anything but HJ212Error.
 
-Run (bounded), with seed packets from ../shared/data written to a corpus folder first:
+Run (bounded), with seed packets from tests/fixtures/hj212_packets written to a corpus folder first:
 
     .venv/bin/python fuzz/fuzz_hj212.py --make-seeds /tmp/hj212_corpus
     .venv/bin/python fuzz/fuzz_hj212.py -runs=200000 -max_len=2100 /tmp/hj212_corpus
@@ -12,6 +12,7 @@ field and CP checks), and the ``StreamFramer`` in chunks (whose byte accounting 
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import sys
@@ -76,14 +77,14 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 (atheris API)
 
 
 def make_seeds(folder: Path) -> int:
-    data = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hj212_packets"
+    data = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "hj212_packets"
     folder.mkdir(parents=True, exist_ok=True)
     n = 0
-    for name in ("device_packets.jsonl", "spec_and_command_examples.jsonl"):
+    for name in ("device_packets.jsonl.gz", "spec_and_command_examples.jsonl.gz"):
         path = data / name
         if not path.exists():
             continue
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines():
             packet = json.loads(line)["packet"].encode()
             (folder / f"seed{n:03d}").write_bytes(packet + b"\r\n")
             n += 1

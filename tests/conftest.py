@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from ecohub.store.db import Store
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+FIXTURES = REPO / "tests" / "fixtures"  # real-data subsets (README per folder); tests never read outside the repo
 PG_URL = os.environ.get("ECOHUB_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _TEMPLATE = f"ecohub_tmpl_{os.getpid()}"

@@ -26,7 +26,7 @@ from shapely.geometry import Point, shape
 from ecohub.domain.uscc import validate
 
 DATA = files("ecohub.data")
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 HEBEI = "130000"
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:00:00\+08:00$")
 
@@ -248,9 +248,8 @@ def test_official_aqi():
     assert by[("1029A", "2019-01-07T23:00:00+08:00")] == "303"
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "cnemc_station_hourly_2019").is_dir(), reason="shared data not available")
 def test_air_hourly_matches_source_with_start_of_hour_labels():
-    path = SHARED_DATA / "cnemc_station_hourly_2019/national_weeks/sites_2019-06-12_to_2019-06-18.csv.gz"
+    path = FIXTURES / "cnemc_station_hourly_2019/national_weeks/sites_2019-06-12_to_2019-06-18.csv.gz"
     with gzip.open(path, "rt", encoding="utf-8") as f:
         reader = csv.reader(f)
         header = next(reader)

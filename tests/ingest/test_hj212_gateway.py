@@ -31,7 +31,7 @@ from ecohub.protocols.hj212 import (
 from ecohub.store import registry as R
 from ecohub.store.schema import device_command, device_event, observation, quarantine
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 GAS = ("a21026", "a21002", "a34013", "a19001", "a00000", "a01012", "a01013", "a01014", "a21005", "a21003")
 PW = "123456"
@@ -410,11 +410,7 @@ def test_split_message_is_answered_part_by_part_after_the_whole_is_committed(sto
 def test_a_real_station_capture_with_tls_and_http_noise(store):
     """The unmodified TCP log of a live air station (MN=LB4200001, 86 packets, HJ/T 212-2005 headers with 2017
     codes) with HTTP probes and a TLS ClientHello between the packets, streamed as one byte stream."""
-    capture = SHARED_DATA / "hj212_packets" / "raw_logs" / "GB212ReceiverApp_capture_2021-01-06_07.txt"
-    if not capture.exists():
-        if IN_CI:
-            pytest.fail(f"CI=true but the shared data are missing: {capture}")
-        pytest.skip("shared data not present")
+    capture = FIXTURES / "hj212_packets" / "raw_logs" / "GB212ReceiverApp_capture_2021-01-06_07.txt"
     with store.engine.begin() as conn:
         R.upsert_site(conn, R.SiteInput("LB-TEST", "air_station", "capture station", 114.5, 30.6, "130100"))
         R.add_device(conn, "LB4200001", "123456", "LB-TEST", "2005")

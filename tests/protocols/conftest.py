@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -15,33 +14,23 @@ try:  # the package may not be installed in the venv: use the src layout directl
 except ImportError:  # pragma: no cover
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "hj212_packets"
-
-
-def _missing(path) -> None:
-    """The shared data sit beside the repository in CI: there, their absence is a failure, not a skip."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI=true but the shared data are missing: {path}")
-    pytest.skip(f"shared data not found: {path}")
+#: Real packets inside the repository (tests/fixtures/hj212_packets, README there: sources and licences).
+DATA = Path(__file__).resolve().parents[1] / "fixtures" / "hj212_packets"
 
 
 def _jsonl(name: str) -> list[dict]:
-    path = DATA / name
-    if not path.exists():
-        _missing(path)
-    opener = gzip.open if name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
+    with gzip.open(DATA / name, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
 @pytest.fixture(scope="session")
 def device_packets() -> list[dict]:
-    return _jsonl("device_packets.jsonl")
+    return _jsonl("device_packets.jsonl.gz")
 
 
 @pytest.fixture(scope="session")
 def spec_examples() -> list[dict]:
-    return _jsonl("spec_and_command_examples.jsonl")
+    return _jsonl("spec_and_command_examples.jsonl.gz")
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +40,4 @@ def simulator_session() -> list[dict]:
 
 @pytest.fixture(scope="session")
 def capture_log() -> bytes:
-    path = DATA / "raw_logs" / "GB212ReceiverApp_capture_2021-01-06_07.txt"
-    if not path.exists():
-        _missing(path)
-    return path.read_bytes()
+    return (DATA / "raw_logs" / "GB212ReceiverApp_capture_2021-01-06_07.txt").read_bytes()

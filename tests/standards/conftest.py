@@ -7,5 +7,3 @@ try:
     import ecohub.standards  # noqa: F401
 except ImportError:  # pragma: no cover - depends on the environment
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
