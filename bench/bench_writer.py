@@ -1,10 +1,11 @@
 """Writer throughput: 1,000,000 observations into SQLite and into PostgreSQL through ObservationWriter,
 each beside the bare database floor measured in the same run:
 - SQLite floor: one ``executemany`` in one transaction into the same ``observation`` table;
-- PostgreSQL floor: one ``COPY`` into the same (partitioned) ``observation`` table.
-Also the re-write of the same batch (all duplicates: the idempotent path).
+- PostgreSQL floor: one binary ``COPY`` into the same (partitioned) ``observation`` table.
+Also the re-write of the same batch (all duplicates: the idempotent path) and a re-write in which 1 % of the
+values differ (recorded conflicts): retransmitted and back-filled data take these paths.
 
-    .venv/bin/python bench/bench_writer.py [--rows 1000000] [--no-postgres]
+    .venv/bin/python bench/bench_writer.py [--rows 1000000] [--no-postgres] [--no-sqlite]
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ def through_writer(store, sid, t, v, expect: str = "imported") -> float:
         for a, b, c in zip(sid, t, v, strict=True):
             w.add(a, b, c, "N")
         w.flush()
-    assert getattr(w.totals, expect) == len(sid), w.totals
+    if expect == "duplicates_and_conflicts":
+        assert w.totals.imported == 0 and w.totals.conflicts == (len(sid) + 99) // 100, w.totals
+    else:
+        assert getattr(w.totals, expect) == len(sid), w.totals
     return tm.s
 
 
@@ -74,7 +78,9 @@ def pg_floor(store, sid, t, v) -> float:
         n = len(sid)
         with Timer() as tm:
             with pg.cursor() as cur, cur.copy(
-                    "COPY observation (series_id, time, source_id, value, flag, received_at) FROM STDIN") as cp:
+                    "COPY observation (series_id, time, source_id, value, flag, received_at) FROM STDIN "
+                    "(FORMAT BINARY)") as cp:
+                cp.set_types(["int4", "timestamptz", "int2", "float8", "varchar", "timestamptz"])
                 for row in zip(sid, dts, [1] * n, v, ["N"] * n, [rdt] * n, strict=True):
                     cp.write_row(row)
             pg.commit()
@@ -97,10 +103,13 @@ def run(backend: str, store_cm, floor, rows: int) -> None:
         f = floor(a, sid_a, t, v)
         w = through_writer(b, sid_b, t, v)
         d = through_writer(b, sid_b, t, v, expect="duplicates")
+        v1 = [x + 1.0 if i % 100 == 0 else x for i, x in enumerate(v)]  # 1 % of the values differ
+        c = through_writer(b, sid_b, t, v1, expect="duplicates_and_conflicts")
         report(f"{backend}: {n:,} observations ({len(ids_b)} series)", [
             (f"floor: bare {'executemany' if backend == 'sqlite' else 'COPY'}, one transaction", n / f, "obs/s"),
             ("ObservationWriter (new data, batches of 50,000)", n / w, "obs/s"),
             ("ObservationWriter (same data again: all duplicates)", n / d, "obs/s"),
+            ("ObservationWriter (again with 1 % changed: conflicts)", n / c, "obs/s"),
         ])
 
 
@@ -108,8 +117,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true")
     a = ap.parse_args()
-    run("sqlite", sqlite_store, sqlite_floor, a.rows)
+    if not a.no_sqlite:
+        run("sqlite", sqlite_store, sqlite_floor, a.rows)
     if not a.no_postgres:
         if pg_available():
             run("postgresql", pg_store, pg_floor, a.rows)

@@ -114,3 +114,28 @@ def test_null_value_with_flag_is_kept(store):
     assert w.flush().imported == 1
     w.add(sid, T0, None, "D")
     assert w.flush().duplicates == 1
+
+
+def test_mixed_batch_on_every_path_gives_the_same_counts(store):
+    """A batch of new, repeated and changed rows: counted alike whether the writer goes straight to the staged
+    path (it wrote those keys itself) or first tries the fast path (a new writer that knows nothing)."""
+    a, b = _series(store, "S1"), _series(store, "S2")
+    first = ObservationWriter(store, "hj212", "t")
+    for i in range(10):
+        first.add(a, T0 + 3600 * i, float(i), "N")
+    first.flush()
+
+    def again(w):
+        for i in range(5, 15):  # 5..9 stored (7 changed), 10..14 new
+            w.add(a, T0 + 3600 * i, 70.0 if i == 7 else float(i), "N")
+        w.add(b, T0, 1.0, "N")  # another series, new
+        return w.flush().as_dict()
+
+    assert again(first) == {"imported": 6, "duplicates": 4, "conflicts": 1}  # knows the keys: staged first
+    fresh = ObservationWriter(store, "hj212", "t")  # knows nothing: fast path, falls back on stored keys
+    assert again(fresh) == {"imported": 0, "duplicates": 10, "conflicts": 1}
+    assert _count(store, observation) == 16
+    assert _count(store, observation_conflict) == 2
+    with store.engine.connect() as c:
+        rows = dict(c.execute(select(latest.c.series_id, latest.c.value)).all())
+    assert rows == {a: 14.0, b: 1.0}

@@ -33,6 +33,29 @@ _LATEST_UPSERT = (
     "ON CONFLICT (series_id) DO UPDATE SET time = excluded.time, value = excluded.value, flag = excluded.flag, "
     "source_id = excluded.source_id, received_at = excluded.received_at WHERE excluded.time > latest.time"
 )
+_COPY_OBSERVATION = "COPY observation (series_id, time, source_id, value, flag, received_at) FROM STDIN (FORMAT BINARY)"
+_OBS_TYPES = ["int4", "timestamptz", "int2", "float8", "varchar", "timestamptz"]
+_STAGE_TYPES = ["int4", "int4", "timestamptz", "int2", "float8", "varchar"]
+_INSERT_STAGED_ORDERED = ("INSERT INTO observation (series_id, time, source_id, value, flag, received_at) "
+                  "SELECT series_id, time, source_id, value, flag, %s FROM _stage ORDER BY rn ON CONFLICT DO NOTHING")
+_COMPARE_STAGED = ("SELECT s.rn, o.value, o.flag FROM _stage s JOIN observation o USING (series_id, time, source_id) "
+                   "WHERE (o.value, o.flag) IS DISTINCT FROM (s.value, s.flag)")
+_COMPARE_INSERT_STAGED = (
+    "WITH cmp AS MATERIALIZED (SELECT s.rn, s.series_id, s.time, s.source_id, s.value, s.flag, o.value AS ov, "
+    "o.flag AS oflag, o.series_id IS NOT NULL AS stored FROM _stage s "
+    "LEFT JOIN observation o USING (series_id, time, source_id)), "
+    "ins AS (INSERT INTO observation (series_id, time, source_id, value, flag, received_at) "
+    "SELECT series_id, time, source_id, value, flag, %s FROM cmp WHERE NOT stored ON CONFLICT DO NOTHING "
+    "RETURNING 1) "
+    "(SELECT rn, ov, oflag FROM cmp WHERE stored AND (ov, oflag) IS DISTINCT FROM (value, flag) ORDER BY rn) "
+    "UNION ALL SELECT -1, (SELECT count(*) FROM ins)::float8, NULL"
+)
+_LATEST_UPSERT_UNNEST = (
+    "INSERT INTO latest (series_id, time, value, flag, source_id, received_at) "
+    "SELECT * FROM unnest(%s::int[], %s::timestamptz[], %s::float8[], %s::varchar[], %s::int2[], %s::timestamptz[]) "
+    "ON CONFLICT (series_id) DO UPDATE SET time = excluded.time, value = excluded.value, flag = excluded.flag, "
+    "source_id = excluded.source_id, received_at = excluded.received_at WHERE excluded.time > latest.time"
+)
 _CONFLICT_INSERT = (
     "INSERT INTO observation_conflict (series_id, time, source_id, stored_value, stored_flag, new_value, "
     "new_flag, origin, received_at) VALUES ({p})"
@@ -78,6 +101,7 @@ class ObservationWriter:
         self._f: list[str | None] = []
         self._partitions = PartitionManager(store.engine) if store.is_postgres else None
         self._dt_cache: dict[int, datetime] = {}
+        self._newest: dict[int, int] = {}  # series id -> newest time this writer wrote (PostgreSQL path choice)
 
     # --- buffering --------------------------------------------------------------------------------------
     def add(self, series_id: int, time: int, value: float | None, flag: str | None = None) -> WriteCounts | None:
@@ -158,6 +182,14 @@ class ObservationWriter:
         return d
 
     def _write_postgres(self, sid, t, v, f, received) -> WriteCounts:
+        """COPY new data straight into ``observation``; stage first a batch that meets stored keys.
+
+        A batch is *likely to overlap* when one of its rows is not newer than what this writer already wrote
+        for that series (retransmissions, back-fill, re-imports): such a batch skips the optimistic COPY (which
+        would fail and be paid twice) and goes to the staged path directly. A batch that repeats one of its
+        own keys takes the row-by-row staged path, so that the first occurrence wins and a differing repeat
+        is recorded as a conflict, as on SQLite.
+        """
         import psycopg
 
         n = len(sid)
@@ -165,38 +197,79 @@ class ObservationWriter:
         self._partitions.ensure(min(t), max(t))
         rdt = self._dt(received)
         dts = [self._dt(x) for x in t]
-        cols = "(series_id, time, source_id, value, flag, received_at)"
+        s_arr = np.asarray(sid, dtype=np.int64)
+        t_arr = np.asarray(t, dtype=np.int64)
+        order = np.lexsort((t_arr, s_arr))
+        repeats = bool(((s_arr[order][1:] == s_arr[order][:-1]) & (t_arr[order][1:] == t_arr[order][:-1])).any())
+        overlap = repeats or self._meets_written(s_arr, t_arr)
         with self.store.engine.begin() as conn:
             pg = conn.connection.driver_connection
             cur = pg.cursor()
             conflict_rows: list[int] = []
-            try:
-                with pg.transaction():  # savepoint: a batch with stored keys falls back to the staged path
-                    with cur.copy(f"COPY observation {cols} FROM STDIN") as cp:
-                        for row in zip(sid, dts, [src] * n, v, f, [rdt] * n, strict=True):
-                            cp.write_row(row)
-                inserted = n
-            except psycopg.errors.UniqueViolation:
+            copied = False
+            if not overlap:
+                try:
+                    with pg.transaction():  # savepoint: a batch with stored keys falls back to the staged path
+                        with cur.copy(_COPY_OBSERVATION) as cp:
+                            cp.set_types(_OBS_TYPES)
+                            for row in zip(sid, dts, [src] * n, v, f, [rdt] * n, strict=True):
+                                cp.write_row(row)
+                    copied = True
+                    inserted = n
+                except psycopg.errors.UniqueViolation:
+                    pass
+            if not copied:
                 cur.execute("CREATE TEMP TABLE IF NOT EXISTS _stage (rn int, series_id int, time timestamptz, "
                             "source_id smallint, value double precision, flag varchar(4)) ON COMMIT DELETE ROWS")
-                with cur.copy("COPY _stage FROM STDIN") as cp:
-                    for i, row in enumerate(zip(sid, dts, [src] * n, v, f, strict=True)):
-                        cp.write_row((i, *row))
-                cur.execute("INSERT INTO observation (series_id, time, source_id, value, flag, received_at) "
-                            "SELECT series_id, time, source_id, value, flag, %s "
-                            "FROM _stage ORDER BY rn ON CONFLICT DO NOTHING", (rdt,))
-                inserted = cur.rowcount
-                found = cur.execute(
-                    "SELECT s.rn, o.value, o.flag FROM _stage s JOIN observation o USING (series_id, time, source_id) "
-                    "WHERE (o.value, o.flag) IS DISTINCT FROM (s.value, s.flag)").fetchall()
+                with cur.copy("COPY _stage FROM STDIN (FORMAT BINARY)") as cp:
+                    cp.set_types(_STAGE_TYPES)
+                    for row in zip(range(n), sid, dts, [src] * n, v, f, strict=True):
+                        cp.write_row(row)
+                # One probe of the key index per staged row: never a scan of a whole (large) partition, and
+                # no Memoize cache (keys do not repeat); for this transaction only.
+                cur.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; "
+                            "SET LOCAL enable_memoize = off")
+                if repeats:
+                    # insert first (in batch order: the first occurrence wins), then compare with what is stored
+                    cur.execute(_INSERT_STAGED_ORDERED, (rdt,))
+                    inserted = cur.rowcount
+                    found = cur.execute(_COMPARE_STAGED).fetchall()
+                else:
+                    # no repeated keys: one probe of the key index per row finds the stored rows; only the
+                    # others are inserted (a concurrent writer's row is still skipped by ON CONFLICT)
+                    rows = cur.execute(_COMPARE_INSERT_STAGED, (rdt,)).fetchall()
+                    inserted = next(int(r[1]) for r in rows if r[0] == -1)  # the row rn = -1 carries the count
+                    found = [r for r in rows if r[0] != -1]
                 conflict_rows = [r[0] for r in found]
                 if found:
                     cur.executemany(_CONFLICT_INSERT.format(p=", ".join(["%s"] * 9)), [
                         (sid[i], dts[i], src, sv, sf, v[i], f[i], self.origin, rdt) for i, sv, sf in found])
-            cur.executemany(_LATEST_UPSERT.format(p="%s, %s, %s, %s, %s, %s"),
-                            self._latest_rows(sid, t, v, f, received, conflict_rows, as_datetime=True))
+            latest = self._latest_rows(sid, t, v, f, received, conflict_rows, as_datetime=True)
+            if latest:
+                cols = [list(c) for c in zip(*latest, strict=True)]
+                cols[2] = [None if x is None else float(x) for x in cols[2]]  # one array type: float8
+                cur.execute(_LATEST_UPSERT_UNNEST, cols)
+        self._remember_written(s_arr, t_arr)
         c = len(conflict_rows)
         return WriteCounts(imported=inserted, duplicates=n - inserted - c, conflicts=c)
+
+    def _meets_written(self, s: np.ndarray, t: np.ndarray) -> bool:
+        """True when a row is not newer than the newest time this writer wrote for its series."""
+        known = self._newest
+        if not known:
+            return False
+        last = np.fromiter((known.get(x, -1) for x in s.tolist()), dtype=np.int64, count=s.size)
+        return bool((t <= last).any())
+
+    def _remember_written(self, s: np.ndarray, t: np.ndarray) -> None:
+        if len(self._newest) > 1_000_000:
+            self._newest.clear()
+        order = np.lexsort((t, s))
+        last = order[np.r_[s[order][1:] != s[order][:-1], True]]
+        known = self._newest
+        for series, time in zip(s[last].tolist(), t[last].tolist(), strict=True):
+            if time > known.get(series, -1):
+                known[series] = time
 
     # latest ------------------------------------------------------------------------------------------------
     def _latest_rows(self, sid, t, v, f, received, exclude: list[int], as_datetime: bool):
