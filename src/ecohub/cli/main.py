@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "ecohub.cli.ingest_cmds",
     "ecohub.cli.assess_cmds",
     "ecohub.cli.analysis_cmds",
+    "ecohub.cli.emergency_cmds",
 ]
 
 for _name in COMMAND_MODULES:
