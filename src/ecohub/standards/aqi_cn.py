@@ -354,13 +354,13 @@ def _single_edition(
     missing = np.zeros(n, dtype=np.uint8)
     o3_present = np.zeros(n, dtype=bool)
     for slot in SLOTS:
-        v = sub.get(slot)
+        given = sub.get(slot)
         bit = np.uint8(SLOTS.index(slot))
         if slot in ("o3", "o3_8h"):
-            if v is not None:
-                o3_present |= ~np.isnan(v)
+            if given is not None:
+                o3_present |= ~np.isnan(given)
             continue
-        missing |= np.uint8(1 << bit) if v is None else np.isnan(v).view(np.uint8) << bit
+        missing |= np.uint8(1 << bit) if given is None else np.isnan(given).view(np.uint8) << bit
     missing |= (~o3_present).view(np.uint8) << np.uint8(SLOTS.index("o3"))
     have_aqi = ~np.isnan(aqi)
     if edition == HJ633_2026:

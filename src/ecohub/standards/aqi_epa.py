@@ -145,7 +145,10 @@ def epa_aqi(
     if o3_8h is not None or o3_1h is not None:
         s8 = None if o3_8h is None else sub_index(o3_8h, "o3_8h")
         s1 = None if o3_1h is None else sub_index(o3_1h, "o3_1h")
-        subs["O3"] = s8 if s1 is None else (s1 if s8 is None else np.fmax(s8, s1))
+        if s8 is None or s1 is None:
+            subs["O3"] = s8 if s1 is None else s1  # type: ignore[assignment]  # one of them is given (if above)
+        else:
+            subs["O3"] = np.fmax(s8, s1)
     if pm25 is not None:
         subs["PM2.5"] = sub_index(pm25, "pm25_24h", PM25_2012 if pm25_breakpoints == "2012" else None)
     if pm10 is not None:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from ecohub.domain.errors import InputError
 from ecohub.store.schema import correction, observation, parameter, series, site, source
+from ecohub.store.types import inserted_id
 
 
 def add_correction(conn: Connection, *, site_code: str, parameter_name: str, interval: str, time: datetime,
@@ -43,6 +44,6 @@ def add_correction(conn: Connection, *, site_code: str, parameter_name: str, int
         raise InputError("source", source_name, "several sources hold this observation (" +
                          ", ".join(r.name for r in rows) + "): name one")
     r = rows[0]
-    return int(conn.execute(insert(correction).values(
+    return inserted_id(conn.execute(insert(correction).values(
         series_id=r.series_id, time=r.time, source_id=r.source_id, value=value, flag=flag,
-        reason=reason.strip(), author=author.strip(), created_at=datetime.now(UTC))).inserted_primary_key[0])
+        reason=reason.strip(), author=author.strip(), created_at=datetime.now(UTC))))

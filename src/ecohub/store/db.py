@@ -13,6 +13,7 @@ from ecohub.domain.parameters import PARAMETERS
 from ecohub.store import migrate
 from ecohub.store.engine import make_engine
 from ecohub.store.schema import parameter, region, source
+from ecohub.store.types import inserted_id
 
 DEFAULT_SOURCES = ("import", "hj212", "mqtt", "http", "demo", "manual")
 
@@ -54,9 +55,9 @@ class Store:
             self._load_parameters(conn)
             self._load_sources(conn)
             return {
-                "regions": conn.scalar(select(func.count()).select_from(region)),
-                "parameters": conn.scalar(select(func.count()).select_from(parameter)),
-                "sources": conn.scalar(select(func.count()).select_from(source)),
+                "regions": conn.scalar(select(func.count()).select_from(region)) or 0,
+                "parameters": conn.scalar(select(func.count()).select_from(parameter)) or 0,
+                "sources": conn.scalar(select(func.count()).select_from(source)) or 0,
             }
 
     def is_initialized(self) -> bool:
@@ -107,7 +108,7 @@ class Store:
         with self.engine.begin() as conn:
             sid = conn.scalar(select(source.c.id).where(source.c.name == name))
             if sid is None:
-                sid = conn.execute(insert(source).values(name=name)).inserted_primary_key[0]
+                sid = inserted_id(conn.execute(insert(source).values(name=name)))
             return int(sid)
 
     def ping(self) -> bool:

@@ -34,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select, tuple_
 from sqlalchemy.ext.compiler import compiles
@@ -222,7 +223,8 @@ def observations(store: Store, flt: SeriesFilter, start: datetime | None = None,
     moment: observations received and corrections made after it are left out. ``after``: the
     :data:`OBS_KEY` of the last row already seen (keyset paging); rows carry ``source_id`` for that.
     """
-    value, flag = observation.c.value, observation.c.flag
+    value: ColumnElement[Any] = observation.c.value
+    flag: ColumnElement[Any] = observation.c.flag
     frm = (observation.join(series, series.c.id == observation.c.series_id)
            .join(site, site.c.id == series.c.site_id)
            .join(parameter, parameter.c.id == series.c.parameter_id)

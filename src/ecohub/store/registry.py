@@ -15,6 +15,7 @@ from ecohub.domain.errors import InputError, NotFound
 from ecohub.domain.kinds import Interval, SiteKind
 from ecohub.domain.parameters import resolve as resolve_parameter
 from ecohub.store.schema import device, enterprise, parameter, region, series, site
+from ecohub.store.types import inserted_id
 
 _hasher = PasswordHasher()
 
@@ -110,8 +111,8 @@ def add_enterprise(conn: Connection, code: str, name: str, region_code: str) -> 
     if existing is not None:
         conn.execute(update(enterprise).where(enterprise.c.id == existing).values(name=name.strip(), region_code=rc))
         return int(existing)
-    return int(conn.execute(insert(enterprise).values(uscc=c, name=name.strip(), region_code=rc,
-                                                      created_at=_now())).inserted_primary_key[0])
+    return inserted_id(conn.execute(insert(enterprise).values(uscc=c, name=name.strip(), region_code=rc,
+                                                      created_at=_now())))
 
 
 def site_index(conn: Connection) -> dict[str, tuple[int, str]]:
@@ -155,8 +156,8 @@ class SeriesResolver:
                                           series.c.interval == interval)
             sid = conn.scalar(q)
             if sid is None:
-                sid = conn.execute(insert(series).values(site_id=site_id, parameter_id=parameter_id,
-                                                         interval=interval)).inserted_primary_key[0]
+                sid = inserted_id(conn.execute(insert(series).values(site_id=site_id, parameter_id=parameter_id,
+                                                         interval=interval)))
             self._cache[key] = sid = int(sid)
         return sid
 
@@ -191,7 +192,7 @@ def add_device(conn: Connection, mn: str, password: str, site_code: str, protoco
     if existing is not None:
         conn.execute(update(device).where(device.c.id == existing).values(**values))
         return int(existing)
-    return int(conn.execute(insert(device).values(mn=mn, created_at=_now(), **values)).inserted_primary_key[0])
+    return inserted_id(conn.execute(insert(device).values(mn=mn, created_at=_now(), **values)))
 
 
 def verify_device_password(password_hash: str, password: str) -> bool:

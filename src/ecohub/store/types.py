@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime
+from sqlalchemy import BigInteger, CursorResult, DateTime
 from sqlalchemy.types import TypeDecorator
 
 
@@ -41,3 +42,11 @@ class UTCTime(TypeDecorator):
         if isinstance(value, datetime):
             return value.astimezone(UTC)
         return datetime.fromtimestamp(int(value), UTC)
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an ``INSERT`` wrote (both backends return it)."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the INSERT returned no primary key")
+    return int(key[0])

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 from sqlalchemy import text
@@ -148,7 +149,7 @@ class ObservationWriter:
         # (Stable sort: for repeated keys the first occurrence is still inserted first and wins.)
         ordered = sorted(rows, key=_key)
         with self.store.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
-            db = conn.connection.driver_connection
+            db: Any = conn.connection.driver_connection
             cur = db.cursor()
             before = db.total_changes
             cur.executemany(_INSERT_SQLITE, ordered)
@@ -194,6 +195,7 @@ class ObservationWriter:
 
         n = len(sid)
         src = self.source_id
+        assert self._partitions is not None  # made in __init__ on PostgreSQL
         self._partitions.ensure(min(t), max(t))
         rdt = self._dt(received)
         dts = [self._dt(x) for x in t]
@@ -203,7 +205,7 @@ class ObservationWriter:
         repeats = bool(((s_arr[order][1:] == s_arr[order][:-1]) & (t_arr[order][1:] == t_arr[order][:-1])).any())
         overlap = repeats or self._meets_written(s_arr, t_arr)
         with self.store.engine.begin() as conn:
-            pg = conn.connection.driver_connection
+            pg: Any = conn.connection.driver_connection
             cur = pg.cursor()
             conflict_rows: list[int] = []
             copied = False
@@ -293,5 +295,5 @@ def store_status(store: Store) -> dict[str, int]:
     with store.engine.connect() as conn:
         out = {}
         for table in ("site", "series", "observation", "observation_conflict", "quarantine", "latest"):
-            out[table] = int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar())  # noqa: S608 (fixed names)
+            out[table] = int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() or 0)  # noqa: S608 (fixed names)
         return out
