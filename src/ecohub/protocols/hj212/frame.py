@@ -176,9 +176,14 @@ class StreamFramer:
                 return idx
             declared = int(head)
             if declared > maxlen:
-                self._reject(out, buf, idx, idx + 6, "too_long")
-                pos = idx + 6
-                continue
+                # HJ 212-2025: a CP written as a C-style byte list is ~5× its plaintext
+                probe = self._clist_probe(buf, idx, declared, final) if declared <= self._clist_limit else False
+                if probe is None:
+                    return idx
+                if not probe:
+                    self._reject(out, buf, idx, idx + 6, "too_long")
+                    pos = idx + 6
+                    continue
             if chars:
                 nl = buf.find(b"\n", idx + 6, idx + 6 + 4 * maxlen + 8)
                 if nl < 0:
@@ -211,6 +216,14 @@ class StreamFramer:
                 return idx
             crc = buf[data_end:frame_end]
             if not all(b in _HEX for b in crc):
+                # HJ 212-2025 A.2 examples: the length counts the plaintext of a C-style-list CP
+                clist_end = self._clist_end(buf, idx, data_end, final)
+                if clist_end is None:
+                    return idx
+                if clist_end > 0:
+                    self._emit(out, buf, idx, clist_end)
+                    pos = clist_end
+                    continue
                 short = self._short_crc(buf, data_end, frame_end)
                 if short is None:
                     stop = self._resync(buf, idx, frame_end)
@@ -226,6 +239,43 @@ class StreamFramer:
             self._emit(out, buf, idx, frame_end)
             pos = frame_end
         return pos
+
+    @property
+    def _clist_limit(self) -> int:
+        return min(9999, 6 * self.max_length)
+
+    def _clist_probe(self, buf: bytearray, idx: int, declared: int, final: bool) -> bool | None:
+        """Does the frame at ``idx`` carry a C-style-list CP (``;CP=&&{0x``)?  None: wait for more."""
+        n = len(buf)
+        stop = min(n, idx + 6 + declared)
+        j = buf.find(b";CP=&&", idx + 6, stop)
+        if j >= 0:
+            if j + 9 <= n:
+                return buf[j + 6 : j + 9] in (b"{0x", b"{0X")
+            return None if not final else False
+        if stop == idx + 6 + declared or final or n - idx > 6 + self.max_length:
+            return False  # the header is never longer than a plaintext segment
+        return None
+
+    def _clist_end(self, buf: bytearray, idx: int, data_end: int, final: bool) -> int | None:
+        """End of a frame whose length field counts the plaintext of a C-style-list CP: the
+        closing ``&&`` + 4 hex CRC after the list and its clear tail (< 16 bytes).  0: not such a
+        frame; None: wait for more bytes."""
+        j = buf.find(b";CP=&&{0", idx + 6, data_end)
+        if j < 0 or buf[j + 8 : j + 9] not in (b"x", b"X"):
+            return 0
+        n = len(buf)
+        limit = idx + 6 + self._clist_limit + 4
+        close = buf.find(b"}", j, limit)
+        if close < 0:
+            return None if n < limit and not final else 0
+        amp = buf.find(b"&&", close, close + 1 + 16 + 2)
+        if amp < 0:
+            return None if n < close + 19 and not final else 0
+        end = amp + 6
+        if n < end:
+            return None if not final else 0
+        return end if all(b in _HEX for b in buf[amp + 2 : end]) else 0
 
     def _emit(self, out: list[FrameEvent], buf: bytearray, start: int, end: int) -> None:
         self._flush_garbage(out)
