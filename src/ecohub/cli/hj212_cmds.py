@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from ecohub.protocols.hj212 import Dialect, HJ212Error, decode, decode_segment
+from ecohub.protocols.hj212 import Dialect, HJ212Error, Sm4Variant, decode, decode_segment, dialect_named
 
 __all__ = ["hj212_app", "register", "parse_lines"]
 
@@ -50,14 +50,28 @@ def hj212_app() -> typer.Typer:
     @app.command("parse")
     def parse(
         file: Path = typer.Argument(..., help="File with one packet per line (trailing CRLF optional); '-' reads stdin."),
-        as_json: bool = typer.Option(False, "--json", help="JSON lines: one object per packet or {\"error\", \"line\"}."),
+        as_json: bool = typer.Option(
+            False, "--json", help="JSON lines: one object per packet (with \"warnings\": [{code, field, value, message}]) "
+                                  "or {\"error\", \"line\", \"reason\", \"field\"}."),
         crc: str = typer.Option("hj212", "--crc", help="CRC check: hj212 | modbus | either | unchecked."),
         sm4_key: str | None = typer.Option(None, "--sm4-key", help="HJ 212-2025 SM4 key (32 hex or 16 characters)."),
         max_length: int = typer.Option(1024, "--max-length", help="Maximum data-segment length."),
+        strict: bool = typer.Option(
+            False, "--strict",
+            help="Reject the deviations the default (lenient) dialect accepts with a warning "
+                 "(split bit without PNUM/PNO, ST not 2 characters, short CRC, other SM4 variants …)."),
+        sm4_variant: str | None = typer.Option(
+            None, "--sm4-variant",
+            help="HJ 212-2025 SM4 variant of the device: a preset (standard, standard-plain-length, clist-cipher-crc, "
+                 "hex-pkcs7, hex-pkcs7-plain-crc, hex-zero, base64-pkcs7, base64-zero) or form/padding/crc/length. "
+                 "Default: the standard's text, other variants detected and reported as warnings."),
     ) -> None:
-        """Decode every line of FILE and report each packet or why it was rejected."""
+        """Decode every line of FILE and report each packet (with the deviations accepted, as
+        warnings) or why it was rejected."""
         try:
-            dialect = Dialect(crc=crc, sm4_key=sm4_key, max_length=max_length)
+            variant = Sm4Variant.parse(sm4_variant) if sm4_variant else None
+            dialect = dialect_named("strict" if strict else "lenient", crc=crc, sm4_key=sm4_key, max_length=max_length,
+                                    sm4_variant=variant)
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -77,12 +91,15 @@ def hj212_app() -> typer.Typer:
                     write(f"{obj['line']}: REJECTED {obj['reason']}: {obj['error']}\n")
                 else:
                     n_factors = len(obj.get("factors", {}))  # type: ignore[arg-type]
+                    warns = obj.get("warnings") or []
+                    note = "".join(f" WARNING {w['code']}: {w['message']}" for w in warns)  # type: ignore[index,union-attr]
                     write(
                         f"{obj['line']}: OK HJ {obj['version']} ST={obj['st']} CN={obj['cn']} MN={obj['mn']}"
-                        f" QN={obj['qn']} factors={n_factors}\n"
+                        f" QN={obj['qn']} factors={n_factors}{note}\n"
                     )
             bad = sum(1 for o in results if "error" in o)
-            typer.echo(f"{len(results)} packets, {len(results) - bad} ok, {bad} rejected", err=True)
+            warned = sum(1 for o in results if o.get("warnings"))
+            typer.echo(f"{len(results)} packets, {len(results) - bad} ok ({warned} with warnings), {bad} rejected", err=True)
 
     return app
 
