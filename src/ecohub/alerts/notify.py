@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from ecohub.domain.errors import InputError
 from ecohub.store.db import Store
 from ecohub.store.schema_alerts import outbox, subscription
+from ecohub.store.tx import write_tx
 
 PUBLIC_RULES = ("aqi", "water_class")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -72,18 +73,18 @@ def add_subscription(store: Store, *, channel: str, target: str, audience: str =
                   min_severity=min_severity, region_prefix=region_prefix, site_code=site_code, min_level=min_level,
                   confirmed=(audience != "public") if confirmed is None else confirmed, active=True, token=token,
                   created_at=datetime.now(UTC))
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         sid = conn.execute(insert(subscription).values(**values)).inserted_primary_key[0]
     return {"id": int(sid), **{k: v for k, v in values.items() if k != "created_at"}}
 
 
 def confirm_subscription(store: Store, token: str) -> bool:
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         return conn.execute(update(subscription).where(subscription.c.token == token).values(confirmed=True)).rowcount > 0
 
 
 def unsubscribe(store: Store, token: str) -> bool:
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         return conn.execute(update(subscription).where(subscription.c.token == token).values(active=False)).rowcount > 0
 
 
@@ -241,7 +242,7 @@ async def _deliver(store: Store, now: datetime, policy: DeliveryPolicy, smtp: Sm
     counts = {"sent": 0, "failed": 0, "dead": 0}
     by_id = {m["id"]: m for m in due}
     done = datetime.now(UTC)
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         for mid, err in results:
             m = by_id[mid]
             attempts = m["attempts"] + 1

@@ -273,32 +273,56 @@ class LoginFailed(Exception):
         self.reason, self.user_id = reason, user_id
 
 
-def authenticate(conn: Connection, cfg: AuthConfig, name: str, password: str) -> dict:
-    """The user row if ``password`` is right and the account usable; else :class:`LoginFailed` (the reason is
-    for the audit log only — the caller answers the same 401 whatever it is). Counts failures, locks."""
-    now = cfg.now()
+@dataclass(frozen=True)
+class PasswordCheck:
+    """What :func:`check_password` found, before anything is written: the user row it read (None: no such
+    user) and whether the password matched that row's hash."""
+
+    user: dict | None
+    ok: bool
+
+
+def check_password(conn: Connection, name: str, password: str) -> PasswordCheck:
+    """Read the user and verify the password (argon2, the slow part) — a read, no lock held. The verdict is
+    applied by :func:`apply_password_check` in a write transaction."""
     u = user_by_name(conn, name or "")
     if u is None:
         try:
             _hasher.verify(_DUMMY_HASH, password or "")
         except (VerificationError, InvalidHashError):
             pass
-        raise LoginFailed("unknown user")
-    if u["disabled_at"] is not None:
-        raise LoginFailed("disabled", u["id"])
-    if u["locked_until"] is not None and u["locked_until"] > now:
-        raise LoginFailed("locked", u["id"])
+        return PasswordCheck(None, False)
     try:
         ok = _hasher.verify(u["password_hash"], password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
+    return PasswordCheck(u, ok)
+
+
+def apply_password_check(conn: Connection, cfg: AuthConfig, check: PasswordCheck, password: str) -> dict:
+    """Count the attempt in ``conn`` (a write transaction): re-reads the user under the write lock, so the
+    lock-out, a disabled account or a password changed meanwhile are judged on the current row. Returns the
+    user row if the sign-in succeeds; else :class:`LoginFailed` (the failure count is written first — the
+    caller commits it)."""
+    now = cfg.now()
+    if check.user is None:
+        raise LoginFailed("unknown user")
+    r = conn.execute(select(app_user).where(app_user.c.id == check.user["id"])).mappings().first()
+    if r is None:
+        raise LoginFailed("unknown user")
+    u = dict(r)
+    if u["disabled_at"] is not None:
+        raise LoginFailed("disabled", u["id"])
+    if u["locked_until"] is not None and u["locked_until"] > now:
+        raise LoginFailed("locked", u["id"])
+    ok = check.ok and u["password_hash"] == check.user["password_hash"]
     if not ok:
         failures = (u["failed_logins"] or 0) + 1
         values: dict = {"failed_logins": failures}
-        reason = "bad password"
+        reason = "bad password" if check.ok is False else "password changed during sign-in"
         if failures >= cfg.max_failures:
             values = {"failed_logins": 0, "locked_until": now + cfg.lockout}
-            reason = f"bad password; locked for {int(cfg.lockout.total_seconds() // 60)} min"
+            reason = f"{reason}; locked for {int(cfg.lockout.total_seconds() // 60)} min"
         conn.execute(update(app_user).where(app_user.c.id == u["id"]).values(**values))
         raise LoginFailed(reason, u["id"])
     values = {"failed_logins": 0, "locked_until": None}
@@ -306,6 +330,16 @@ def authenticate(conn: Connection, cfg: AuthConfig, name: str, password: str) ->
         values["password_hash"] = hash_password(password)
     conn.execute(update(app_user).where(app_user.c.id == u["id"]).values(**values))
     return u
+
+
+def authenticate(conn: Connection, cfg: AuthConfig, name: str, password: str) -> dict:
+    """The user row if ``password`` is right and the account usable; else :class:`LoginFailed` (the reason is
+    for the audit log only — the caller answers the same 401 whatever it is). Counts failures, locks.
+
+    One connection for both phases (``conn`` must be a write transaction). The API verifies the password
+    before taking the write lock instead (:func:`check_password` then :func:`apply_password_check`), so that
+    the argon2 work never holds up the writers."""
+    return apply_password_check(conn, cfg, check_password(conn, name, password), password)
 
 
 # --- tokens ---------------------------------------------------------------------------------------------------
@@ -414,10 +448,12 @@ def principal_from_token(conn: Connection, cfg: AuthConfig, token: str) -> Princ
     return _principal_of_user(row, "user", session_id=str(claims["sid"]))
 
 
-def principal_from_key(conn: Connection, key: str) -> Principal:
+def principal_from_key(conn: Connection, key: str, *, touch: bool = True) -> Principal:
+    """The principal of an API key. ``touch``: refresh the key's ``last_used_at`` on ``conn`` (then a write
+    transaction); the middleware reads with ``touch=False`` and refreshes it separately."""
     from ecohub.store.apikeys import lookup_key
 
-    k = lookup_key(conn, key)
+    k = lookup_key(conn, key, touch=touch)
     if k is None:
         raise AuthError("invalid, expired or revoked API key")
     if k.user_id is None:
@@ -446,16 +482,17 @@ def credentials(headers) -> tuple[str | None, str | None]:
     return token, key
 
 
-def resolve_principal(conn: Connection, cfg: AuthConfig, headers) -> Principal:
+def resolve_principal(conn: Connection, cfg: AuthConfig, headers, *, touch: bool = True) -> Principal:
     token, key = credentials(headers)
     if token:
         return principal_from_token(conn, cfg, token)
     if key:
-        return principal_from_key(conn, key)
+        return principal_from_key(conn, key, touch=touch)
     return ANONYMOUS
 
 
 __all__ = ["AuthConfig", "Principal", "ANONYMOUS", "AuthError", "LoginFailed", "create_user", "update_user",
-           "set_password", "authenticate", "start_session", "refresh_session", "revoke_session", "decode",
+           "set_password", "authenticate", "check_password", "apply_password_check", "start_session",
+           "refresh_session", "revoke_session", "decode",
            "resolve_principal", "load_secret", "check_password_policy", "list_users", "user_by_name",
            "api_key"]

@@ -376,6 +376,12 @@ class DecisionIn(BaseModel):
     days: int | None = Field(None, ge=1, le=365)
 
 
+class RevokeIn(BaseModel):
+    """Revoking a grant takes only a reason (optional; recorded in the audit log)."""
+
+    reason: str | None = Field(None, max_length=2000)
+
+
 class AccessRequestOut(BaseModel):
     id: int
     dataset_id: int

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ecohub.domain.errors import InputError
+from ecohub.store.tx import is_locked_error
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("ecohub.api")
@@ -108,6 +109,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError):
         log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+        if is_locked_error(exc):  # write_tx waited and retried; the embedded database is still busy
+            return problem_response(503, "the database is busy; try again in a moment", instance=request.url.path,
+                                    headers={"Retry-After": "2"})
         return problem_response(503, "the database is unavailable; try again later", instance=request.url.path,
                                 headers={"Retry-After": "30"})
 

@@ -28,12 +28,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ecohub.api import audit
 from ecohub.api.identity import ANONYMOUS, AuthConfig, AuthError, Principal, resolve_principal
 from ecohub.api.problems import PROBLEM, TITLES
+from ecohub.store import apikeys
 from ecohub.store.db import Store
 from ecohub.store.queries import reset_current_scope, set_current_scope
 
@@ -247,8 +249,15 @@ class EcohubMiddleware:
             reset_current_scope(token)
 
     def _resolve(self, headers: dict[str, str]) -> Principal:
-        with self.store.engine.begin() as conn:
-            return resolve_principal(conn, self.auth, headers)
+        # a read (no write lock per request); a key's last_used_at is refreshed apart, at most once a minute
+        with self.store.engine.connect() as conn:
+            p = resolve_principal(conn, self.auth, headers, touch=False)
+        if p.kind == "key" and p.key_prefix:
+            try:
+                apikeys.touch_key(self.store, p.key_prefix)
+            except OperationalError as e:  # bookkeeping only: never refuse the request for it
+                log.warning("could not refresh last_used_at of key %s: %s", p.key_prefix, e.orig)
+        return p
 
     async def _audit_write(self, p: Principal, method: str, path: str, status: int, ip: str, state: dict) -> None:
         if status == 429:

@@ -47,6 +47,7 @@ from ecohub.store.schema_catalog import (
     export_record,
 )
 from ecohub.store.schema_identity import app_user
+from ecohub.store.tx import write_tx
 
 FREQUENCIES = ("realtime", "minute", "hourly", "daily", "monthly", "quarterly", "yearly", "irregular")
 FIELD_TYPES = ("string", "number", "integer", "time", "date", "boolean")
@@ -387,7 +388,7 @@ def export_dataset(store: Store, ds: dict, who: Requester, fmt: str, *, start: d
         out_rows.append(row)
     body, media = _serialise(out_rows, names, marks, fmt)
     recipient = who.name or f"anonymous@{ip or 'unknown'}"
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         eid = conn.execute(insert(export_record).values(
             dataset_id=ds["id"], user_id=who.user_id, recipient=recipient[:200], format=fmt, rows=len(out_rows),
             masked_fields=sorted(masks), wm_key=key.hex(), created_at=datetime.now(UTC), ip=ip)

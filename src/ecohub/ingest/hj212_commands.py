@@ -45,6 +45,7 @@ from ecohub.protocols.hj212 import (
 )
 from ecohub.store.db import Store
 from ecohub.store.schema import device, device_command
+from ecohub.store.tx import write_tx
 
 __all__ = [
     "ActiveCommand",
@@ -72,30 +73,9 @@ def _now() -> datetime:
 
 
 def begin_write(store: Store):
-    """A write transaction; on SQLite ``BEGIN IMMEDIATE`` (the write lock up front, waiting on the busy
-    timeout) so that the gateway's threads queue instead of failing with SQLITE_BUSY."""
-    if store.is_postgres:
-        return store.engine.begin()
-    return _Immediate(store)
-
-
-class _Immediate:
-    def __init__(self, store: Store):
-        self.store = store
-
-    def __enter__(self):
-        self.conn = self.store.engine.connect().execution_options(sqlite_immediate=True)
-        self.tx = self.conn.begin()
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if exc_type is None:
-                self.tx.commit()
-            else:
-                self.tx.rollback()
-        finally:
-            self.conn.close()
+    """A write transaction with the write lock up front (:func:`ecohub.store.tx.write_tx`: ``BEGIN IMMEDIATE``
+    on SQLite, bounded retry while locked) so that the gateway's threads queue instead of failing."""
+    return write_tx(store)
 
 
 def _hj_time(value: datetime | str, name: str) -> str:

@@ -39,11 +39,12 @@ from ecohub.ingest.validate import (
     raw_json,
     records_of,
 )
-from ecohub.store.apikeys import ApiKey, verify_key
+from ecohub.store.apikeys import ApiKey, touch_key, verify_key
 from ecohub.store.db import Store
 from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.registry import SeriesResolver
 from ecohub.store.schema import ingest_log
+from ecohub.store.tx import write_tx
 from ecohub.store.writer import ObservationWriter
 
 MAX_BODY = 5 * 1024 * 1024
@@ -104,8 +105,13 @@ class HttpIngest:
         if not key:
             raise Problem(401, "Unauthorized", "an API key is required: send 'Authorization: Bearer ek_...' or "
                           "'X-API-Key: ek_...' (a key with scope ingest)", unauthorized)
-        with self.store.engine.begin() as conn:
-            found = verify_key(conn, key, "ingest")
+        with self.store.engine.connect() as conn:
+            found = verify_key(conn, key, "ingest", touch=False)
+        if found is not None:
+            try:
+                touch_key(self.store, found.prefix)
+            except OperationalError:  # bookkeeping only
+                pass
         if found is None:
             raise Problem(401, "Unauthorized", "the API key is unknown, revoked or expired, or lacks scope ingest",
                           unauthorized)
@@ -141,7 +147,7 @@ class HttpIngest:
         counts = writer.flush()
         quarantine.flush()
         result.imported, result.duplicates, result.conflicts = counts.imported, counts.duplicates, counts.conflicts
-        with self.store.engine.begin() as conn:
+        with write_tx(self.store) as conn:
             conn.execute(insert(ingest_log).values(
                 channel="http", origin=origin, started_at=started, finished_at=datetime.now(UTC),
                 imported=result.imported, duplicates=result.duplicates, conflicts=result.conflicts,

@@ -16,16 +16,22 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ecohub.domain.errors import InputError
 from ecohub.store.schema import api_key
 from ecohub.store.schema_identity import app_user  # noqa: F401  (adds api_key.user_id to the table)
+from ecohub.store.tx import write_tx
+
+if TYPE_CHECKING:
+    from ecohub.store.db import Store
 
 SCOPES = ("ingest", "read", "admin")
+TOUCH_EVERY = 60  # seconds: last_used_at is refreshed at most this often
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,11 @@ def create_key(conn: Connection, name: str, scopes: list[str], owner: str | None
     return key
 
 
-def lookup_key(conn: Connection, key: str) -> ApiKey | None:
+def lookup_key(conn: Connection, key: str, *, touch: bool = True) -> ApiKey | None:
     """The key's record if the key is genuine, not expired and not revoked (any scope); else None.
-    ``last_used_at`` is refreshed at most once a minute (no write per request)."""
+    ``last_used_at`` is refreshed at most once a minute (no write per request) when ``touch`` — then ``conn``
+    must be a write transaction (:func:`ecohub.store.tx.write_tx`); read-only callers pass ``touch=False`` and
+    call :func:`touch_key` afterwards."""
     parts = key.split("_") if isinstance(key, str) and key else []
     if len(parts) < 3 or parts[0] != "ek" or len(parts[1]) > 16:
         return None
@@ -70,14 +78,33 @@ def lookup_key(conn: Connection, key: str) -> ApiKey | None:
     now = datetime.now(UTC)
     if row["revoked_at"] is not None or (row["expires_at"] is not None and row["expires_at"] <= now):
         return None
-    if row["last_used_at"] is None or (now - row["last_used_at"]).total_seconds() >= 60:
+    if touch and _stale(row["last_used_at"], now):
         conn.execute(update(api_key).where(api_key.c.id == row["id"]).values(last_used_at=now))
     return ApiKey(row["id"], row["name"], row["prefix"], tuple(row["scopes"]), row["owner"], row["user_id"])
 
 
-def verify_key(conn: Connection, key: str, scope: str) -> ApiKey | None:
+def _stale(last_used: datetime | None, now: datetime) -> bool:
+    return last_used is None or (now - last_used).total_seconds() >= TOUCH_EVERY
+
+
+def touch_key(store: Store, prefix: str) -> bool:
+    """Refresh ``last_used_at`` of the key ``prefix`` if it is older than a minute, in a write transaction of
+    its own, only when needed (a read of the row first). Best effort: True if the row was updated."""
+    now = datetime.now(UTC)
+    with store.engine.connect() as conn:
+        last = conn.scalar(select(api_key.c.last_used_at).where(api_key.c.prefix == prefix))
+    if not _stale(last, now):
+        return False
+    with write_tx(store) as conn:
+        cutoff = now - timedelta(seconds=TOUCH_EVERY)
+        r = conn.execute(update(api_key).where(api_key.c.prefix == prefix, or_(
+            api_key.c.last_used_at.is_(None), api_key.c.last_used_at <= cutoff)).values(last_used_at=now))
+        return r.rowcount == 1
+
+
+def verify_key(conn: Connection, key: str, scope: str, *, touch: bool = True) -> ApiKey | None:
     """The key's record if the key is genuine, not expired, not revoked and has ``scope``; else None."""
-    k = lookup_key(conn, key)
+    k = lookup_key(conn, key, touch=touch)
     if k is None or scope not in k.scopes:
         return None
     return k

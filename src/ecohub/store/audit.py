@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from ecohub.store.db import Store
 from ecohub.store.schema_identity import audit_log
+from ecohub.store.tx import write_tx
 
 ACTIONS = ("login", "login_failed", "logout", "token_refresh", "token_refresh_failed", "write", "permission",
            "export", "password")
@@ -37,7 +38,7 @@ def record(conn: Connection, action: str, *, actor: str | None = None, role: str
 
 def record_now(store: Store, action: str, **kw) -> None:
     """Record in a transaction of its own (committed even if the caller's work fails)."""
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         record(conn, action, **kw)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select
 
 from ecohub.store.db import Store
 from ecohub.store.schema import quarantine
+from ecohub.store.tx import write_tx
 
 MAX_RAW = 4000
 
@@ -38,7 +39,7 @@ class QuarantineSink:
         if not self._rows:
             return
         rows, self._rows = self._rows, []
-        with self.store.engine.begin() as conn:
+        with write_tx(self.store) as conn:
             conn.execute(insert(quarantine), rows)
 
 

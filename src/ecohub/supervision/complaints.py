@@ -47,6 +47,7 @@ from ecohub.store.schema_supervision import (
     complaint,
     complaint_event,
 )
+from ecohub.store.tx import write_tx
 from ecohub.supervision import geo
 
 CATEGORIES = COMPLAINT_CATEGORIES
@@ -286,7 +287,7 @@ def submit(store: Store, inp: ComplaintInput, data_dir: Path, *, now: datetime |
         path = Path(data_dir) / photo_rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(v["photo"])
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         for _ in range(5):
             code = new_code()
             if conn.scalar(select(complaint.c.id).where(complaint.c.tracking_code == code)) is None:
@@ -440,7 +441,7 @@ def change_status(store: Store, scope: Scope, code: str, new_status: str, *, act
     if new_status in NOTE_REQUIRED and not note:
         raise InputError("note", note, f"changing to {new_status} needs {NOTE_REQUIRED[new_status]}")
     now = now or datetime.now(UTC)
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         q = select(complaint.c.id, complaint.c.status).where(complaint.c.tracking_code == normalize_code(code))
         if cond is not None:
             q = q.where(cond)

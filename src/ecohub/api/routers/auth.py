@@ -23,7 +23,8 @@ from ecohub.api.http import (
 from ecohub.api.identity import (
     AuthError,
     LoginFailed,
-    authenticate,
+    apply_password_check,
+    check_password,
     create_user,
     list_users,
     refresh_session,
@@ -48,6 +49,7 @@ from ecohub.api.models import (
 )
 from ecohub.api.problems import ApiProblem, forbidden, not_found, unauthorized
 from ecohub.store import apikeys
+from ecohub.store.tx import write_tx
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
@@ -74,9 +76,12 @@ def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
         raise ApiProblem(429, "too many sign-in attempts from this address", headers={"Retry-After": str(int(wait) + 1)})
     request.state.audited = True
     failed = None
-    with store.engine.begin() as conn:
+    # the password is verified (argon2, slow) on a read; the attempt is counted under the write lock
+    with store.engine.connect() as conn:
+        check = check_password(conn, form.username, form.password)
+    with write_tx(store) as conn:
         try:
-            user = authenticate(conn, auth, form.username, form.password)
+            user = apply_password_check(conn, auth, check, form.password)
             tokens = start_session(conn, auth, user, ip)
             audit.record(conn, "login", actor=user["name"], role=user["role"], method="POST", path=request.url.path,
                          status=200, ip=ip)
@@ -95,7 +100,7 @@ def refresh(request: Request, body: RefreshIn):
     store, auth, _, _ = _ctx(request)
     request.state.audited = True
     err = None
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         try:
             user, tokens = refresh_session(conn, auth, body.refresh_token)
             audit.record(conn, "token_refresh", actor=user["name"], role=user["role"], method="POST",
@@ -115,7 +120,7 @@ def logout(request: Request):
     if p.session_id is None:
         raise ApiProblem(400, "API keys do not sign in; revoke the key instead")
     store = request.app.state.store
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         revoke_session(conn, p.session_id, "signed out")
     audit_as(request, "logout")
     return Response(status_code=204)
@@ -137,9 +142,11 @@ def change_password(request: Request, body: PasswordIn):
     store, auth, _, _ = _ctx(request)
     audit_as(request, "password", target=f"user:{p.name}")
     wrong = False
-    with store.engine.begin() as conn:
+    with store.engine.connect() as conn:
+        check = check_password(conn, p.name, body.current_password)
+    with write_tx(store) as conn:
         try:
-            authenticate(conn, auth, p.name, body.current_password)
+            apply_password_check(conn, auth, check, body.current_password)
         except LoginFailed:
             wrong = True  # the failure counts towards the lock-out (committed)
         if not wrong:
@@ -164,7 +171,7 @@ def add_user(request: Request, body: UserIn):
         "change": "create", "role": body.role, "region": body.region, "enterprise": body.enterprise,
         "department": body.department, "by": p.actor})
     store = request.app.state.store
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         create_user(conn, body.name, body.password, body.role, region_code=body.region,
                     enterprise_uscc=body.enterprise, department=body.department, display_name=body.display_name)
     with store.engine.connect() as conn:
@@ -177,7 +184,7 @@ def add_user(request: Request, body: UserIn):
 def patch_user(request: Request, name: str, body: UserPatch):
     p = require_role(request, "admin", write=True)
     store = request.app.state.store
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         if user_by_name(conn, name) is None:
             raise not_found("user")
         changes = update_user(conn, name, role=body.role, region_code=body.region, enterprise_uscc=body.enterprise,
@@ -219,7 +226,7 @@ def create_apikey(request: Request, body: ApiKeyIn):
     if "ingest" in scopes and p.role not in ("admin", "enterprise", "partner"):
         raise forbidden("ingest keys are for admins, enterprises and partners")
     target_id, target_name = p.user_id, p.name
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         if body.user and body.user != p.name:
             if p.role != "admin":
                 raise forbidden("only admins create keys for others")
@@ -240,7 +247,7 @@ def create_apikey(request: Request, body: ApiKeyIn):
 def delete_apikey(request: Request, prefix: str):
     p = require_role(request, "admin", "analyst", "officer", "enterprise", "partner", "public", write=True)
     store = request.app.state.store
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         ok = apikeys.revoke_key(conn, prefix, None if p.role == "admin" else (p.user_id or -1))
     if not ok:
         raise not_found("active API key")

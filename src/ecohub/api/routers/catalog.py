@@ -27,9 +27,11 @@ from ecohub.api.models import (
     DatasetOut,
     DecisionIn,
     RecordsIn,
+    RevokeIn,
 )
 from ecohub.api.problems import ApiProblem, forbidden, not_found
 from ecohub.catalog import service as C
+from ecohub.store.tx import write_tx
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
@@ -68,7 +70,7 @@ def create_dataset(request: Request, body: DatasetIn):
     audit_as(request, "write", target=f"dataset:{body.code}", detail={"change": "create",
                                                                      "sharing_level": body.sharing_level,
                                                                      "open_level": body.open_level})
-    with request.app.state.store.engine.begin() as conn:
+    with write_tx(request.app.state.store) as conn:
         did = C.create_dataset(conn, code=body.code, title=body.title, description=body.description,
                                owner_department=body.owner_department,
                                fields=[f.model_dump(exclude_none=True) for f in body.fields or []] or None,
@@ -91,7 +93,7 @@ def add_records(request: Request, dataset_id: Annotated[int, Path(ge=1, le=MAX_I
     if ds["access"] != "full" or (p.role != "admin" and who.department != ds["owner_department"]):
         raise forbidden("only the owner department or an admin adds records")
     audit_as(request, "write", target=f"dataset:{ds['code']}", detail={"records": len(body.records)})
-    with request.app.state.store.engine.begin() as conn:
+    with write_tx(request.app.state.store) as conn:
         n = C.add_records(conn, ds, body.records, body.region_code)
     return json_response(request, {"count": n}, status_code=200)
 
@@ -141,7 +143,7 @@ def request_access(request: Request, dataset_id: Annotated[int, Path(ge=1, le=MA
     if not p.can_write:
         raise forbidden("this API key may only read")
     ds, who = _visible(request, dataset_id)
-    with request.app.state.store.engine.begin() as conn:
+    with write_tx(request.app.state.store) as conn:
         r = C.request_access(conn, ds, who, body.purpose)
     audit_as(request, "permission", target=f"dataset:{ds['code']}", detail={"change": "request",
                                                                            "request_id": r["id"]})
@@ -162,7 +164,7 @@ def access_requests(request: Request, status: str | None = Query(None, pattern="
 def decide(request: Request, request_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: DecisionIn):
     p = require_role(request, "admin", "analyst", "officer", write=True)
     try:
-        with request.app.state.store.engine.begin() as conn:
+        with write_tx(request.app.state.store) as conn:
             r = C.decide(conn, request_id, requester(p), body.approve, body.reason, body.days)
     except LookupError:
         raise not_found("access request") from None
@@ -176,15 +178,16 @@ def decide(request: Request, request_id: Annotated[int, Path(ge=1, le=MAX_ID)], 
 
 @router.post("/access-requests/{request_id}/revoke", response_model=AccessRequestOut,
              summary="Revoke a grant — owner department or admin")
-def revoke(request: Request, request_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: DecisionIn):
+def revoke(request: Request, request_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: RevokeIn | None = None):
     p = require_role(request, "admin", "analyst", "officer", write=True)
+    reason = body.reason if body is not None else None
     try:
-        with request.app.state.store.engine.begin() as conn:
-            r = C.revoke_grant(conn, request_id, requester(p), body.reason or "revoked")
+        with write_tx(request.app.state.store) as conn:
+            r = C.revoke_grant(conn, request_id, requester(p), reason or "revoked")
     except LookupError:
         raise not_found("access request") from None
     except PermissionError as e:
         raise forbidden(str(e)) from None
     audit_as(request, "permission", target=f"dataset:{r['dataset']}", detail={
-        "change": "revoke", "request_id": request_id, "user": r["user"], "reason": body.reason})
+        "change": "revoke", "request_id": request_id, "user": r["user"], "reason": reason})
     return json_response(request, _out(r))
