@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "ecohub.cli.assess_cmds",
     "ecohub.cli.analysis_cmds",
     "ecohub.cli.emergency_cmds",
+    "ecohub.cli.forecast_cmds",
 ]
 
 for _name in COMMAND_MODULES:
