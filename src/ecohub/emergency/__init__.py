@@ -9,6 +9,6 @@ Every dispersion output is a **screening** estimate (筛选估算), never a regu
 """
 
 SCREENING_NOTICE = (
-    "筛选估算（高斯模型），不替代法规模型（AERMOD 等）的预测结果 / "
-    "SCREENING estimate (Gaussian model): not a regulatory model prediction (use AERMOD etc.)"
+    "筛选估算（简化解析模型），不替代法规模型的预测结果 / "
+    "SCREENING estimate (simplified analytical model): not a regulatory model prediction"
 )
