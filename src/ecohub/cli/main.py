@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "ecohub.cli.analysis_cmds",
     "ecohub.cli.emergency_cmds",
     "ecohub.cli.forecast_cmds",
+    "ecohub.cli.redline_cmds",
 ]
 
 for _name in COMMAND_MODULES:

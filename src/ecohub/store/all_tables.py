@@ -5,6 +5,7 @@ from ecohub.store import (  # noqa: F401  (imported for their tables)
     schema,  # core tables
     schema_alerts,  # quality control, alerts (0005)
     schema_catalog,  # catalogue (0004)
+    schema_emergency,  # risk sources, receptors, incidents, red lines (0011)
     schema_identity,  # identity, audit (0004)
     schema_quality,  # quality control (0005)
     schema_supervision,  # complaints (0006)

@@ -19,7 +19,10 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 # Objects that exist only on PostgreSQL and are created by hand in the migrations (PostGIS column, monthly
 # partitions of ``observation``) are not part of ``metadata``; comparisons leave them out.
-_PG_ONLY_COLUMNS = {("site", "geom")}
+_PG_ONLY_COLUMNS = {("site", "geom"), ("redline", "geom"), ("redline_patch", "geom"), ("risk_source", "geom"),
+                    ("receptor", "geom"), ("incident", "geom")}
+_PG_ONLY_INDEXES = ("ix_site_geom", "ix_redline_geom", "ix_redline_patch_geom", "ix_risk_source_geom",
+                    "ix_receptor_geom", "ix_incident_geom")
 
 
 def include_object(obj, name, type_, reflected, compare_to):
@@ -29,7 +32,7 @@ def include_object(obj, name, type_, reflected, compare_to):
         name.startswith("observation_p") or name == "spatial_ref_sys"
     ):
         return False
-    if type_ == "index" and name and name.startswith("ix_site_geom"):
+    if type_ == "index" and name and name.startswith(_PG_ONLY_INDEXES):
         return False
     return True
 
