@@ -9,17 +9,9 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ecohub.alerts.lifecycle import (
-    Condition,
-    acknowledge,
-    clear_condition,
-    close,
-    escalate_due,
-    get_alert,
-    list_alerts,
-    raise_condition,
-)
+from ecohub.alerts.lifecycle import Condition, clear_condition, escalate_due, raise_condition
 from ecohub.alerts.notify import add_subscription, outbox_rows
+from ecohub.alerts.service import acknowledge, close, get_alert, list_alerts
 from ecohub.domain.errors import InputError
 from ecohub.store.schema_alerts import alert
 

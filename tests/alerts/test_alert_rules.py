@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from alerts_support import make_outlet
 
-from ecohub.alerts.lifecycle import list_alerts
 from ecohub.alerts.permits import import_permits, set_section_target
+from ecohub.alerts.service import list_alerts
 from ecohub.alerts.worker import WorkerSettings, get_watermark, run_once
 from ecohub.store import registry as R
 from ecohub.store.writer import ObservationWriter

@@ -1,22 +1,30 @@
-"""The alerts router on a small FastAPI app: list, one alert, and the live feed (server-sent events) served
-by a real uvicorn server on 127.0.0.1."""
+"""The alerts users get, on the application every process mounts (``create_app`` + ``mount_web``): the API's
+list and one alert, and the live feed ``/api/v1/web/alerts/stream`` (server-sent events) served by a real
+uvicorn server on 127.0.0.1 — with the caller's scope."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 import uvicorn
 from alerts_support import free_port
-from fastapi import FastAPI
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from ecohub.alerts.api import alerts_router, event_stream
-from ecohub.alerts.lifecycle import Condition, acknowledge, raise_condition
+from ecohub.alerts.lifecycle import Condition, raise_condition
+from ecohub.alerts.service import acknowledge
+from ecohub.api.app import create_app
+from ecohub.api.identity import create_user, use_hasher
+from ecohub.api.security import ApiConfig
+from ecohub.web import mount_web
+
+use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+PASSWORD = "Correct-Horse-9"
 
 
 def raise_(store, key):
@@ -25,68 +33,95 @@ def raise_(store, key):
                                int(datetime.now(UTC).timestamp())).alert_id
 
 
-def test_list_and_one(sqlite_store):
-    app = FastAPI()
-    app.include_router(alerts_router(sqlite_store))
+@pytest.fixture
+def app(sqlite_store, tmp_path):
+    with sqlite_store.engine.begin() as c:
+        create_user(c, "ops", PASSWORD, "admin")
+    a = create_app(sqlite_store, secret_key="s" * 48, data_dir=tmp_path,
+                   config=ApiConfig(rate_anon_per_min=0, rate_auth_per_min=0, public_cache_seconds=0))
+    return mount_web(a, sqlite_store, data_dir=tmp_path)
+
+
+def _token(client) -> dict:
+    r = client.post("/api/v1/auth/token", data={"username": "ops", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_list_and_one(sqlite_store, app):
     a = raise_(sqlite_store, "qc:a")
     raise_(sqlite_store, "qc:b")
     acknowledge(sqlite_store, a, "ops")
     c = TestClient(app)
-    assert c.get("/api/v1/alerts").json()["count"] == 2
-    assert [x["id"] for x in c.get("/api/v1/alerts", params={"status": "acknowledged"}).json()["results"]] == [a]
-    assert c.get("/api/v1/alerts", params={"status": "bogus"}).status_code == 422
-    assert [e["kind"] for e in c.get(f"/api/v1/alerts/{a}").json()["events"]] == ["opened", "acknowledged"]
-    assert c.get("/api/v1/alerts/999").status_code == 404
+    h = _token(c)
+    assert len(c.get("/api/v1/alerts", headers=h).json()["results"]) == 2
+    assert [x["id"] for x in c.get("/api/v1/alerts", params={"status": "acknowledged"}, headers=h)
+            .json()["results"]] == [a]
+    assert c.get("/api/v1/alerts", params={"status": "bogus"}, headers=h).status_code == 422
+    assert c.get(f"/api/v1/alerts/{a}", headers=h).json()["status"] == "acknowledged"
+    assert c.get("/api/v1/alerts/999", headers=h).status_code == 404
+    # alerts without a site are not the public's: the anonymous list is empty, the detail 404
+    assert c.get("/api/v1/alerts").json()["results"] == []
+    assert c.get(f"/api/v1/alerts/{a}").status_code == 404
 
 
-def test_event_stream_generator_resumes_after_an_id(sqlite_store):
-    raise_(sqlite_store, "qc:a")
-    raise_(sqlite_store, "qc:b")
-
-    async def take(after, n):
-        out = []
-        async for chunk in event_stream(sqlite_store, after, poll=0.05, max_events=n):
-            out.append(chunk)
-        return out
-
-    chunks = asyncio.run(take(0, 2))
-    assert chunks[0].startswith("retry:")
-    first = chunks[1]
-    assert first.startswith("id: 1\nevent: opened\ndata: ")
-    assert json.loads(first.split("data: ", 1)[1])["message"] == "qc:a failed"
-    again = asyncio.run(take(1, 1))
-    assert again[1].startswith("id: 2\n")
-
-
-def test_live_feed_over_http(sqlite_store):
-    app = FastAPI()
-    app.include_router(alerts_router(sqlite_store, poll=0.05))
+def _serve(app):
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    return server, th, f"http://127.0.0.1:{port}"
+
+
+def _first_data(r) -> dict:
+    for line in r.iter_lines():
+        if line.startswith("data: ") and '"kind"' in line:
+            return json.loads(line[6:])
+    raise AssertionError("the stream ended without an event")
+
+
+def test_live_feed_over_http(sqlite_store, app):
+    server, th, base = _serve(app)
     try:
-        for _ in range(100):
-            if server.started:
-                break
-            time.sleep(0.05)
-        got = []
-        with httpx.stream("GET", f"http://127.0.0.1:{port}/api/v1/alerts/stream", timeout=10) as r:
+        h = _token(httpx.Client(base_url=base))
+        url = f"{base}/api/v1/web/alerts/stream"
+        with httpx.stream("GET", url, headers=h, timeout=10) as r:
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
             threading.Timer(0.3, raise_, args=(sqlite_store, "qc:live")).start()
-            for line in r.iter_lines():
-                if line.startswith("data: "):
-                    got.append(json.loads(line[6:]))
-                    break
-        assert got[0]["kind"] == "opened" and got[0]["message"] == "qc:live failed"
+            got = _first_data(r)
+        assert got["kind"] == "opened" and got["message"] == "qc:live failed"
         # a reconnecting client with Last-Event-ID gets what it missed
         raise_(sqlite_store, "qc:missed")
-        with httpx.stream("GET", f"http://127.0.0.1:{port}/api/v1/alerts/stream",
-                          headers={"Last-Event-ID": str(got[0]["id"])}, timeout=10) as r:
-            for line in r.iter_lines():
-                if line.startswith("data: "):
-                    assert json.loads(line[6:])["message"] == "qc:missed failed"
-                    break
+        with httpx.stream("GET", url, headers={**h, "Last-Event-ID": str(got["id"])}, timeout=10) as r:
+            assert _first_data(r)["message"] == "qc:missed failed"
+        # ?since=ID resumes after that event too
+        with httpx.stream("GET", url, params={"since": 0}, headers=h, timeout=10) as r:
+            assert _first_data(r)["message"] == "qc:live failed"
+    finally:
+        server.should_exit = True
+        th.join(5)
+
+
+def test_live_feed_keeps_the_scope(sqlite_store, app):
+    """An anonymous listener does not receive events of alerts it may not see (no site: staff only)."""
+    raise_(sqlite_store, "qc:hidden")
+    server, th, base = _serve(app)
+    try:
+        got, hello = [], False
+        with httpx.stream("GET", f"{base}/api/v1/web/alerts/stream", params={"since": 0},
+                          timeout=httpx.Timeout(10, read=2.5)) as r:
+            try:
+                for line in r.iter_lines():
+                    hello = hello or line.startswith("event: hello")
+                    if line.startswith("data: ") and '"kind"' in line:
+                        got.append(json.loads(line[6:]))
+            except httpx.ReadTimeout:
+                pass  # nothing more within 2.5 s (two polls of the feed)
+        assert hello and got == []
     finally:
         server.should_exit = True
         th.join(5)

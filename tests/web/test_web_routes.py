@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, insert, select
 
+from ecohub.alerts.service import events_after
 from ecohub.api.app import create_app
 from ecohub.api.identity import AuthConfig, create_user, use_hasher
 from ecohub.api.security import ApiConfig
@@ -23,7 +24,6 @@ from ecohub.store.queries import PUBLIC, SYSTEM, Scope
 from ecohub.store.schema import parameter, site
 from ecohub.store.writer import ObservationWriter
 from ecohub.web import mount_web
-from ecohub.web.routes_data import events_after
 from ecohub.web.staticfiles import asset_version
 
 use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -8,20 +8,21 @@ closed by the system (CLEARED_ACK), as is any alert closed by a person (with a r
 One open alert per cause: ``ux_alert_open_cause`` is a unique index on ``cause_key`` over the alerts that are
 not closed; :func:`raise_condition` is one ``INSERT … ON CONFLICT (cause_key) WHERE status != 'closed' DO
 UPDATE`` statement, so concurrent workers update the same alert instead of opening two.
+
+This module is the state machine (transitions in the caller's transaction); reading alerts and acting on them
+for a caller (scope, role, audit) is :mod:`ecohub.alerts.service`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.quality import store_io as io
-from ecohub.store.db import Store
-from ecohub.store.schema import parameter, site
 from ecohub.store.schema_alerts import alert, alert_event
 
 SEVERITIES = ("info", "warning", "major", "critical")
@@ -139,41 +140,39 @@ def _event(conn: Connection, alert_id: int, kind: str, when: datetime, actor: st
                                             note=(note or None) and note[:2000]))
 
 
-def acknowledge(store: Store, alert_id: int, by: str, note: str | None = None, now: datetime | None = None) -> dict:
-    """open → acknowledged (who and when). Acknowledging an acknowledged alert changes nothing."""
-    when = now or datetime.now(UTC)
+def acknowledge_in(conn: Connection, alert_id: int, by: str, note: str | None, when: datetime) -> bool:
+    """open → acknowledged (who and when) in the caller's transaction. Acknowledging an acknowledged alert
+    changes nothing (False); a closed one is refused; a missing one is :class:`NotFound`."""
     if not (by or "").strip():
         raise InputError("by", by, "who acknowledges must be given")
-    with store.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
-        row = conn.execute(select(alert.c.status).where(alert.c.id == alert_id)).first()
-        if row is None:
-            raise NotFound(f"alert {alert_id} not found")
-        if row.status == "closed":
-            raise InputError("id", alert_id, "the alert is closed")
-        if row.status == "open":
-            conn.execute(update(alert).where(alert.c.id == alert_id, alert.c.status == "open").values(
-                status="acknowledged", acknowledged_at=when, acknowledged_by=by.strip()[:100]))
-            _event(conn, alert_id, "acknowledged", when, by.strip()[:100], note)
-    return get_alert(store, alert_id)
+    row = conn.execute(select(alert.c.status).where(alert.c.id == alert_id)).first()
+    if row is None:
+        raise NotFound(f"alert {alert_id} not found")
+    if row.status == "closed":
+        raise InputError("id", alert_id, "the alert is closed")
+    if row.status != "open":
+        return False
+    conn.execute(update(alert).where(alert.c.id == alert_id, alert.c.status == "open").values(
+        status="acknowledged", acknowledged_at=when, acknowledged_by=by.strip()[:100]))
+    _event(conn, alert_id, "acknowledged", when, by.strip()[:100], note)
+    return True
 
 
-def close(store: Store, alert_id: int, by: str, reason: str, now: datetime | None = None) -> dict:
-    """→ closed, with who, when and why. A closed alert frees its cause: the next occurrence opens a new one."""
-    when = now or datetime.now(UTC)
+def close_in(conn: Connection, alert_id: int, by: str, reason: str, when: datetime) -> None:
+    """→ closed, with who, when and why, in the caller's transaction. A closed alert frees its cause: the
+    next occurrence opens a new one. Closing a closed alert is refused."""
     if not (reason or "").strip():
         raise InputError("reason", reason, "closing an alert needs a reason")
     if not (by or "").strip():
         raise InputError("by", by, "who closes must be given")
-    with store.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
-        row = conn.execute(select(alert.c.status).where(alert.c.id == alert_id)).first()
-        if row is None:
-            raise NotFound(f"alert {alert_id} not found")
-        if row.status == "closed":
-            raise InputError("id", alert_id, "the alert is already closed")
-        conn.execute(update(alert).where(alert.c.id == alert_id).values(
-            status="closed", closed_at=when, closed_by=by.strip()[:100], close_reason=reason.strip()))
-        _event(conn, alert_id, "closed", when, by.strip()[:100], reason.strip())
-    return get_alert(store, alert_id)
+    row = conn.execute(select(alert.c.status).where(alert.c.id == alert_id)).first()
+    if row is None:
+        raise NotFound(f"alert {alert_id} not found")
+    if row.status == "closed":
+        raise InputError("id", alert_id, "the alert is already closed")
+    conn.execute(update(alert).where(alert.c.id == alert_id).values(
+        status="closed", closed_at=when, closed_by=by.strip()[:100], close_reason=reason.strip()))
+    _event(conn, alert_id, "closed", when, by.strip()[:100], reason.strip())
 
 
 def escalate_due(conn: Connection, now: int, after: dict[str, timedelta | None] | None = None) -> list[int]:
@@ -203,69 +202,3 @@ def escalate_due(conn: Connection, now: int, after: dict[str, timedelta | None] 
     return done
 
 
-# --- reading ----------------------------------------------------------------------------------------------
-def _alert_select():
-    return (select(alert, site.c.code.label("site"), site.c.region_code.label("region"),
-                   parameter.c.name.label("parameter"))
-            .select_from(alert.outerjoin(site, site.c.id == alert.c.site_id)
-                         .outerjoin(parameter, parameter.c.id == alert.c.parameter_id)))
-
-
-def _public(row) -> dict:
-    d = dict(row)
-    d.pop("site_id", None)
-    d.pop("parameter_id", None)
-    for k, v in list(d.items()):
-        if isinstance(v, datetime):
-            d[k] = v.isoformat()
-    return d
-
-
-def get_alert(store: Store, alert_id: int, conn: Connection | None = None) -> dict:
-    if conn is None:
-        with store.engine.connect() as c:
-            return get_alert(store, alert_id, c)
-    row = conn.execute(_alert_select().where(alert.c.id == alert_id)).mappings().first()
-    if row is None:
-        raise NotFound(f"alert {alert_id} not found")
-    d = _public(row)
-    d["events"] = [_public(e) for e in conn.execute(
-        select(alert_event).where(alert_event.c.alert_id == alert_id).order_by(alert_event.c.id)).mappings()]
-    return d
-
-
-def list_alerts(store: Store, status: str | None = None, *, site_code: str | None = None, rule: str | None = None,
-                region_prefix: str | None = None, limit: int = 1000, after_id: int | None = None) -> list[dict]:
-    """Alerts, newest first (JSON-ready: times as ISO-8601 text)."""
-    if status is not None and status not in STATUSES:
-        raise InputError("status", status, "must be one of " + ", ".join(STATUSES))
-    q = filter_alerts(_alert_select().order_by(alert.c.id.desc()).limit(limit), status=status, site_code=site_code,
-                      rule=rule, region_prefix=region_prefix)
-    if after_id is not None:
-        q = q.where(alert.c.id > after_id)
-    with store.engine.connect() as conn:
-        return [_public(r) for r in conn.execute(q).mappings()]
-
-
-def filter_alerts(q, *, status: str | None = None, severity: str | None = None, site_code: str | None = None,
-                  rule: str | None = None, region_prefix: str | None = None):
-    """Add the list filters to a query over ``alert`` joined with ``site`` (shared by the CLI and the API)."""
-    if status:
-        q = q.where(alert.c.status == status)
-    if severity:
-        q = q.where(alert.c.severity == severity)
-    if site_code:
-        q = q.where(site.c.code == site_code)
-    if rule:
-        q = q.where(alert.c.rule == rule)
-    if region_prefix:
-        q = q.where(site.c.region_code.startswith(region_prefix, autoescape=True))
-    return q
-
-
-CONTRACT_FIELDS = ("id", "rule", "site", "parameter", "severity", "status", "opened_at", "last_seen_at", "message")
-
-
-def contract_view(a: dict) -> dict:
-    """The fields of ``ecohub alerts list --json`` (one JSON object per line)."""
-    return {k: a.get(k) for k in CONTRACT_FIELDS}

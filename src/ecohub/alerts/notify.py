@@ -123,7 +123,7 @@ def payload_for(a: dict, event: str, audience: str) -> dict:
 
 def enqueue_for_alert(conn: Connection, alert_id: int, event: str, when: datetime) -> int:
     """Queue one message per matching subscription for an alert event (in the caller's transaction)."""
-    from ecohub.alerts.lifecycle import get_alert
+    from ecohub.alerts.service import get_alert
 
     a = get_alert(None, alert_id, conn)  # type: ignore[arg-type]
     subs = conn.execute(select(subscription).where(subscription.c.active.is_(True))).all()

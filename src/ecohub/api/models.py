@@ -418,6 +418,12 @@ class Alert(BaseModel):
     escalation_level: int
 
 
+class AlertDetail(Alert):
+    acknowledged_by: str | None
+    closed_by: str | None
+    close_reason: str | None
+
+
 class Alerts(BaseModel):
     meta: Page
     results: list[Alert]

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ecohub.cli.common import DatabaseUrl, console, err_console, fail, open_store, print_json
+from ecohub.cli.common import DatabaseUrl, audit, console, err_console, fail, open_store, print_json
 from ecohub.domain.errors import InputError
 
 
@@ -27,11 +27,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(watermark_app, name="watermark")
 
 
-def _audit(store, action: str, target: str, detail: dict) -> None:
-    from ecohub.store.audit import cli_actor, record
-
-    with store.engine.begin() as conn:
-        record(conn, action, actor=cli_actor(), role="admin", target=target, method="CLI", detail=detail)
+def _audit(store, command: str, action: str, target: str, detail: dict) -> None:
+    audit(store, command, action, target, detail)
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -71,7 +68,7 @@ def user_add(
                               department=department, display_name=display_name)
     except InputError as e:
         fail(str(e))
-    _audit(store, "permission", f"user:{name}", {"change": "create", "role": role, "region": region,
+    _audit(store, "user add", "permission", f"user:{name}", {"change": "create", "role": role, "region": region,
                                                  "enterprise": enterprise, "department": department})
     console.print(f"user {name} ({role}) created, id {uid}")
 
@@ -122,7 +119,7 @@ def user_set(
                                   unlock=unlock)
     except InputError as e:
         fail(str(e))
-    _audit(store, "permission", f"user:{name}", {"change": "update", "fields": {
+    _audit(store, "user set", "permission", f"user:{name}", {"change": "update", "fields": {
         k: [str(a) if a is not None else None, str(b) if b is not None else None] for k, (a, b) in changes.items()}})
     console.print(f"user {name}: " + (", ".join(f"{k} {a} → {b}" for k, (a, b) in changes.items()) or "no change"))
 
@@ -144,7 +141,7 @@ def user_password(name: Annotated[str, typer.Argument()],
             set_password(conn, u["id"], name, pw)
     except InputError as e:
         fail(str(e))
-    _audit(store, "password", f"user:{name}", {"change": "set by admin"})
+    _audit(store, "user password", "password", f"user:{name}", {"change": "set by admin"})
     console.print(f"password of {name} set")
 
 
@@ -181,7 +178,7 @@ def apikey_create(
             key = create_key(conn, name or f"key of {user}", scopes, owner=user, expires_at=expires, user_id=uid)
     except InputError as e:
         fail(str(e))
-    _audit(store, "permission", f"apikey:{key.split('_')[1]}", {"change": "create", "user": user, "scopes": scopes,
+    _audit(store, "apikey create", "permission", f"apikey:{key.split('_')[1]}", {"change": "create", "user": user, "scopes": scopes,
                                                                 "expires_at": expires.isoformat() if expires else None})
     err_console.print("store this key now; it cannot be shown again:")
     print(key)
@@ -226,7 +223,7 @@ def apikey_revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix (
     with store.engine.begin() as conn:
         if not revoke_key(conn, prefix):
             fail(f"no active key with prefix {prefix!r}")
-    _audit(store, "permission", f"apikey:{prefix}", {"change": "revoke"})
+    _audit(store, "apikey revoke", "permission", f"apikey:{prefix}", {"change": "revoke"})
     console.print(f"key {prefix} revoked")
 
 
@@ -257,7 +254,7 @@ def dataset_add(file: Annotated[Path, typer.Argument(help="JSON: code, title, de
                                  source=spec.get("source"))
     except InputError as e:
         fail(str(e))
-    _audit(store, "write", f"dataset:{spec.get('code')}", {"change": "create"})
+    _audit(store, "dataset add", "write", f"dataset:{spec.get('code')}", {"change": "create"})
     console.print(f"dataset {spec.get('code')} registered, id {did}")
 
 

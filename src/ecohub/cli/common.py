@@ -1,4 +1,6 @@
-"""Shared pieces of the command line: opening the store, printing errors the same way."""
+"""Shared pieces of the command line: opening the store, printing errors the same way, the actor of the audit
+log (``ecohub --as NAME …``; default the operating-system user) and the audit row of every state-changing
+command."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from ecohub.config import Settings
 from ecohub.store import migrate
+from ecohub.store.audit import Origin
 from ecohub.store.db import Store
 
 console = Console()
@@ -23,6 +26,32 @@ DatabaseUrl = Annotated[
                  help="SQLAlchemy URL (sqlite:///file.db or postgresql://user@host/db). "
                       "Default: SQLite file ecohub.db in ECOHUB_DATA_DIR."),
 ]
+
+
+_actor: dict[str, str | None] = {"as": None}
+
+
+def set_actor(name: str | None) -> None:
+    """The name given with ``ecohub --as NAME`` (None: the operating-system user)."""
+    _actor["as"] = name
+
+
+def actor_name() -> str:
+    """The ``--as`` name, else the operating-system user (who acknowledges, who sets a target …)."""
+    return Origin.cli(_actor["as"]).actor.removeprefix("cli:") or "cli"
+
+
+def origin(command: str) -> Origin:
+    """This command as the audit log names it: actor ``cli:<name>``, role ``system``, method ``CLI``, the
+    command (``site add``) in the path column."""
+    return Origin.cli(_actor["as"], command)
+
+
+def audit(store: Store, command: str, action: str, target: str | None = None, detail: dict | None = None) -> None:
+    """The audit row of a state-changing command (its own transaction, after the change). Commands that write in
+    one transaction of their own record with ``origin(command).record(conn, …)`` inside it instead."""
+    with store.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+        origin(command).record(conn, action, target, detail)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

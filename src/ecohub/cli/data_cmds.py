@@ -19,7 +19,17 @@ from rich.table import Table
 from sqlalchemy import select
 
 from ecohub.catalog.export import FORMATS, export_rows
-from ecohub.cli.common import DatabaseUrl, console, err_console, fail, open_store, print_json, print_rows
+from ecohub.cli.common import (
+    DatabaseUrl,
+    audit,
+    console,
+    err_console,
+    fail,
+    open_store,
+    origin,
+    print_json,
+    print_rows,
+)
 from ecohub.config import Settings
 from ecohub.domain.errors import InputError
 from ecohub.domain.kinds import Interval, SiteKind
@@ -59,6 +69,7 @@ def db_init(database_url: DatabaseUrl = None) -> None:
     settings = Settings.from_env(database_url=database_url)
     store = Store.open(settings.database_url)
     counts = store.init()
+    audit(store, "db init", "write", "database", {"change": "init", **counts})
     console.print(f"database ready: {store.engine.url.render_as_string(hide_password=True)} — "
                   f"{counts['regions']} regions, {counts['parameters']} parameters")
 
@@ -69,6 +80,7 @@ def db_upgrade(database_url: DatabaseUrl = None) -> None:
     settings = Settings.from_env(database_url=database_url)
     store = Store.open(settings.database_url)
     store.upgrade()
+    audit(store, "db upgrade", "write", "database", {"change": "upgrade"})
     console.print("schema at the newest revision")
 
 
@@ -113,6 +125,9 @@ def site_add(
         with store.engine.begin() as conn:
             result = registry.upsert_site(conn, registry.SiteInput(code, kind, name, lon, lat, region_code,
                                                                    enterprise_code))
+            origin("site add").record(conn, "write", f"site:{code}", {
+                "change": str(result), "kind": kind, "name": name, "lon": lon, "lat": lat, "region": region_code,
+                "enterprise": enterprise_code})
     except InputError as e:
         fail(str(e))
     console.print(f"site {code}: {result}")
@@ -130,6 +145,7 @@ def site_import(
         s = import_sites(store, file)
     except FileUnreadable as e:
         fail(str(e))
+    audit(store, "site import", "write", f"file:{file.name}", {"change": "site import", **s.counts()})
     for msg in s.errors[:20]:
         err_console.print(f"[yellow]rejected[/] {msg}", highlight=False)
     if len(s.errors) > 20:
@@ -176,6 +192,8 @@ def enterprise_add(
     try:
         with store.engine.begin() as conn:
             registry.add_enterprise(conn, uscc, name, region_code)
+            origin("enterprise add").record(conn, "write", f"enterprise:{uscc.strip().upper()}",
+                                            {"name": name, "region": region_code})
     except InputError as e:
         fail(str(e))
     console.print(f"enterprise {uscc.strip().upper()}: saved")
@@ -209,6 +227,8 @@ def device_add(
     try:
         with store.engine.begin() as conn:
             registry.add_device(conn, mn, password, site_code, protocol, sm4_key)
+            origin("device add").record(conn, "write", f"device:{mn}", {  # never the password or the key
+                "site": site_code, "protocol": protocol, "sm4": sm4_key is not None})
     except InputError as e:
         fail(str(e))
     console.print(f"device {mn}: saved")
@@ -268,6 +288,7 @@ def import_cmd(
         except FileUnreadable as e:
             fail(str(e))
     dt = time.perf_counter() - t0
+    audit(store, "import", "write", f"file:{file.name}", {"change": "import", "format": s.format, **s.counts()})
     for reason, n in sorted(s.reasons.items(), key=lambda kv: -kv[1])[:10]:
         err_console.print(f"[yellow]rejected[/] {n} × {reason}", highlight=False)
     err_console.print(
@@ -303,6 +324,9 @@ def export_cmd(
         n = export_rows(observations(store, flt, t_from, t_to), fmt, output)
     except ValueError as e:
         fail(str(e))
+    audit(store, "export", "export", "observations", {
+        "format": fmt, "rows": n, "sites": list(site_codes or ()), "parameters": list(parameters or ()),
+        "from": start, "to": end, "output": str(output) if output else None})
     if output is not None:
         err_console.print(f"{n} observations written to {output}")
 
@@ -366,6 +390,9 @@ def correct_cmd(
         with store.engine.begin() as conn:
             cid = add_correction(conn, site_code=site_code, parameter_name=parameter_name, interval=iv, time=t,
                                  value=value, flag=flag, reason=reason, author=author, source_name=source_name)
+            origin("correct").record(conn, "write", f"correction:{cid}", {
+                "site": site_code, "parameter": parameter_name, "interval": iv, "time": t.isoformat(),
+                "value": value, "flag": flag, "reason": reason, "author": author})
     except InputError as e:
         fail(str(e))
     console.print(f"correction {cid} recorded")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
 import typer
+
+from ecohub.cli.common import set_actor
 
 app = typer.Typer(
     name="ecohub",
@@ -14,6 +17,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
+
+
+
+@app.callback()
+def _root(as_: Annotated[str | None, typer.Option(
+        "--as", envvar="ECOHUB_AS", show_envvar=True,
+        help="Who runs this, as the audit log records it (cli:NAME). Default: the operating-system user.")] = None,
+          ) -> None:
+    """ecohub — environmental monitoring data platform (环境监测数据平台)."""
+    set_actor(as_)
+
 
 # Modules that add commands to ``app``. Order is the order of ``--help``.
 COMMAND_MODULES = [

@@ -3,14 +3,24 @@
 
 from __future__ import annotations
 
-import getpass
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from ecohub.cli.common import DatabaseUrl, console, err_console, fail, open_store, print_json
+from ecohub.cli.common import (
+    DatabaseUrl,
+    actor_name,
+    audit,
+    console,
+    err_console,
+    fail,
+    open_store,
+    origin,
+    print_json,
+)
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.domain.timeutil import epoch_to_iso, parse_time
 
@@ -24,10 +34,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _me() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return "cli"
+    return actor_name()
 
 
 # --- worker ----------------------------------------------------------------------------------------------
@@ -70,7 +77,7 @@ def alerts_list(
     database_url: DatabaseUrl = None,
 ) -> None:
     """List alerts, newest first."""
-    from ecohub.alerts.lifecycle import contract_view, list_alerts
+    from ecohub.alerts.service import contract_view, list_alerts
 
     store = open_store(database_url)
     try:
@@ -99,7 +106,7 @@ def _bj(iso: str | None) -> str:
 @alerts_app.command("show")
 def alerts_show(alert_id: Annotated[int, typer.Argument(metavar="ID")], database_url: DatabaseUrl = None) -> None:
     """One alert with its history (JSON)."""
-    from ecohub.alerts.lifecycle import get_alert
+    from ecohub.alerts.service import get_alert
 
     store = open_store(database_url)
     try:
@@ -116,11 +123,11 @@ def alerts_ack(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Acknowledge an alert (open → acknowledged; who and when are recorded)."""
-    from ecohub.alerts.lifecycle import acknowledge
+    from ecohub.alerts.service import acknowledge
 
     store = open_store(database_url)
     try:
-        a = acknowledge(store, alert_id, by or _me(), note)
+        a = acknowledge(store, alert_id, by or _me(), note, origin=origin("alerts ack"))
     except (InputError, NotFound) as e:
         fail(str(e))
     console.print(f"alert {a['id']} acknowledged by {a['acknowledged_by']} at {_bj(a['acknowledged_at'])}")
@@ -134,11 +141,11 @@ def alerts_close(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Close an alert with a reason."""
-    from ecohub.alerts.lifecycle import close
+    from ecohub.alerts.service import close
 
     store = open_store(database_url)
     try:
-        a = close(store, alert_id, by or _me(), reason)
+        a = close(store, alert_id, by or _me(), reason, origin=origin("alerts close"))
     except (InputError, NotFound) as e:
         fail(str(e))
     console.print(f"alert {a['id']} closed by {a['closed_by']}: {a['close_reason']}")
@@ -173,6 +180,8 @@ def alerts_subscribe(
             region_prefix=city, site_code=station, min_level=level)
     except InputError as e:
         fail(str(e))
+    audit(store, "alerts subscribe", "write", f"subscription:{s['id']}", {  # never the secret or the token
+        "change": "create", "audience": s["audience"], "channel": s["channel"], "target": s["target"]})
     print_json({k: s[k] for k in ("id", "audience", "channel", "target", "secret", "confirmed", "token")})
 
 
@@ -181,8 +190,10 @@ def alerts_confirm(token: str, database_url: DatabaseUrl = None) -> None:
     """Confirm a public subscription with its token."""
     from ecohub.alerts.notify import confirm_subscription
 
-    if not confirm_subscription(open_store(database_url), token):
+    store = open_store(database_url)
+    if not confirm_subscription(store, token):
         fail("no subscription with this token")
+    audit(store, "alerts confirm", "write", "subscription", {"change": "confirm"})
     console.print("subscription confirmed")
 
 
@@ -191,8 +202,10 @@ def alerts_unsubscribe(token: str, database_url: DatabaseUrl = None) -> None:
     """End a subscription with its token."""
     from ecohub.alerts.notify import unsubscribe
 
-    if not unsubscribe(open_store(database_url), token):
+    store = open_store(database_url)
+    if not unsubscribe(store, token):
         fail("no subscription with this token")
+    audit(store, "alerts unsubscribe", "write", "subscription", {"change": "unsubscribe"})
     console.print("unsubscribed")
 
 
@@ -201,7 +214,10 @@ def alerts_deliver(database_url: DatabaseUrl = None) -> None:
     """Send the notifications that are due now (the worker does this every pass)."""
     from ecohub.alerts.notify import deliver_due
 
-    print_json(deliver_due(open_store(database_url)))
+    store = open_store(database_url)
+    res = deliver_due(store)
+    audit(store, "alerts deliver", "write", "outbox", {"change": "deliver", "result": res})
+    print_json(res)
 
 
 # --- permits and section targets -------------------------------------------------------------------------
@@ -224,6 +240,8 @@ def permit_import(
         res = import_permits(store, file)
     except InputError as e:
         fail(str(e))
+    audit(store, "permit import", "write", f"file:{Path(file).name}", {
+        "change": "permit import", "imported": res.imported, "updated": res.updated, "rejected": res.rejected})
     if json_out:
         for e in res.errors:
             print_json({"rejected": e})
@@ -251,6 +269,7 @@ def section_target_cmd(
         c = set_section_target(store, site, water_class, by=_me())
     except InputError as e:
         fail(str(e))
+    audit(store, "section target", "write", f"site:{site}", {"change": "target class", "class": c})
     console.print(f"{site}: target class {['', 'I', 'II', 'III', 'IV', 'V'][c]}")
 
 
@@ -380,6 +399,8 @@ def quality_rule(
     try:
         with store.engine.begin() as conn:
             set_rule(conn, rule, p, parameter, kind, enabled=not disable)
+            origin("quality rule").record(conn, "write", f"qc_rule:{rule}", {
+                "params": p, "parameter": parameter, "kind": kind, "enabled": not disable})
     except InputError as e:
         fail(str(e))
     console.print(f"rule {rule} set for parameter {parameter or '*'} kind {kind or '*'}")

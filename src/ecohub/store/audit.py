@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
@@ -23,7 +24,29 @@ from ecohub.store.schema_identity import audit_log
 from ecohub.store.tx import write_tx
 
 ACTIONS = ("login", "login_failed", "logout", "token_refresh", "token_refresh_failed", "write", "permission",
-           "export", "password")
+           "export", "password", "alert_acknowledge", "alert_close")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who asks for a change and through what: the API passes the signed-in caller with method, path and
+    address; the command line ``Origin.cli()``. Services write it into the audit row of the change."""
+
+    actor: str | None
+    role: str | None = None
+    method: str | None = None
+    path: str | None = None
+    ip: str | None = None
+
+    @classmethod
+    def cli(cls, as_: str | None = None, command: str | None = None) -> Origin:
+        return cls(cli_actor(as_), "system", "CLI", command)
+
+    def record(self, conn: Connection, action: str, target: str | None = None, detail: dict | None = None,
+               status: int | None = None) -> None:
+        """The audit row of a change, in the caller's transaction (committed with the change or not at all)."""
+        record(conn, action, actor=self.actor, role=self.role, target=target, method=self.method,
+               path=self.path, status=status, ip=self.ip, detail=detail)
 
 
 def record(conn: Connection, action: str, *, actor: str | None = None, role: str | None = None,

@@ -31,9 +31,9 @@ from pathlib import Path
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import and_, func, select
 from starlette.concurrency import run_in_threadpool
 
+from ecohub.alerts import service as A
 from ecohub.api.http import dumps, json_response, principal, require_role
 from ecohub.api.problems import ApiProblem, not_found
 from ecohub.domain.errors import InputError
@@ -41,7 +41,6 @@ from ecohub.domain.timeutil import BEIJING
 from ecohub.store import queries as Q
 from ecohub.store.db import Store
 from ecohub.store.queries import Scope
-from ecohub.store.schema import parameter, site
 from ecohub.web import services as S
 
 STAFF = ("admin", "analyst", "officer")
@@ -155,54 +154,19 @@ def _gzip_or_plain(request: Request, raw: bytes, gz: bytes, etag: str, media: st
 
 
 # --- scoped alert events (live feed) -------------------------------------------------------------------------
-def _alert_tables():
-    try:
-        from ecohub.store.schema_alerts import alert, alert_event
-
-        return alert, alert_event
-    except ImportError:  # pragma: no cover
-        return None, None
-
-
-def last_event_id(store: Store) -> int:
-    _, alert_event = _alert_tables()
-    if alert_event is None:
-        return 0
-    with store.engine.connect() as conn:
-        return int(conn.scalar(select(func.coalesce(func.max(alert_event.c.id), 0))))
-
-
-def events_after(store: Store, scope: Scope, after: int, limit: int = 200) -> list[dict]:
-    """Alert events after id ``after`` that the scope may see: an alert about a site to whoever may see the
-    site, an alert without a site to admins and analysts only (the rule of the API's alerts router)."""
-    alert, alert_event = _alert_tables()
-    if alert is None:
-        return []
-    q = (select(alert_event.c.id, alert_event.c.kind, alert_event.c.at, alert.c.id.label("alert_id"), alert.c.rule,
-                alert.c.severity, alert.c.status, alert.c.active, alert.c.message, alert.c.level, alert.c.value,
-                alert.c.opened_at, site.c.code.label("site"), site.c.name.label("site_name"),
-                site.c.kind.label("site_kind"), site.c.region_code, parameter.c.name.label("parameter"))
-         .select_from(alert_event.join(alert, alert.c.id == alert_event.c.alert_id)
-                      .outerjoin(site, site.c.id == alert.c.site_id)
-                      .outerjoin(parameter, parameter.c.id == alert.c.parameter_id))
-         .where(alert_event.c.id > after).order_by(alert_event.c.id).limit(limit))
-    cond = scope.site_condition()
-    if cond is not None:
-        q = q.where(and_(alert.c.site_id.is_not(None), cond))
-    with store.engine.connect() as conn:
-        return [{k: (v.astimezone(BEIJING).isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()}
-                for r in conn.execute(q).mappings()]
+def _bj_row(r: dict) -> dict:
+    return {k: (v.astimezone(BEIJING).isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
 
 
 async def event_stream(store: Store, scope: Scope, after: int | None, request: Request, *, poll: float = 1.0,
                        keepalive: float = 15.0, max_seconds: float = 3600.0):
-    cursor = await run_in_threadpool(last_event_id, store) if after is None else after
+    cursor = await run_in_threadpool(A.last_event_id, store) if after is None else after
     yield f"retry: 3000\nid: {cursor}\nevent: hello\ndata: {json.dumps({'after': cursor})}\n\n"
     idle = waited = 0.0
     while waited < max_seconds:
         if await request.is_disconnected():
             return
-        rows = await run_in_threadpool(events_after, store, scope, cursor)
+        rows = [_bj_row(r) for r in await run_in_threadpool(A.events_after, store, scope, cursor)]
         for r in rows:
             cursor = r["id"]
             yield f"id: {r['id']}\nevent: {r['kind']}\ndata: {json.dumps(r, ensure_ascii=False, default=str)}\n\n"

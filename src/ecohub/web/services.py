@@ -17,8 +17,9 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
+from ecohub.alerts import service as A
 from ecohub.analytics import aqi_service, rankings, water_service
 from ecohub.domain.timeutil import BEIJING
 from ecohub.standards import aqi_cn
@@ -51,26 +52,8 @@ FEATURE_COLUMNS = ("code", "name", "kind", "lon", "lat", "region", "value", "lev
 
 
 def open_alerts_by_site(store: Store, scope: Scope) -> dict[str, dict]:
-    """Per visible site: open alerts (status not closed) — count, worst severity, rules of the active ones."""
-    alert, _ = _alert_tables()
-    if alert is None:
-        return {}
-    q = (select(site.c.code, alert.c.rule, alert.c.severity, alert.c.active, func.count().label("n"))
-         .select_from(alert.join(site, site.c.id == alert.c.site_id))
-         .where(alert.c.status != "closed")
-         .group_by(site.c.code, alert.c.rule, alert.c.severity, alert.c.active))
-    q = scope.apply(q)
-    rank = {"info": 0, "warning": 1, "major": 2, "critical": 3}
-    out: dict[str, dict] = {}
-    with store.engine.connect() as conn:
-        for code, rule, sev, active, n in conn.execute(q):
-            d = out.setdefault(code, {"count": 0, "severity": None, "active_rules": set()})
-            d["count"] += int(n)
-            if d["severity"] is None or rank.get(sev, 0) > rank.get(d["severity"], 0):
-                d["severity"] = sev
-            if active:
-                d["active_rules"].add(rule)
-    return out
+    """Per visible site: open alerts — count, worst severity, rules of the active ones (the alerts service)."""
+    return A.open_by_site(store, scope)
 
 
 def _newest_received(store: Store, scope: Scope, kinds) -> dict[str, datetime]:
@@ -96,13 +79,7 @@ def source_status(code: str, alerts: dict[str, dict], newest: datetime | None, n
 
 
 def alert_version(store: Store) -> int:
-    alert, _ = _alert_tables()
-    if alert is None:
-        return 0
-    from ecohub.store.schema_alerts import alert_event
-
-    with store.engine.connect() as conn:
-        return int(conn.scalar(select(func.coalesce(func.max(alert_event.c.id), 0))))
+    return A.version(store)
 
 
 def map_features_cached(store: Store, scope: Scope) -> dict:
@@ -413,22 +390,7 @@ def offline_devices(store: Store, scope: Scope, now: datetime) -> dict:
 
 
 def alert_counts(store: Store, scope: Scope, today_start: datetime) -> dict:
-    alert, _ = _alert_tables()
-    if alert is None:
-        return {"open": 0, "by_severity": {}, "exceedances_today": 0, "available": False}
-    base = select(alert.c.severity, func.count()).select_from(alert.outerjoin(site, site.c.id == alert.c.site_id))
-    cond = scope.site_condition()
-    if cond is not None:  # alerts without a site (region-wide) only for full roles, as the API's alerts router
-        base = base.where(and_(alert.c.site_id.is_not(None), cond))
-    open_q = base.where(alert.c.status != "closed").group_by(alert.c.severity)
-    exc_q = (select(func.count()).select_from(alert.outerjoin(site, site.c.id == alert.c.site_id))
-             .where(alert.c.rule == "permit", alert.c.opened_at >= today_start))
-    if cond is not None:
-        exc_q = exc_q.where(and_(alert.c.site_id.is_not(None), cond))
-    with store.engine.connect() as conn:
-        by_sev = dict(conn.execute(open_q).all())
-        exc = int(conn.scalar(exc_q) or 0)
-    return {"open": int(sum(by_sev.values())), "by_severity": by_sev, "exceedances_today": exc, "available": True}
+    return A.counts(store, scope, today_start)
 
 
 def cockpit(store: Store, scope: Scope, *, now: datetime | None = None) -> dict:

@@ -1,74 +1,106 @@
-"""``GET /api/v1/alerts``: the alerts of the alerts package (table ``alert``), within the caller's scope: an
-alert about a site is visible to whoever may see that site; an alert without a site (region- or
-platform-wide) only to admins and analysts."""
+"""Alerts (``ecohub.alerts.service``) within the caller's scope: list and one alert for whoever may see the
+alert's site (an alert without a site: admins and analysts only); acknowledge and close for admins and
+officers — an officer only in its own region — each in one transaction with its audit row."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
-from sqlalchemy import and_, select
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, Field
 
-from ecohub.alerts.lifecycle import filter_alerts
-from ecohub.api.http import MAX_ID, check_limit, decode_cursor, encode_cursor, json_response, principal
-from ecohub.api.models import Alert, Alerts
-from ecohub.api.problems import not_found
+from ecohub.alerts import service as A
+from ecohub.api.deps import OriginDep, Page, ScopeDep, StoreDep, paging, role
+from ecohub.api.http import MAX_ID, encode_cursor, json_response
+from ecohub.api.identity import Principal
+from ecohub.api.models import Alert, AlertDetail, Alerts
+from ecohub.api.problems import ApiProblem, forbidden, not_found
 from ecohub.api.routers.data import region_param
+from ecohub.domain.errors import InputError, NotFound
 from ecohub.domain.timeutil import BEIJING
-from ecohub.store.db import Store
-from ecohub.store.queries import Scope, region_prefix
-from ecohub.store.schema import parameter, site
 from ecohub.store.schema_alerts import alert
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 COLS = ("id", "rule", "severity", "status", "active", "level", "value", "message", "period_time", "opened_at",
         "last_seen_at", "cleared_at", "acknowledged_at", "closed_at", "escalation_level")
+DETAIL_COLS = COLS + ("acknowledged_by", "closed_by", "close_reason")
+AlertId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Actor = Annotated[Principal, Depends(role(*[r for r in A.ACT_ROLES if r != "system"], write=True))]
 
 
-def _select(scope: Scope):
-    q = (select(*[alert.c[c] for c in COLS], site.c.code.label("site"), parameter.c.name.label("parameter"))
-         .select_from(alert.outerjoin(site, site.c.id == alert.c.site_id)
-                      .outerjoin(parameter, parameter.c.id == alert.c.parameter_id)))
-    cond = scope.site_condition()
-    if cond is not None:
-        q = q.where(and_(alert.c.site_id.is_not(None), cond))
-    return q
-
-
-def _out(r) -> dict:
-    return {k: (v.astimezone(BEIJING).isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()}
-
-
-def list_alerts(store: Store, scope: Scope, *, status=None, severity=None, site_code=None, rule=None, region=None,
-                limit=100, before_id=None) -> list[dict]:
-    q = filter_alerts(_select(scope).order_by(alert.c.id.desc()).limit(limit), status=status, severity=severity,
-                      site_code=site_code, rule=rule, region_prefix=region_prefix(region) if region else None)
-    if before_id is not None:
-        q = q.where(alert.c.id < before_id)
-    with store.engine.connect() as conn:
-        return [_out(r) for r in conn.execute(q).mappings()]
+def _out(r: dict, cols=COLS) -> dict:
+    keep = set(cols) | {"site", "parameter"}
+    return {k: (v.astimezone(BEIJING).isoformat() if isinstance(v, datetime) else v) for k, v in r.items()
+            if k in keep}
 
 
 @router.get("/alerts", response_model=Alerts, summary="Alerts (newest first) the caller may see")
-def alerts(request: Request, status: Literal["open", "acknowledged", "closed"] | None = None,
+def alerts(request: Request, store: StoreDep, scope: ScopeDep, page: Annotated[Page, Depends(paging(100, 1000))],
+           status: Literal["open", "acknowledged", "closed"] | None = None,
            severity: Literal["info", "warning", "major", "critical"] | None = None, site: str | None = None,
-           rule: str | None = None, region: str | None = None, limit: int = Query(100), cursor: str | None = None):
-    check_limit(limit, 1000)
-    before = decode_cursor(cursor, (int,))
-    rows = list_alerts(request.app.state.store, principal(request).scope, status=status, severity=severity,
-                       site_code=site, rule=rule, region=region_param(region), limit=limit,
-                       before_id=before[0] if before else None)
-    nxt = encode_cursor([rows[-1]["id"]]) if len(rows) == limit else None
-    return json_response(request, {"meta": {"next_cursor": nxt, "limit": limit}, "results": rows},
+           rule: str | None = None, region: str | None = None):
+    before = page.after((int,))
+    rows = A.query_alerts(store, scope, status=status, severity=severity, site_code=site, rule=rule,
+                          region=region_param(region), limit=page.limit, before_id=before[0] if before else None,
+                          cols=[alert.c[c] for c in COLS])
+    nxt = encode_cursor([rows[-1]["id"]]) if len(rows) == page.limit else None
+    return json_response(request, {"meta": {"next_cursor": nxt, "limit": page.limit},
+                                   "results": [_out(r) for r in rows]},
                          public_max_age=request.app.state.config.public_max_age)
 
 
 @router.get("/alerts/{alert_id}", response_model=Alert, summary="One alert (404 when not visible)")
-def one_alert(request: Request, alert_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
-    q = _select(principal(request).scope).where(alert.c.id == alert_id)
-    with request.app.state.store.engine.connect() as conn:
-        r = conn.execute(q).mappings().first()
-    if r is None:
+def one_alert(request: Request, store: StoreDep, scope: ScopeDep, alert_id: AlertId):
+    rows = A.query_alerts(store, scope, alert_id=alert_id, limit=1, cols=[alert.c[c] for c in COLS])
+    if not rows:
         raise not_found("alert")
-    return json_response(request, _out(r))
+    return json_response(request, _out(rows[0]))
+
+
+class AcknowledgeIn(BaseModel):
+    note: str | None = Field(None, max_length=2000, description="kept in the alert's history")
+
+
+class CloseIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="why the alert is closed (required)")
+
+
+def _act(request: Request, fn, *args, **kw) -> dict:
+    try:
+        a = fn(*args, **kw)
+    except NotFound:
+        raise not_found("alert") from None
+    except PermissionError as e:
+        raise forbidden(str(e)) from None
+    except InputError as e:
+        if e.field == "id":  # an illegal transition (the alert is closed)
+            raise ApiProblem(409, str(e)) from None
+        raise
+    request.state.audited = True  # the service wrote the audit row with the change
+    return a
+
+
+CONFLICT = {409: {"description": "the alert is closed: the transition is refused (reason in detail)"}}
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertDetail, responses=CONFLICT,
+             summary="Acknowledge an alert (admin; officer in its region) — audited")
+def acknowledge(request: Request, store: StoreDep, origin: OriginDep, p: Actor, alert_id: AlertId,
+                      body: AcknowledgeIn | None = None):
+    """open → acknowledged, by the caller. Acknowledging an acknowledged alert changes nothing; a closed
+    alert answers 409. 404 when the caller may not see the alert, 403 when it may see but not act on it."""
+    _act(request, A.acknowledge, store, alert_id, p.name or p.actor, body.note if body else None,
+               scope=p.scope, origin=origin)
+    rows = A.query_alerts(store, p.scope, alert_id=alert_id, limit=1, cols=[alert.c[c] for c in DETAIL_COLS])
+    return json_response(request, _out(rows[0], DETAIL_COLS))
+
+
+@router.post("/alerts/{alert_id}/close", response_model=AlertDetail, responses=CONFLICT,
+             summary="Close an alert with a reason (admin; officer in its region) — audited")
+def close(request: Request, store: StoreDep, origin: OriginDep, p: Actor, alert_id: AlertId, body: CloseIn):
+    """→ closed, by the caller, with a reason. A closed alert answers 409; the next occurrence of its cause
+    opens a new alert."""
+    _act(request, A.close, store, alert_id, p.name or p.actor, body.reason, scope=p.scope, origin=origin)
+    rows = A.query_alerts(store, p.scope, alert_id=alert_id, limit=1, cols=[alert.c[c] for c in DETAIL_COLS])
+    return json_response(request, _out(rows[0], DETAIL_COLS))
