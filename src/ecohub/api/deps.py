@@ -4,8 +4,6 @@ and day ranges. A route declares what it needs in its signature (``store: StoreD
 values to the domain package's service functions — routers hold no SQL.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
