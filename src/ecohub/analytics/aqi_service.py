@@ -179,10 +179,10 @@ def check_days(d0: date, d1: date, max_days: int = MAX_DAYS) -> int:
 
 
 def site_daily_values(store: Store, d0: date, d1: date, *, scope: Scope | None = None, sites=(),
-                      region_code: str | None = None) -> DailyValues:
+                      region_code: str | None = None, max_days: int = MAX_DAYS) -> DailyValues:
     """Daily means (≥ 20 valid hours) of SO2, NO2, CO, PM10, PM2.5 and the O3 daily max 8-h of each air station
-    the scope may see, for the Beijing days d0 … d1."""
-    n_days = check_days(d0, d1)
+    the scope may see, for the Beijing days d0 … d1 (at most ``max_days``: reports pass a year)."""
+    n_days = check_days(d0, d1, max_days)
     start, end = day_bounds(d0, d1)
     flt_kw = dict(sites=list(sites), kinds=["air_station"], interval="hour", region_prefix=region_prefix(region_code))
     st = list_sites(store, kinds=["air_station"], codes=list(sites), region=region_code, scope=scope)

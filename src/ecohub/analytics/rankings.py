@@ -16,7 +16,7 @@ from datetime import date
 
 import numpy as np
 
-from ecohub.analytics.aqi_service import city_of, region_names, site_daily_values
+from ecohub.analytics.aqi_service import DailyValues, city_of, region_names, site_daily_values
 from ecohub.standards import hj663
 from ecohub.store.db import Store
 from ecohub.store.queries import Scope
@@ -25,6 +25,11 @@ from ecohub.store.queries import Scope
 def city_ranking(store: Store, d0: date, d1: date, *, scope: Scope | None = None,
                  region_code: str | None = None) -> list[dict]:
     dv = site_daily_values(store, d0, d1, scope=scope, region_code=region_code)
+    return ranking_from_daily(store, dv)
+
+
+def ranking_from_daily(store: Store, dv: DailyValues) -> list[dict]:
+    """The ranking of the cities of already computed site daily values (reports reuse one computation)."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(dv.sites):
         groups[city_of(s["region_code"])].append(i)

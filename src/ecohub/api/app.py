@@ -74,6 +74,9 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
 
     app.include_router(alerts.router)
     app.include_router(ingest_router(store))
+    from ecohub.api.routers import reports  # reports, assessments (noise, soil, radiation), trends, surfaces
+
+    app.include_router(reports.router)
 
     @app.get("/healthz", tags=["status"])
     def healthz() -> dict:

@@ -44,6 +44,7 @@ COMMAND_MODULES = [
     "ecohub.cli.emergency_cmds",
     "ecohub.cli.forecast_cmds",
     "ecohub.cli.redline_cmds",
+    "ecohub.cli.report_cmds",
 ]
 
 for _name in COMMAND_MODULES:

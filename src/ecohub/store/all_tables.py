@@ -8,6 +8,7 @@ from ecohub.store import (  # noqa: F401  (imported for their tables)
     schema_emergency,  # risk sources, receptors, incidents, red lines (0011)
     schema_identity,  # identity, audit (0004)
     schema_quality,  # quality control (0005)
+    schema_reports,  # report issues, soil samples (0012)
     schema_supervision,  # complaints (0006)
 )
 
