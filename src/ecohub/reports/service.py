@@ -19,6 +19,7 @@ from ecohub.store import audit
 from ecohub.store.db import Store
 from ecohub.store.queries import SYSTEM, Scope, region_prefix
 from ecohub.store.schema_reports import report_issue
+from ecohub.store.tx import write_tx
 
 FORMATS = ("docx", "pdf")
 MEDIA_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -72,7 +73,7 @@ def generate(store: Store, kind: str, region: str, period: str, fmt: str, *, tem
            "filename": r.filename, "content": r.content, "size": len(r.content),
            "sha256": hashlib.sha256(r.content).hexdigest(), "figures": r.figures, "template": r.template,
            "created_at": datetime.now(UTC), "created_by": actor}
-    with store.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+    with write_tx(store) as conn:
         rid = conn.execute(insert(report_issue).values(**row).returning(report_issue.c.id)).scalar_one()
         audit.record(conn, "write", actor=actor, role=scope.role, target=f"report_issue:{rid}",
                      detail={"kind": kind, "region": region, "period": row["period"], "format": fmt})
