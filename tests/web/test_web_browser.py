@@ -249,6 +249,45 @@ def test_cockpit_live_feed_shows_a_new_alert_within_seconds(web_page, demo):
     assert web_page.problems() == []
 
 
+def test_cockpit_buttons_acknowledge_and_close_an_alert(web_page, demo):
+    """An admin acknowledges and closes an alert from the cockpit's feed; the alert's state and the audit log
+    record who did it."""
+    from ecohub.alerts.lifecycle import Condition, raise_condition
+    from ecohub.store.schema import site
+    from ecohub.store.schema_alerts import alert
+    from ecohub.store.schema_identity import audit_log
+
+    p = web_page.page
+    web_page.login("admin_t", next_path="/cockpit")
+    p.wait_for_selector("body[data-live=connected]", timeout=40_000)
+    message = f"测试告警 {uuid.uuid4().hex[:8]}：按钮确认与关闭"
+    store = demo.store()
+    try:
+        with store.engine.begin() as c:
+            sid = c.scalar(select(site.c.id).where(site.c.code == "1029A"))
+            aid = raise_condition(c, Condition("aqi", f"browser-button:{uuid.uuid4()}", "warning", message,
+                                               site_id=sid, site="1029A"), int(time.time()), notify=False).alert_id
+        li = f"#feed li[data-alert='{aid}']"
+        p.wait_for_selector(f"{li} button[data-act=acknowledge]", timeout=10_000)
+        p.click(f"{li} button[data-act=acknowledge]")
+        p.wait_for_selector(f"{li}[data-status=acknowledged]", timeout=10_000)
+        assert "已确认告警" in p.inner_text("#cockpit-msg")
+        p.once("dialog", lambda d: d.accept("现场核查：浏览器测试关闭"))
+        p.click(f"{li}[data-status=acknowledged] button[data-act=close]")
+        p.wait_for_selector(f"{li}[data-status=closed]", timeout=10_000)
+        web_page.shot("cockpit-alert-closed")
+        with store.engine.connect() as c:
+            a = c.execute(select(alert.c.status, alert.c.acknowledged_by, alert.c.closed_by, alert.c.close_reason)
+                          .where(alert.c.id == aid)).one()
+            audit = c.execute(select(audit_log.c.action, audit_log.c.actor).where(
+                audit_log.c.target == f"alert:{aid}").order_by(audit_log.c.id)).all()
+    finally:
+        store.close()
+    assert tuple(a) == ("closed", "admin_t", "admin_t", "现场核查：浏览器测试关闭")
+    assert [tuple(x) for x in audit] == [("alert_acknowledge", "admin_t"), ("alert_close", "admin_t")]
+    assert web_page.problems() == []
+
+
 def test_pages_show_only_what_the_role_may_see(web_page, demo):
     p = web_page.page
     # an officer of 石家庄 sees its own outlets, not 唐山's, on the one map

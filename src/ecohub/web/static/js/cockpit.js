@@ -16,7 +16,7 @@
     if (cls) box.classList.add(cls);
   }
 
-  function init() {
+  function init(me) {
     var charts = {};
     ['levels', 'trend', 'ranking', 'water'].forEach(function (k) { charts[k] = EH.chart(EH.$('#c-' + k), true); });
     var bg = { backgroundColor: 'transparent' };
@@ -80,15 +80,50 @@
 
     // --- live feed ---------------------------------------------------------------------------------------------
     var feed = EH.$('#feed'), state = EH.$('#live-state'), seen = {};
+    // admins and officers acknowledge and close alerts here (the API checks the role and, for an officer, the
+    // region, and writes the audit row); buttons carry the alert id only, never data as markup
+    var canAct = !!me && (me.role === 'admin' || me.role === 'officer');
+    function actions(a) {
+      var id = a.alert_id || a.id;
+      if (!canAct || !id || a.status === 'closed') return null;
+      return el('span', { class: 'actions' },
+        a.status === 'open' ? el('button', { type: 'button', class: 'small', 'data-act': 'acknowledge', 'data-id': id },
+          t('alert_ack')) : null,
+        el('button', { type: 'button', class: 'small', 'data-act': 'close', 'data-id': id }, t('alert_close')));
+    }
+    function acted(a) {
+      feed.querySelectorAll('li[data-alert="' + Number(a.id) + '"]').forEach(function (li) {
+        li.setAttribute('data-status', a.status);
+        var box = li.querySelector('.actions');
+        if (!box) return;
+        if (a.status === 'closed') box.remove();
+        else { var b = box.querySelector('[data-act=acknowledge]'); if (b) b.remove(); }
+      });
+    }
+    feed.addEventListener('click', function (ev) {
+      var b = ev.target.closest('button[data-act]');
+      if (!b) return;
+      var id = Number(b.getAttribute('data-id')), act = b.getAttribute('data-act'), body = {};
+      if (act === 'close') {
+        var reason = window.prompt(t('alert_close_reason'));
+        if (!reason || !reason.trim()) return;
+        body = { reason: reason.trim() };
+      }
+      b.disabled = true;
+      EH.postJSON('/api/v1/alerts/' + id + '/' + act, body).then(function (a) {
+        acted(a);
+        EH.msg(msg, 'ok', t(a.status === 'closed' ? 'alert_closed' : 'alert_acked') + ' #' + a.id);
+      }).catch(function (e) { b.disabled = false; EH.msg(msg, 'error', e.message); });
+    });
     function item(a, fresh) {
       var key = a.id + ':' + (a.kind || 'opened');
       if (seen[key]) return;
       seen[key] = true;
-      var li = el('li', { class: fresh ? 'new' : '', 'data-alert': a.alert_id || a.id },
+      var li = el('li', { class: fresh ? 'new' : '', 'data-alert': a.alert_id || a.id, 'data-status': a.status },
         el('span', { class: 't' }, EH.fmtTime(a.at || a.opened_at)),
         el('span', { class: 'pill ' + a.severity }, t('severity_' + a.severity)), ' ',
         a.kind && a.kind !== 'opened' ? el('b', null, '[' + a.kind + '] ') : null,
-        a.message, a.site ? el('span', { class: 'muted' }, ' · ' + (a.site_name || a.site)) : null);
+        a.message, a.site ? el('span', { class: 'muted' }, ' · ' + (a.site_name || a.site)) : null, actions(a));
       if (fresh) feed.prepend(li); else feed.append(li);
       while (feed.children.length > 60) feed.removeChild(feed.lastChild);
     }
