@@ -73,6 +73,9 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     from ecohub.ingest.http_push import ingest_router  # HTTP push (API key with scope ingest)
 
     app.include_router(alerts.router)
+    from ecohub.api.routers import emergency  # dispersion, red lines, risk sources, incidents
+
+    app.include_router(emergency.router)
     app.include_router(ingest_router(store))
     from ecohub.api.routers import reports  # reports, assessments (noise, soil, radiation), trends, surfaces
 

@@ -41,6 +41,7 @@ from ecohub.store.schema_emergency import (
     redline_patch,
     risk_source,
 )
+from ecohub.store.tx import write_tx
 
 TYPE_NAMES = {
     "水源涵养": "water_conservation", "生物多样性维护": "biodiversity", "生物多样性": "biodiversity",
@@ -108,10 +109,6 @@ class ImportReport:
                 "warnings": self.warnings, "alerts": self.alerts}
 
 
-def _writer(store: Store):
-    return store.engine.connect().execution_options(sqlite_immediate=True)
-
-
 def import_redlines(store: Store, path: Path | str | None = None, *, data: bytes | None = None,
                     filename: str | None = None, datum: str = "wgs84", by: str | None = None,
                     scope: Scope | None = None) -> ImportReport:
@@ -140,7 +137,7 @@ def import_redlines(store: Store, path: Path | str | None = None, *, data: bytes
                      "area_km2": geodesic_area_km2(g), "min_lon": x0, "min_lat": y0, "max_lon": x1, "max_lat": y1,
                      "source_datum": datum, "source_name": (filename or str(path or ""))[-200:], "imported_at": now,
                      "imported_by": by})
-    with _writer(store) as conn, conn.begin():
+    with write_tx(store) as conn:
         existing = dict(conn.execute(select(redline.c.code, redline.c.id)).all())
         for r in rows:
             if r["code"] in existing:
@@ -237,7 +234,7 @@ def import_patches(store: Store, path: Path | str | None = None, *, data: bytes 
     now = now or datetime.now(UTC)
     batch = (filename or str(path or ""))[-200:]
     new: list[tuple[str, object]] = []
-    with _writer(store) as conn, conn.begin():
+    with write_tx(store) as conn:
         existing = set(conn.scalars(select(redline_patch.c.code)))
         for i, (props, g) in enumerate(layer.features):
             code = _prop(props, CODE_KEYS) or f"{Path(batch).stem or 'patch'}-{i + 1}"
