@@ -107,3 +107,29 @@ def test_cli_backtest_json_contract(tmp_path):
               "within_one_level", "aqi_mae", "range_hit_rate", "csi_polluted", "pod_polluted", "far_polluted"):
         assert k in out
     assert out["days"] == 59 and 0 <= out["level_accuracy"] <= 100
+
+
+def test_cli_run_and_list_from_a_daily_file(tmp_path, monkeypatch):
+    """``forecast run --city --daily`` stores an issue; ``forecast list --json`` shows it; a file that ends too
+    long ago gives the reason, not a crash."""
+    from datetime import UTC, datetime, timedelta
+
+    monkeypatch.setenv("ECOHUB_DATABASE_URL", f"sqlite:///{tmp_path / 'f.db'}")
+    today = (datetime.now(UTC) + timedelta(hours=8)).date()
+    rng = np.random.default_rng(5)
+    days = [today - timedelta(days=k) for k in range(400, 0, -1)]
+    lines = [f"{int(60 + 30 * rng.random())},0.8,30,80,90,50,良,1,8,{d.isoformat()}" for d in days]
+    p = _write(tmp_path, lines)
+    r = CliRunner().invoke(app, ["forecast", "run", "--city", "120100", "--daily", str(p), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["issued"] and out["method"] == "model" and len(out["days"]) == 3
+    assert out["days"][0]["day"] == (today + timedelta(days=1)).isoformat()
+    r = CliRunner().invoke(app, ["forecast", "list", "--city", "120100", "--json"])
+    issues = [json.loads(x) for x in r.stdout.strip().splitlines()]
+    assert len(issues) == 1 and issues[0]["method"] == "model" and issues[0]["inputs_to"] == days[-1].isoformat()
+    old = _write(tmp_path, [f"60,0.8,30,80,90,50,良,1,8,2020-01-0{k}" for k in range(1, 8)], "old.csv")
+    r = CliRunner().invoke(app, ["forecast", "run", "--city", "120100", "--daily", str(old), "--json"])
+    assert r.exit_code == 0 and "too old" in r.stdout
+    r = CliRunner().invoke(app, ["forecast", "run", "--daily", str(old)])
+    assert r.exit_code == 2 and "city" in r.output

@@ -8,7 +8,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from ecohub.cli.common import err_console, fail, print_json
+from ecohub.cli.common import DatabaseUrl, err_console, fail, print_json
 
 forecast_app = typer.Typer(
     help="Air-quality forecasts (D+1 … D+3): backtest against persistence and climatology, issue, list, verify.",
@@ -110,4 +110,111 @@ def backtest_cmd(
         t.add_row(label, f(r[key]), f(r["persistence"][key]), f(r["climatology"][key]))
     t.add_row("range hit %", f(r["range_hit_rate"]), "", "")
     t.add_row("primary pollutant %", f(r["primary_pollutant_accuracy"]), "", "")
+    console.print(t)
+
+
+def _me() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001
+        return "cli"
+
+
+@forecast_app.command("run")
+def run_cmd(
+    city: Annotated[str | None, typer.Option("--city", help="City division code (e.g. 120100); default: all "
+                                             "cities with air stations.")] = None,
+    daily: Annotated[Path | None, typer.Option("--daily", help="Issue from this official daily file instead "
+                                               "of the stored data (needs --city).")] = None,
+    met: Annotated[Path | None, typer.Option("--met", help="Meteorology file (hourly or daily CSV): observed "
+                                             "and forecast weather up to D+3.")] = None,
+    scheme: Annotated[str, typer.Option("--scheme", help="Warning grading: 2018 (four levels) or 2024 (three "
+                                        "levels, UNCONFIRMED).")] = "2018",
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per city.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Issue D+1 … D+3 forecasts now and store them (each run is a new issue; none is ever overwritten).
+
+    History: the stored hourly data (daily means with GB 3095 validity, city = mean of its stations, HJ 633
+    daily AQI), the last two years. The model needs a year of daily AQI; with less, a persistence forecast is
+    issued and labelled as such; with no AQI in the last days, none (the reason is printed)."""
+    from ecohub.cli.common import open_store, print_rows
+    from ecohub.domain.errors import InputError, NotFound
+    from ecohub.forecast import service
+    from ecohub.forecast.history import read_daily_file
+    from ecohub.forecast.met import read_met_file
+
+    try:
+        hist = read_daily_file(daily) if daily is not None else None
+        m = read_met_file(met) if met is not None else None
+    except InputError as e:
+        fail(str(e))
+    store = open_store(database_url)
+    try:
+        out = service.run(store, city=city, scheme=scheme, daily=hist, met=m, created_by=_me())
+    except (InputError, NotFound) as e:
+        fail(str(e))
+
+    def days(r: dict) -> str:
+        return "  ".join(f"{d['day'][5:]} {int(d['aqi_low'])}–{int(d['aqi_high'])}" for d in r.get("days", []))
+
+    print_rows(out, json_out, {"city": "target", "name": "name", "issued": "issued", "method":
+                               lambda r: r.get("method", ""), "warning": lambda r: r.get("warning_color", ""),
+                               "D+1 … D+3 (AQI range)": days, "note": lambda r: r.get("note") or r.get("reason")
+                               or ""})
+
+
+@forecast_app.command("list")
+def list_cmd(
+    city: Annotated[str, typer.Option("--city", help="City division code.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Newest issues shown.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per issue.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The stored issues of a city, newest first, with their days (AQI, range, level, primary pollutant)."""
+    from ecohub.cli.common import open_store, print_rows
+    from ecohub.forecast import service
+
+    store = open_store(database_url)
+    rows = service.list_issues(store, city, limit=limit)
+
+    def days(r: dict) -> str:
+        return "  ".join(f"{d['day'][5:]} {d.get('category_zh', '')} {int(d['aqi_low'])}–{int(d['aqi_high'])} "
+                         f"{d.get('primary_pollutant') or ''}".strip() for d in r["days"])
+
+    print_rows(rows, json_out, {"id": "id", "issued_at": "issued_at", "method": "method", "model": "model_version",
+                                "inputs": lambda r: f"{r['inputs_from']} … {r['inputs_to']}",
+                                "warning": lambda r: r["warning"]["color"], "days": days})
+
+
+@forecast_app.command("verify")
+def verify_cmd(
+    city: Annotated[str | None, typer.Option("--city", help="One city (default: all).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="The report as one JSON object.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Recompute the observed daily AQI of the recent forecast days from the stored data, then print the
+    running verification report (per lead: the stored forecasts beside persistence and climatology)."""
+    from ecohub.cli.common import console, open_store
+    from ecohub.forecast import service
+
+    store = open_store(database_url)
+    info = service.verify(store)
+    rep = service.verification(store, target=city)
+    if json_out:
+        print_json(rep | {"verified": info})
+        return
+    from rich.table import Table
+
+    t = Table("lead", "days", "level %", "±1 %", "MAE", "CSI>100 %", "persistence level %", "climatology level %",
+              title="Forecast verification (stored issues)")
+    for r in rep["leads"]:
+        if not r.get("days"):
+            t.add_row(f"D+{r['lead']}", "0", "", "", "", "", "", "")
+            continue
+        t.add_row(f"D+{r['lead']}", str(r["days"]), *(str(r.get(k)) for k in ("level_accuracy", "within_one_level",
+                                                                             "aqi_mae", "csi_polluted")),
+                  str(r["persistence"]["level_accuracy"]), str(r["climatology"]["level_accuracy"]))
     console.print(t)

@@ -77,6 +77,12 @@ class DailyHistory:
             "problems": len(self.problems),
         }
 
+    def since(self, first: np.datetime64) -> DailyHistory:
+        """The history from ``first`` on."""
+        k = int(np.searchsorted(self.days, np.datetime64(first, "D"), side="left"))
+        return DailyHistory(self.days[k:], self.aqi[k:], {p: v[k:] for p, v in self.conc.items()}, self.name,
+                            self.problems)
+
     def until(self, last: np.datetime64) -> DailyHistory:
         """The history up to and including ``last`` (what was known when a forecast was issued)."""
         k = int(np.searchsorted(self.days, np.datetime64(last, "D"), side="right"))
