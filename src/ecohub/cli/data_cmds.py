@@ -62,16 +62,64 @@ def register(app: typer.Typer) -> None:
 db_app = typer.Typer(help="Create or upgrade the database schema (Alembic migrations).", no_args_is_help=True)
 
 
+AppRole = Annotated[str | None, typer.Option(
+    "--app-role", help="PostgreSQL: also create (or update) this role for the application — it owns nothing, "
+    "may only SELECT/INSERT on the append-only tables (observation, audit_log) and cannot disable triggers. "
+    "Run as the schema owner; then point ECOHUB_DATABASE_URL of serve/gateway/worker at the new role.")]
+PasswordEnv = Annotated[str, typer.Option(
+    "--password-env", help="Name of the environment variable holding the role's password (never on the command "
+    "line). Unset: the role gets no password (peer/trust or certificate authentication).")]
+
+
+def _app_role(store: Store, name: str, password_env: str, json_out: bool) -> None:
+    import os
+
+    from ecohub.store.roles import create_app_role
+
+    try:
+        out = create_app_role(store, name, password=os.environ.get(password_env) or None)
+    except InputError as e:
+        fail(str(e))
+    audit(store, "db app-role", "permission", f"db-role:{name}",
+          {"change": "app-role", "created": out["created"], "owned": out["owned"]})
+    if json_out:
+        print_json(out)
+        return
+    console.print(f"application role {out['role']} {'created' if out['created'] else 'updated'}: "
+                  f"{out['tables']} tables writable, append-only {', '.join(out['append_only'])} "
+                  f"(+{out['partitions']} partitions), owns {out['owned']} objects (schema owner: {out['owner']})")
+
+
 @db_app.command("init")
-def db_init(database_url: DatabaseUrl = None) -> None:
+def db_init(database_url: DatabaseUrl = None, app_role: AppRole = None,
+            password_env: PasswordEnv = "ECOHUB_APP_ROLE_PASSWORD",
+            json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
     """Create the schema (or bring it up to date) and load the reference data: administrative regions
-    (province, city, county) and the parameter catalogue. Safe to run again."""
+    (province, city, county) and the parameter catalogue. Safe to run again. With --app-role (PostgreSQL), also
+    create the application's own role (see docs/security.md)."""
     settings = Settings.from_env(database_url=database_url)
     store = Store.open(settings.database_url)
     counts = store.init()
     audit(store, "db init", "write", "database", {"change": "init", **counts})
-    console.print(f"database ready: {store.engine.url.render_as_string(hide_password=True)} — "
-                  f"{counts['regions']} regions, {counts['parameters']} parameters")
+    if not json_out:
+        console.print(f"database ready: {store.engine.url.render_as_string(hide_password=True)} — "
+                      f"{counts['regions']} regions, {counts['parameters']} parameters")
+    if app_role:
+        _app_role(store, app_role, password_env, json_out)
+    elif json_out:
+        print_json(counts)
+
+
+@db_app.command("app-role")
+def db_app_role(name: Annotated[str, typer.Argument(help="Role name (lower-case letters, digits, _).")],
+                password_env: PasswordEnv = "ECOHUB_APP_ROLE_PASSWORD", database_url: DatabaseUrl = None,
+                json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
+    """PostgreSQL: create or update the application role NAME, which owns nothing: read/write on the working
+    tables, only SELECT/INSERT on observation and audit_log, no DDL except adding monthly partitions through
+    an owner-defined function. Run as the schema owner, after 'ecohub db init'; idempotent (run it again after
+    'ecohub db upgrade' — later tables are granted by default privileges anyway)."""
+    store = open_store(database_url, init_if_empty=False)
+    _app_role(store, name, password_env, json_out)
 
 
 @db_app.command("upgrade")

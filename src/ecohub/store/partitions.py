@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-_LOCK_KEY = 0x0EC0_4B0B  # advisory lock serialising partition creation across processes
+_LOCK_KEY = 0x0EC0_4B0B  # advisory lock serialising partition creation across processes (in the SQL function)
 
 
 def month_starts(min_epoch: int, max_epoch: int) -> list[tuple[int, int]]:
@@ -31,22 +31,15 @@ class PartitionManager:
         self._known: set[tuple[int, int]] = set()
 
     def ensure(self, min_epoch: int, max_epoch: int) -> None:
-        """Create the monthly partitions covering the range, in their own short transaction."""
+        """Create the monthly partitions covering the range, in their own short transaction.
+
+        Through ``ecohub_observation_partition(y, m)`` (migration 0008): a function owned by the schema owner
+        (``SECURITY DEFINER``), so that an application role that owns nothing can still add months, and each
+        new partition gets its TRUNCATE guard. The function serialises creators with an advisory lock."""
         missing = [ym for ym in month_starts(min_epoch, max_epoch) if ym not in self._known]
         if not missing:
             return
         with self.engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-            existing = set(conn.scalars(text(
-                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'observation'")))
             for y, m in missing:
-                name = partition_name(y, m)
-                if name not in existing:
-                    ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
-                    # Identifiers and bounds are built from integers only (no user text reaches this DDL).
-                    conn.execute(text(
-                        f"CREATE TABLE {name} PARTITION OF observation "
-                        f"FOR VALUES FROM ('{y:04d}-{m:02d}-01 00:00:00+00') TO ('{ny:04d}-{nm:02d}-01 00:00:00+00')"
-                    ))
+                conn.execute(text("SELECT ecohub_observation_partition(:y, :m)"), {"y": y, "m": m})
         self._known.update(missing)
