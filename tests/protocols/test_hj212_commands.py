@@ -140,3 +140,16 @@ def test_exchange_refused_failed_timeout() -> None:
     clock.t += 31
     ex.poll()
     assert ex.state == "timeout"
+
+
+def test_new_qn_stays_a_valid_time_when_it_must_step_past_the_last() -> None:
+    from ecohub.protocols.hj212 import commands, parse_time
+
+    saved = commands._last_qn[0]
+    try:
+        commands._last_qn[0] = "20991231235959999"  # a QN in the future: the next ones step 1 ms
+        a, b = commands.new_qn(), commands.new_qn()
+        assert (a, b) == ("21000101000000000", "21000101000000001")
+        parse_time(a, "QN")
+    finally:
+        commands._last_qn[0] = saved

@@ -91,8 +91,8 @@ def hj212_app() -> typer.Typer:
                     write(f"{obj['line']}: REJECTED {obj['reason']}: {obj['error']}\n")
                 else:
                     n_factors = len(obj.get("factors", {}))  # type: ignore[arg-type]
-                    warns = obj.get("warnings") or []
-                    note = "".join(f" WARNING {w['code']}: {w['message']}" for w in warns)  # type: ignore[index,union-attr]
+                    warns: list[dict[str, str]] = obj.get("warnings") or []  # type: ignore[assignment]
+                    note = "".join(f" WARNING {w['code']}: {w['message']}" for w in warns)
                     write(
                         f"{obj['line']}: OK HJ {obj['version']} ST={obj['st']} CN={obj['cn']} MN={obj['mn']}"
                         f" QN={obj['qn']} factors={n_factors}{note}\n"

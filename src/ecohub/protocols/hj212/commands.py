@@ -13,12 +13,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .cp import EMPTY_CP, DataArea, build_cp
 from .errors import HJ212Error
 from .packet import VERSION_BITS, Packet
-from .times import BEIJING, format_qn, format_time
+from .times import BEIJING, format_qn, format_time, parse_time
 
 __all__ = [
     "new_qn",
@@ -53,8 +53,8 @@ def new_qn(now: datetime | None = None) -> str:
     """A fresh QN (``YYYYMMDDhhmmsszzz``, Beijing time), strictly increasing within the process."""
     with _qn_lock:
         qn = format_qn(now)
-        if qn <= _last_qn[0] and now is None:
-            qn = str(int(_last_qn[0]) + 1)
+        if qn <= _last_qn[0] and now is None:  # one millisecond after the last (a valid time, not +1 as a number)
+            qn = format_qn(parse_time(_last_qn[0], "QN") + timedelta(milliseconds=1))
         _last_qn[0] = max(qn, _last_qn[0])
         return qn
 

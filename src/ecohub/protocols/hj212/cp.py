@@ -68,8 +68,9 @@ def _grammar(item: str) -> re.Pattern[str]:
 
 
 _CP_STRICT = _grammar(_item_strict(TIME_RE))
-#: fast path: days 01–28 only, so a match needs no calendar check
-_CP_FAST = _grammar(_item_strict(TIME_RE_EARLY))
+#: fast path: days 01–28 and 14-digit times only, so a match needs no calendar check and has no
+#: millisecond time to report (those go through parse_cp)
+_CP_FAST = _grammar(_item_strict(TIME_RE_EARLY.removesuffix(r"(?:\d{3})?")))
 _CP_LOOSE = _grammar(rf"[^;,=&\s]++={_VAL}")
 _LATE_DAY = re.compile(r"Time=\d{6}(?:29|3[01])")
 _NUM_RE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .sm4 import Sm4Variant
 
@@ -78,7 +79,7 @@ class Dialect:
     def accepts_short_crc(self) -> bool:
         return self.short_crc or self.lenient
 
-    def with_(self, **changes: object) -> Dialect:
+    def with_(self, **changes: Any) -> Dialect:
         """A copy with some options changed."""
         return replace(self, **changes)
 
@@ -93,7 +94,7 @@ STRICT = Dialect(name="strict", lenient=False)
 DIALECTS: dict[str, Dialect] = {"lenient": STANDARD, "standard": STANDARD, "strict": STRICT}
 
 
-def dialect_named(name: str | None, **changes: object) -> Dialect:
+def dialect_named(name: str | None, **changes: Any) -> Dialect:
     """The profile ``name`` (``"lenient"`` — the default — or ``"strict"``) with ``changes``
     (e.g. ``sm4_key``, ``sm4_variant``, ``crc``).  Raises ValueError for an unknown name."""
     base = DIALECTS.get(name or "lenient")

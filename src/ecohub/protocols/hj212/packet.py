@@ -53,7 +53,6 @@ _PW = re.compile(r"[^\s;=&,]{0,32}")
 _MN = re.compile(r"[0-9A-Za-z_.-]{0,24}")
 _ST = re.compile(r"[0-9A-Za-z]{2}")
 _ST_LOOSE = re.compile(r"[0-9A-Za-z]{1,5}")
-_TIME_MS = re.compile(r"Time=\d{15}")
 _KNOWN = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")
 _HEXDIGITS = b"0123456789abcdefABCDEF"
 
@@ -288,7 +287,7 @@ def decode(data: bytes | str, dialect: Dialect = STANDARD) -> Packet:
                     except UnicodeDecodeError:
                         raise HJ212Error("bad_field", "data segment is not valid UTF-8", "data", seg) from None
                     warns: list[PacketWarning] = []
-                    if crc != crc.upper():
+                    if not crc.isupper() and not crc.isdigit():  # lowercase hex letters
                         warns.append(PacketWarning.of("crc_lowercase", "CRC", crc.decode("ascii")))
                     info: dict[str, object] = {}
                     packet = _decode_text(text, dialect, warns, info)
@@ -370,6 +369,7 @@ def _decode_text(text: str, dialect: Dialect, warns: list[PacketWarning], info: 
     if not mn and cn[0] != "9":
         raise HJ212Error("bad_field", "MN is empty (allowed only in 9xxx answers)", "MN", mn)
     edition = dialect.version
+    version: str | None
     if flag_s is None:
         flag = None
         version = "2005"
@@ -382,8 +382,11 @@ def _decode_text(text: str, dialect: Dialect, warns: list[PacketWarning], info: 
             raise HJ212Error("bad_flag", f"Flag={flag_s} has unknown version bits {flag >> 2:06b}", "Flag", flag_s)
     if edition is not None:
         version = edition
+    assert version is not None
     if qn is None and (dialect.require_qn or version != "2005"):
         raise HJ212Error("missing_field", f"QN is required in HJ {version} packets", "QN", None)
+    pnum: int | None
+    pno: int | None
     if pnum_s is not None:
         pnum = int(pnum_s)
         pno = int(pno_s)  # type: ignore[arg-type]
@@ -407,14 +410,16 @@ def _decode_text(text: str, dialect: Dialect, warns: list[PacketWarning], info: 
         warns.append(PacketWarning.of("cn_unknown", "CN", cn))
 
     # --- CP
+    fast = False
     if not cp_text:
         cp = EMPTY_CP
-    elif (version == "2025" and "=" not in cp_text.rstrip("=")) or is_clist(cp_text):
+    elif (version == "2025" and "=" not in cp_text.rstrip("=")) or (cp_text[0] == "{" and is_clist(cp_text)):
         info["cipher"] = cp_text
         cp = _decrypt(cp_text, dialect, info)
     elif dialect.strict_values and _CP_FAST.fullmatch(cp_text) is not None:
-        # fast path of parse_cp (days 01–28: no calendar check needed)
+        # fast path of parse_cp (days 01–28, 14-digit times: no calendar check, no time_ms warning)
         cp = DataArea(cp_text, _items=(cp_text[:-1] if cp_text[-1] in ";," else cp_text).replace(",", ";").split(";"))
+        fast = True
     else:
         cp = parse_cp(cp_text, strict_values=dialect.strict_values)
     plain = cp.text if not cp.encrypted else ""
@@ -426,18 +431,22 @@ def _decode_text(text: str, dialect: Dialect, warns: list[PacketWarning], info: 
         and ",DataTime=" not in plain
     ):
         raise HJ212Error("missing_field", f"CN={cn} data packet has values but no DataTime", "DataTime", None)
-    if "Time=" in plain:
-        ms = _TIME_MS.search(plain)
-        if ms is not None:
-            start = plain.rfind(";", 0, ms.start()) + 1
-            start = max(start, plain.rfind(",", 0, ms.start()) + 1)
-            warns.append(PacketWarning.of("time_ms", plain[start : ms.start() + 4], ms.group()[5:]))
+    i = -1 if fast else plain.find("Time=")
+    while i >= 0:  # a 15th digit: a time with milliseconds
+        if plain[i + 19 : i + 20].isdigit():
+            start = max(plain.rfind(";", 0, i), plain.rfind(",", 0, i)) + 1
+            end = i + 5
+            while end < len(plain) and plain[end].isdigit():
+                end += 1
+            warns.append(PacketWarning.of("time_ms", plain[start : i + 4], plain[i + 5 : end]))
+            break
+        i = plain.find("Time=", i + 19)
     if dialect.strict_codes and not cp.encrypted:
         allowed = data_flags(version)
         for k, v in cp.fields.items():
             if k.endswith("-Flag") and v not in allowed:
                 raise HJ212Error("unknown_code", f"{k}={v} is not an HJ {version} data flag", k, v)
-    return Packet(st, cn, pw, mn, qn, flag, pnum, pno, cp, extra, edition, tuple(warns))
+    return Packet(st, cn, pw, mn, qn, flag, pnum, pno, cp, extra, edition, tuple(warns) if warns else ())
 
 
 def _decrypt(cp_text: str, dialect: Dialect, info: dict[str, object]) -> DataArea:
@@ -506,9 +515,9 @@ def _header_slow(text: str, dialect: Dialect, warns: list[PacketWarning]):
     if flag_s is not None and not (flag_s.isdigit() and flag_s.isascii() and len(flag_s) <= 3):
         raise HJ212Error("bad_flag", f"Flag={flag_s!r} is not an integer 0–255", "Flag", flag_s)
     pnum_s, pno_s = head.get("PNUM"), head.get("PNO")
-    for name, value in (("PNUM", pnum_s), ("PNO", pno_s)):
-        if value is not None and not (value.isdigit() and value.isascii() and len(value) <= 4):
-            raise HJ212Error("bad_field", f"{name}={value!r} is not 1–4 digits", name, value)
+    for name, number in (("PNUM", pnum_s), ("PNO", pno_s)):
+        if number is not None and not (number.isdigit() and number.isascii() and len(number) <= 4):
+            raise HJ212Error("bad_field", f"{name}={number!r} is not 1–4 digits", name, number)
     if (pnum_s is None) != (pno_s is None):
         missing = "PNO" if pno_s is None else "PNUM"
         raise HJ212Error("missing_field", f"{missing} is missing (PNUM and PNO come together)", missing, None)

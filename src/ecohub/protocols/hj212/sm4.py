@@ -96,7 +96,7 @@ def _py_blocks(data: bytes, key: bytes, decrypt: bool, iv: bytes | None) -> byte
     if decrypt:
         rk = rk[::-1]
     out = bytearray()
-    prev = iv
+    prev = iv if iv is not None else b""
     for i in range(0, len(data), 16):
         blk = data[i : i + 16]
         if iv is None:
@@ -206,8 +206,8 @@ class Sm4Variant:
         parts = text.split("/")
         if not 1 <= len(parts) <= 4:
             raise ValueError(f"SM4 variant {text!r} is neither a preset {sorted(SM4_PRESETS)} nor form/padding/crc/length")
-        names = ("form", "padding", "crc_over", "length_of")
-        return cls(**dict(zip(names, parts, strict=False)))
+        form, padding, crc_over, length_of = (parts + ["", "", "", ""])[:4]
+        return cls(form or "clist", padding or "none", crc_over or "plain", length_of or "cipher")
 
 
 #: The standard's text (§6.4.2, Appendix A.2): C-style list, Nopadding with clear tail, CRC of the
