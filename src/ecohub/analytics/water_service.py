@@ -2,8 +2,9 @@
 
 For each section the items of its newest reading (values within 24 h of its newest time) that GB 3838
 classifies are evaluated with ``gb3838.water_quality_class`` (single factor, worst item wins, the 21 items of
-the national method; TN only reported). Lakes and reservoirs (site ``attrs.waterbody`` ``lake`` /
-``reservoir``) use the lake TP limits. ``official_class`` (when the site carries one) is shown beside it.
+the national method; TN only reported). Lakes and reservoirs (register column ``site.water_body`` ``lake`` /
+``reservoir``, GB 3838-2002 Table 1 湖、库) use the lake/reservoir TP limits; rivers and sections without a
+type use the river limits. ``official_class`` (when the site carries one) is shown beside it.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def latest_classes(store: Store, *, scope: Scope | None = None, codes=(), region
                     arrays[r["parameter"]][k] = r["value"]
         values.append(v)
     present = {i: a for i, a in arrays.items() if np.any(~np.isnan(a))}
-    lake = np.array([(st[c]["attrs"] or {}).get("waterbody") in ("lake", "reservoir") for c in lst])
+    lake = np.array([st[c].get("water_body") in ("lake", "reservoir") for c in lst])
     out = []
     if present:
         res = gb3838.water_quality_class(present, lake=lake)
@@ -55,7 +56,7 @@ def latest_classes(store: Store, *, scope: Scope | None = None, codes=(), region
         cls = int(res["class"][k]) if present else 0
         out.append({
             "site": c, "name": s["name"], "region_code": s["region_code"], "lon": s["lon"], "lat": s["lat"],
-            "time": newest[c], "class": cls or None,
+            "time": newest[c], "water_body": s.get("water_body"), "class": cls or None,
             "label": str(res["label"][k]) if present and cls else None,
             "category_zh": str(res["category_zh"][k]) if present and cls else None,
             "category_en": str(res["category_en"][k]) if present and cls else None,

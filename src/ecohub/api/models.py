@@ -49,6 +49,7 @@ class Site(BaseModel):
     enterprise: str | None = Field(None, description="USCC of the owning enterprise (outlets)")
     open: bool = Field(description="the site's data are open to the public")
     attrs: dict[str, Any]
+    water_body: str | None = Field(None, description="water sections: river | lake | reservoir")
     distance_km: float | None = None
 
 

@@ -165,6 +165,9 @@ def site_add(
     lat: Annotated[float, typer.Option(help="Latitude, WGS-84 degrees.")],
     region_code: Annotated[str, typer.Option("--region", help="6-digit administrative division code.")],
     enterprise_code: Annotated[str | None, typer.Option("--enterprise", help="USCC of the owner (outlets).")] = None,
+    water_body: Annotated[str | None, typer.Option(
+        "--water-body", help="Water sections: river | lake | reservoir (河流/湖泊/水库). Lakes and reservoirs are "
+                             "classed with the GB 3838 lake/reservoir TP limits.")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add a site, or update it if the code exists."""
@@ -172,10 +175,10 @@ def site_add(
     try:
         with store.engine.begin() as conn:
             result = registry.upsert_site(conn, registry.SiteInput(code, kind, name, lon, lat, region_code,
-                                                                   enterprise_code))
+                                                                   enterprise_code, water_body=water_body))
             origin("site add").record(conn, "write", f"site:{code}", {
                 "change": str(result), "kind": kind, "name": name, "lon": lon, "lat": lat, "region": region_code,
-                "enterprise": enterprise_code})
+                "enterprise": enterprise_code, "water_body": water_body})
     except InputError as e:
         fail(str(e))
     console.print(f"site {code}: {result}")
@@ -183,7 +186,8 @@ def site_add(
 
 @site_app.command("import")
 def site_import(
-    file: Annotated[Path, typer.Argument(help="CSV or .xlsx with columns code,kind,name,lon,lat,region[,enterprise].")],
+    file: Annotated[Path, typer.Argument(help="CSV or .xlsx with columns code,kind,name,lon,lat,region[,enterprise]"
+                                              "[,water_body] (water_body: river | lake | reservoir).")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the counts as one JSON object.")] = False,
     database_url: DatabaseUrl = None,
 ) -> None:

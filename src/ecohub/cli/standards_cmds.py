@@ -55,7 +55,7 @@ Input columns (empty cell = missing):
 - time, site: passed through
 - ph, do, codmn, cod, bod5, nh3n, tp, tn, cu, zn, f, se, as, hg, cd, cr6, pb, cn, phenol, oil, las,
   sulfide (mg/L), fecal_coliform (count/L)
-- waterbody (optional): river or lake per row, overrides --waterbody
+- waterbody or water_body (optional): river, lake or reservoir per row, overrides --waterbody
 
 Output = the input columns, then:
 - class: I, II, III, IV, V or 劣V, the worst class of the items of the national method (the 21 items
@@ -298,14 +298,15 @@ def water_class_cmd(
     input_csv: Annotated[Path, typer.Argument(help="Input CSV (see the column list above).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output CSV.")],
     waterbody: Annotated[
-        str, typer.Option(help="river | lake (lake/reservoir: TP lake limits, TN classified)")
+        str, typer.Option(help="river | lake | reservoir (lake/reservoir: TP lake limits, TN classified)")
     ] = "river",
     target_class: Annotated[
         str, typer.Option(help="target (functional) class for the multiples: I … V")
     ] = "III",
 ) -> None:
-    if waterbody not in ("river", "lake"):
-        _fail(f"--waterbody must be river or lake, not {waterbody!r}")
+    if waterbody not in ("river", "lake", "reservoir"):
+        _fail(f"--waterbody must be river, lake or reservoir, not {waterbody!r}")
+    waterbody = "lake" if waterbody == "reservoir" else waterbody
     target = _target(target_class)
     df = _read_csv(input_csv)
     cols = [c for c in WATER_ITEMS if c in df.columns]
@@ -314,6 +315,8 @@ def water_class_cmd(
     n = df.height
     values, errors = _parse_numbers(df, cols)
     lake: np.ndarray | bool = waterbody == "lake"
+    if "water_body" in df.columns and "waterbody" not in df.columns:  # the site register's column name
+        df = df.rename({"water_body": "waterbody"})
     if "waterbody" in df.columns:
         wb = df["waterbody"].str.strip_chars().str.to_lowercase().fill_null("")
         row_lake = wb.is_in(["lake", "reservoir", "湖", "库", "湖库", "湖泊", "水库"]).to_numpy()

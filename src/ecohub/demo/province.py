@@ -41,9 +41,11 @@ def load_registers(store: Store) -> dict[str, int]:
             counts["air_stations"] += 1
         for r in _rows("water_sections.csv"):
             attrs = {"basin": r["basin"], "official_class": r["official_class"] or None,
-                     "position_approximate": r["position_approximate"] == "true", "waterbody": "river"}
+                     "position_approximate": r["position_approximate"] == "true"}
+            # all 33 demo sections are rivers (岳城水库出口 is the river below the dam): the river limits give
+            # every official class of the snapshot (see ecohub/data/README.md)
             R.upsert_site(conn, R.SiteInput(r["code"], "water_section", r["name"], float(r["lon"]), float(r["lat"]),
-                                            r["region"], attrs=attrs))
+                                            r["region"], attrs=attrs, water_body=r.get("water_body") or "river"))
             counts["water_sections"] += 1
         for r in _rows("outlets.csv"):
             R.upsert_site(conn, R.SiteInput(r["code"], r["kind"], r["name"], float(r["lon"]), float(r["lat"]),

@@ -34,6 +34,34 @@ SITE_KIND_ZH = {
 }
 
 
+class WaterBody(StrEnum):
+    """Water-body type of a surface-water section (register column ``site.water_body``).
+
+    GB 3838-2002 Table 1 gives lakes and reservoirs their own total-phosphorus limits (湖、库); the class of a
+    section uses them when its water body is a lake or a reservoir.
+    """
+
+    river = "river"  # 河流
+    lake = "lake"  # 湖泊
+    reservoir = "reservoir"  # 水库
+
+    @property
+    def uses_lake_limits(self) -> bool:
+        return self in (WaterBody.lake, WaterBody.reservoir)
+
+
+#: Accepted spellings in registers (Chinese names as CNEMC lists them).
+WATER_BODY_ALIASES = {"河流": "river", "河": "river", "湖泊": "lake", "湖": "lake", "水库": "reservoir", "库": "reservoir"}
+
+
+def parse_water_body(value: str | None) -> WaterBody | None:
+    """``river`` / ``lake`` / ``reservoir`` (or 河流/湖泊/水库); blank → None. Raises ValueError otherwise."""
+    v = (value or "").strip()
+    if not v:
+        return None
+    return WaterBody(WATER_BODY_ALIASES.get(v, v.lower()))
+
+
 class Interval(StrEnum):
     """Averaging interval of a series. Minute/hour/day periods are labelled by their start (HJ 212-2017 Table 4)."""
 

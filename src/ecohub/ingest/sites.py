@@ -1,4 +1,7 @@
-"""Import the site register from CSV/Excel: ``code,kind,name,lon,lat,region[,enterprise]``."""
+"""Import the site register from CSV/Excel: ``code,kind,name,lon,lat,region[,enterprise][,water_body]``.
+
+``water_body`` (water sections): river / lake / reservoir (or 河流/湖泊/水库); the older column name ``waterbody``
+is read too. Other optional columns go to the site's attributes."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.registry import SiteInput, upsert_site
 
 REQUIRED = ("code", "kind", "name", "lon", "lat", "region")
-OPTIONAL_ATTRS = ("address", "basin", "target_class", "waterbody", "zone_class", "note")
+OPTIONAL_ATTRS = ("address", "basin", "target_class", "zone_class", "note")
 
 
 @dataclass
@@ -55,7 +58,7 @@ def import_sites(store: Store, path: str | Path, progress: Progress | None = Non
 
         attrs = {k: cell(k) for k in OPTIONAL_ATTRS if cell(k)} or None
         s = SiteInput(cell("code"), cell("kind"), cell("name"), cell("lon"), cell("lat"), cell("region"),
-                      cell("enterprise") or None, attrs)
+                      cell("enterprise") or None, attrs, cell("water_body") or cell("waterbody") or None)
         try:
             with store.engine.begin() as conn:
                 result = upsert_site(conn, s)

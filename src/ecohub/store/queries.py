@@ -347,7 +347,8 @@ def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 def _site_cols():
     return (site.c.code, site.c.kind, site.c.name, site.c.lon, site.c.lat, site.c.region_code,
-            region.c.name.label("region_name"), enterprise.c.uscc.label("enterprise"), site.c.attrs)
+            region.c.name.label("region_name"), enterprise.c.uscc.label("enterprise"), site.c.attrs,
+            site.c.water_body)
 
 
 def _site_from():

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from ecohub.domain import uscc as uscc_mod
 from ecohub.domain.errors import InputError, NotFound
-from ecohub.domain.kinds import Interval, SiteKind
+from ecohub.domain.kinds import Interval, SiteKind, parse_water_body
 from ecohub.domain.parameters import resolve as resolve_parameter
 from ecohub.store.schema import device, enterprise, parameter, region, series, site
 from ecohub.store.types import inserted_id
@@ -30,6 +30,8 @@ class SiteInput:
     region: str
     enterprise: str | None = None
     attrs: dict | None = None
+    #: water sections: river / lake / reservoir (or 河流/湖泊/水库); None = not given (kept on update)
+    water_body: str | None = None
 
 
 def _now() -> datetime:
@@ -73,7 +75,19 @@ def validate_site(s: SiteInput) -> SiteInput:
             ent = uscc_mod.validate(ent)
         except uscc_mod.USCCError as e:
             raise InputError("enterprise", s.enterprise, str(e).removeprefix("uscc: ")) from None
-    return SiteInput(code, kind.value, name, lon, lat, (s.region or "").strip(), ent, s.attrs)
+    attrs = dict(s.attrs) if s.attrs else None
+    wb_raw = s.water_body
+    if wb_raw is None and attrs and "waterbody" in attrs:  # older registers kept it in attrs
+        wb_raw = attrs.pop("waterbody")
+        attrs = attrs or None
+    try:
+        wb = parse_water_body(wb_raw)
+    except (ValueError, AttributeError):
+        raise InputError("water_body", wb_raw, "must be river, lake or reservoir (河流/湖泊/水库)") from None
+    if wb is not None and kind is not SiteKind.water_section:
+        raise InputError("water_body", wb_raw, f"only a water_section has a water-body type, not a {kind.value}")
+    return SiteInput(code, kind.value, name, lon, lat, (s.region or "").strip(), ent, attrs,
+                     None if wb is None else wb.value)
 
 
 def upsert_site(conn: Connection, s: SiteInput) -> str:
@@ -88,6 +102,8 @@ def upsert_site(conn: Connection, s: SiteInput) -> str:
                              "(ecohub enterprise add)")
     values = {"kind": s.kind, "name": s.name, "lon": s.lon, "lat": s.lat, "region_code": region_code,
               "enterprise_id": ent_id, "attrs": s.attrs}
+    if s.water_body is not None:
+        values["water_body"] = s.water_body
     row = conn.execute(select(site).where(site.c.code == s.code)).mappings().first()
     if row is None:
         conn.execute(insert(site).values(code=s.code, created_at=_now(), **values))

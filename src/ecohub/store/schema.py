@@ -82,6 +82,8 @@ site = Table(
     Column("enterprise_id", Integer, ForeignKey("enterprise.id"), nullable=True),
     Column("attrs", JSON, nullable=True),
     Column("created_at", UTCTime, nullable=False),
+    # water sections: river / lake / reservoir (domain.kinds.WaterBody; GB 3838 lake/reservoir TP limits)
+    Column("water_body", String(16), nullable=True),
     CheckConstraint("lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90", name="position"),
 )
 Index("ix_site_region_code", site.c.region_code)
