@@ -80,6 +80,9 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     from ecohub.api.routers import reports  # reports, assessments (noise, soil, radiation), trends, surfaces
 
     app.include_router(reports.router)
+    from ecohub.api.routers import forecasts  # forecasts, verification (ecohub.forecast)
+
+    app.include_router(forecasts.router)
 
     @app.get("/healthz", tags=["status"])
     def healthz() -> dict:
