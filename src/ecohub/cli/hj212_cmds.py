@@ -111,3 +111,8 @@ def register(app: typer.Typer) -> None:
     sub = hj212_app()
     add_simulate(sub)
     app.add_typer(sub, name="hj212")
+
+
+def register_parse(app: typer.Typer) -> None:
+    """Only ``hj212 parse``: what ``ecohub hj212 parse …`` builds, so it starts without the database stack."""
+    app.add_typer(hj212_app(), name="hj212")

@@ -8,13 +8,22 @@ row: the row is kept with empty results and the error (line, column, value) is r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
-import polars as pl
 import typer
 
 from ecohub.standards import aqi_cn, aqi_epa, eaqi, frames, gb3838
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+def _load_polars() -> None:
+    """Import polars on first use, so that ``--help`` and the rest of the command line start without it."""
+    global pl
+    import polars as pl
+
 
 AQI_POLLUTANTS = ("so2", "no2", "co", "o3", "o3_8h", "pm10", "pm25", "so2_24h", "pm10_24h", "pm25_24h")
 IAQI_COLUMNS = frames.IAQI_COLUMNS
@@ -76,6 +85,7 @@ def _fail(msg: str) -> None:
 
 
 def _read_csv(path: Path) -> pl.DataFrame:
+    _load_polars()
     try:
         df = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
     except Exception as exc:  # noqa: BLE001 - any reading failure is reported the same way

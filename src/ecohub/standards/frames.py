@@ -7,10 +7,12 @@ GB 3838 item columns as in :data:`ecohub.standards.gb3838.ALL_ITEMS`. Null = mis
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
+
+if TYPE_CHECKING:  # polars is imported in each function: what never builds a frame starts without it
+    import polars as pl
 
 from . import aqi_cn, gb3838
 
@@ -20,15 +22,21 @@ IAQI_COLUMNS = ("so2", "no2", "pm10", "co", "o3", "o3_8h", "pm25")
 
 def int_series(name: str, a: np.ndarray) -> pl.Series:
     """Float array with NaN → Int64 Series with nulls."""
+    import polars as pl
+
     return pl.Series(name, a, dtype=pl.Float64).fill_nan(None).cast(pl.Int64)
 
 
 def _str(name: str, a: np.ndarray) -> pl.Series:
+    import polars as pl
+
     return pl.Series(name, a.astype(str)).replace("", None)
 
 
 def hj633_columns(r: aqi_cn.AqiResult, iaqi_slots: Any = IAQI_COLUMNS) -> list[pl.Series]:
     """Result columns of an :class:`~ecohub.standards.aqi_cn.AqiResult` (names of the CLI contract)."""
+    import polars as pl
+
     edition = np.where(r.edition == 2026, "hj633-2026", np.where(r.edition == 2012, "hj633-2012", ""))
     cols = [
         int_series("aqi", r.aqi),
@@ -64,6 +72,8 @@ def hj633_frame(df: pl.DataFrame, *, period: str = "hourly", edition: int | None
 
 def water_class_columns(r: dict[str, np.ndarray], items: Any) -> list[pl.Series]:
     """Result columns of :func:`ecohub.standards.gb3838.water_quality_class` (names of the CLI contract)."""
+    import polars as pl
+
     cols = [
         _str("class", gb3838.CLASS_LABELS[r["class"]]),
         _str("category_zh", r["category_zh"]),
@@ -78,6 +88,8 @@ def water_class_columns(r: dict[str, np.ndarray], items: Any) -> list[pl.Series]
 
 def water_class_frame(df: pl.DataFrame, *, lake: Any = False, target_class: int = 3) -> pl.DataFrame:
     """GB 3838-2002 class of every row of ``df`` (item columns, mg/L); returns ``df`` plus the result columns."""
+    import polars as pl
+
     items = [c for c in gb3838.ALL_ITEMS if c in df.columns]
     values = {c: df[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in items}
     r = gb3838.water_quality_class(values, lake=lake, target_class=target_class)
