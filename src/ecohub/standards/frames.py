@@ -64,6 +64,8 @@ def hj633_frame(df: pl.DataFrame, *, period: str = "hourly", edition: int | None
     ``edition=None`` takes the edition in force at ``df[time_col]`` (a polars Datetime; a naive column is
     taken as UTC). See :func:`ecohub.standards.aqi_cn.hj633_aqi` for the rules.
     """
+    import polars as pl
+
     values = {c: df[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in AQI_INPUTS if c in df.columns}
     times = df[time_col] if edition is None else None
     r = aqi_cn.hj633_aqi(**values, period=period, edition=edition, times=times, hourly_rule=hourly_rule)
