@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from ecohub.ingest.hj212_commands import enqueue_command, get_command, wait_command
-from ecohub.ingest.hj212_gateway import GatewayConfig, primary_values, start_in_thread
-from ecohub.ingest.hj212_sim import make_devices, register_devices
+from ecohub.ingest.hj212 import GatewayConfig, primary_values, start_in_thread
+from ecohub.ingest.hj212.commands import enqueue_command, get_command, wait_command
+from ecohub.ingest.hj212.sim import make_devices, register_devices
 from ecohub.protocols.hj212 import (
     BEIJING,
     StreamFramer,
@@ -611,7 +611,7 @@ def test_writer_process_survives_being_killed(store):
     import os
     import signal
 
-    from ecohub.ingest.hj212_sim import simulate
+    from ecohub.ingest.hj212.sim import simulate
 
     devs = devices(store, 10, prefix="WPK")
     with gateway(store, writer_process=True, writers=1) as h:

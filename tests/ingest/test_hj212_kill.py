@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from ecohub.ingest.hj212_sim import make_devices, register_devices, simulate
+from ecohub.ingest.hj212.sim import make_devices, register_devices, simulate
 from ecohub.store.schema import device_event, observation, observation_conflict, parameter, series, site
 
 ROOT = Path(__file__).resolve().parents[2]

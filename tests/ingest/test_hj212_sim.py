@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from ecohub.ingest.hj212_commands import enqueue_command, wait_command
-from ecohub.ingest.hj212_gateway import GatewayConfig, start_in_thread
-from ecohub.ingest.hj212_sim import (
+from ecohub.ingest.hj212 import GatewayConfig, start_in_thread
+from ecohub.ingest.hj212.commands import enqueue_command, wait_command
+from ecohub.ingest.hj212.sim import (
     SimStats,
     make_devices,
     parse_faults,

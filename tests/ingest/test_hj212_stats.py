@@ -10,7 +10,7 @@ import pytest
 from test_hj212_gateway import Client, _rows, acks, bj, devices, gateway, packet
 
 from ecohub.domain.parameters import BY_CODE, BY_NAME, PARAMETERS
-from ecohub.ingest.hj212_gateway import primary_values
+from ecohub.ingest.hj212 import primary_values
 from ecohub.protocols.hj212 import decode, records
 
 _SQL = ("SELECT p.name, s.interval, o.value FROM observation o JOIN series s ON s.id = o.series_id "

@@ -57,7 +57,7 @@ def gateway_cmd(
 ) -> None:
     """Run the HJ 212 TCP gateway: authenticate devices (MN + PW), store their data through the one writer,
     answer 9014 after commit, execute queued commands. Stops on Ctrl-C / SIGTERM."""
-    from ecohub.ingest.hj212_gateway import GatewayConfig, run_gateway
+    from ecohub.ingest.hj212 import GatewayConfig, run_gateway
 
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -120,7 +120,7 @@ def device_command_cmd(
     ``ecohub device command MN backfill --from T --to T [--cn 2061]``, ``… set-interval --seconds N``,
     ``… set-time``."""
     from ecohub.domain.errors import InputError
-    from ecohub.ingest.hj212_commands import (
+    from ecohub.ingest.hj212.commands import (
         cancel_command,
         enqueue_command,
         get_command,
@@ -173,7 +173,7 @@ def device_commands_cmd(
     json_out: JsonOut = False, database_url: DatabaseUrl = None,
 ) -> None:
     """List the platform → device commands of all devices, newest first."""
-    from ecohub.ingest.hj212_commands import list_commands
+    from ecohub.ingest.hj212.commands import list_commands
 
     for row in list_commands(open_store(database_url), None, status, limit):
         _show(row, json_out)
@@ -210,7 +210,7 @@ def simulate_cmd(
 ) -> None:
     """Simulate N HJ 212 data loggers over real TCP; print how many packets were sent, acknowledged,
     retransmitted and failed."""
-    from ecohub.ingest.hj212_sim import make_devices, parse_faults, register_devices, simulate
+    from ecohub.ingest.hj212.sim import make_devices, parse_faults, register_devices, simulate
 
     try:
         fault_map = parse_faults(faults)

@@ -70,7 +70,7 @@ def demo(
     gateway = None
     if gateway_port:
         from ecohub.demo.devices import simulate_demo_devices
-        from ecohub.ingest.hj212_gateway import start_in_thread
+        from ecohub.ingest.hj212 import start_in_thread
 
         gateway = start_in_thread(store, host, gateway_port)
         console.print(f"HJ 212 gateway on {host}:{gateway.port}")

@@ -10,7 +10,7 @@ import threading
 from sqlalchemy import select
 
 from ecohub.demo.province import DEMO_DEVICE_PASSWORD
-from ecohub.ingest.hj212_sim import SimDevice, run_simulation
+from ecohub.ingest.hj212.sim import SimDevice, run_simulation
 from ecohub.store.schema import device, site
 
 

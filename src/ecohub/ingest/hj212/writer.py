@@ -19,17 +19,21 @@ import logging
 import multiprocessing as mp
 import threading
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
 
 from sqlalchemy import insert
 
-from ecohub.ingest.hj212_commands import begin_write
-from ecohub.ingest.quarantine import QuarantineSink
+from ecohub.ingest.hj212.commands import begin_write
 from ecohub.store.db import Store
+from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.registry import SeriesResolver
 from ecohub.store.schema import device_event
 from ecohub.store.writer import ObservationWriter, WriteCounts
 
-__all__ = ["LocalWriter", "Payload", "ProcessWriter", "WriterUnavailable", "write_payload"]
+__all__ = ["LocalWriter", "Payload", "ProcessWriter", "RemoteWriteError", "WriterUnavailable", "is_unavailable",
+           "write_payload"]
 
 log = logging.getLogger("ecohub.gateway")
 SOURCE = "hj212"
@@ -65,7 +69,7 @@ def write_payload(store: Store, resolver: SeriesResolver, w: ObservationWriter, 
             sink = sinks.get(origin)
             if sink is None:
                 sink = sinks[origin] = QuarantineSink(store, "hj212", origin)
-            sink.add(_text(reason), field=_text(fld, 64), raw=_text(raw))
+            sink.add(_text(reason) or "", field=_text(fld, 64), raw=_text(raw))
         for sink in sinks.values():
             sink.flush()
     if p.events:
@@ -73,14 +77,14 @@ def write_payload(store: Store, resolver: SeriesResolver, w: ObservationWriter, 
             if store.is_postgres:
                 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-                stmt = pg_insert(device_event).on_conflict_do_nothing()
+                stmt: Any = pg_insert(device_event).on_conflict_do_nothing()
             else:
                 stmt = insert(device_event).prefix_with("OR IGNORE")
             conn.execute(stmt, p.events)
     cached = resolver.cached
     add = w.add
     for key, t, v, f in p.rows:
-        add(cached(key), t, v, f)
+        add(cached(key), t, v, f)  # type: ignore[arg-type]  # every key was resolved above
     return w.flush()
 
 
@@ -101,8 +105,6 @@ class LocalWriter:
 
 def _child(url: str, conn) -> None:
     """The writer process: receive payloads, write them, answer counts (or the error)."""
-    from ecohub.ingest.hj212_gateway import _is_unavailable  # noqa: PLC0415 - child process only
-
     store = Store.open(url)
     resolver = SeriesResolver()
     w = ObservationWriter(store, SOURCE, origin="hj212 gateway", batch_size=10**9)
@@ -120,16 +122,32 @@ def _child(url: str, conn) -> None:
         except Exception as e:  # noqa: BLE001 - reported to the gateway, which decides
             w._sid, w._t, w._v, w._f = [], [], [], []  # drop the failed batch's buffer (retried by the gateway)
             try:
-                conn.send(("error", (type(e).__name__, str(e)[:2000], _is_unavailable(e))))
+                conn.send(("error", (type(e).__name__, str(e)[:2000], is_unavailable(e))))
             except (EOFError, OSError):
                 break
     store.close()
 
 
 class RemoteWriteError(Exception):
+    """The writer process could not write a payload: the error it raised, and whether the database was
+    unavailable (retry) rather than refusing the data."""
+
     def __init__(self, name: str, message: str, unavailable: bool):
         super().__init__(f"{name}: {message}")
         self.unavailable = unavailable
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database is down, unreachable or busy (retry forever), not when it refuses the data."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, RemoteWriteError):
+        return exc.unavailable
+    if isinstance(exc, OperationalError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated)
+    return isinstance(exc, (ConnectionError, OSError, TimeoutError))
 
 
 class ProcessWriter:
@@ -139,8 +157,8 @@ class ProcessWriter:
         self.url = url
         self.start_timeout = start_timeout
         self._lock = threading.Lock()
-        self._proc = None
-        self._conn = None
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
         self._start()
 
     def _start(self) -> None:
@@ -166,6 +184,7 @@ class ProcessWriter:
             try:
                 if self._proc is None or not self._proc.is_alive():
                     self._start()
+                assert self._conn is not None
                 self._conn.send(p)
                 kind, value = self._conn.recv()
             except (EOFError, OSError, BrokenPipeError) as e:

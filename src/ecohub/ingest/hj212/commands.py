@@ -23,10 +23,14 @@ execution timeout, or still pending after ``pending_ttl``), ``cancelled``.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
@@ -49,6 +53,7 @@ from ecohub.store.tx import write_tx
 
 __all__ = [
     "ActiveCommand",
+    "CommandLoop",
     "CommandRunner",
     "FINAL_STATES",
     "begin_write",
@@ -342,3 +347,122 @@ class CommandRunner:
                        else "no 9012 execution result in time")
             values["result"] = self._result(ac, err)
         return [(ac.id, values)]
+
+
+# --- the gateway's side: polling the queue for connected devices, sending, resending, recording -------------------
+log = logging.getLogger("ecohub.gateway")
+
+
+class _Link(Protocol):
+    closed: bool
+
+    def send(self, data: bytes, limit: int) -> bool: ...
+
+
+class _Device(Protocol):
+    """What the command loop needs of a device session."""
+
+    mn: str
+    conn: Any  # a _Link, or None while the device is not connected
+    pw: str
+    st: str
+    version: str
+
+
+class CommandLoop:
+    """Executes the ``device_command`` queue for the gateway's connected devices with a :class:`CommandRunner`:
+    polls the queue every ``poll`` seconds, sends the requests and their resends, feeds the devices' answers
+    (``on_packet``), records every status change (on ``db_exec``, off the event loop) and reports finished
+    commands through ``emit("command_finished", …)``. Also enqueues the gateway's own ``set-time`` commands
+    (:meth:`request_time_sync`)."""
+
+    def __init__(self, store: Store, runner: CommandRunner, sessions: Mapping[str, _Device], counters: dict[str, int],
+                 db_exec: ThreadPoolExecutor, emit: Callable[..., None], *, poll: float, max_write_buffer: int):
+        self.store = store
+        self.runner = runner
+        self.sessions = sessions
+        self.counters = counters
+        self.db_exec = db_exec
+        self.emit = emit
+        self.poll = poll
+        self.max_write_buffer = max_write_buffer
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def active(self) -> bool:
+        """Some command is being executed (its device's packets are looked at)."""
+        return bool(self.runner.active)
+
+    async def run(self) -> None:
+        loop = self.loop = asyncio.get_running_loop()
+        runner = self.runner
+        limit = self.max_write_buffer
+        while True:
+            await asyncio.sleep(self.poll)
+            try:
+                connected = [mn for mn, s in self.sessions.items() if s.conn is not None and not s.conn.closed]
+                due = await loop.run_in_executor(self.db_exec, runner.due, connected)
+                updates: list[Update] = []
+                for row in due:
+                    s = self.sessions.get(row["mn"])
+                    if s is None or s.conn is None or s.conn.closed or row["mn"] in runner.active:
+                        continue
+                    frame, ups = runner.start(row, s.pw, s.st, s.version)
+                    updates += ups
+                    if frame is not None and s.conn.send(frame, limit):
+                        self.counters["commands_sent"] += 1
+                resend, ups = runner.poll()
+                updates += ups
+                for mn, frame in resend:
+                    s = self.sessions.get(mn)
+                    if s is not None and s.conn is not None:
+                        s.conn.send(frame, limit)
+                if updates:
+                    await loop.run_in_executor(self.db_exec, runner.apply, updates)
+                    self._announce(updates)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                log.exception("command queue step failed")
+
+    def on_packet(self, packet: Packet) -> None:
+        """A device's packet: an answer (9011/9012) or an upload of a command in progress."""
+        _, updates = self.runner.on_packet(packet)
+        if updates:
+            self._apply(updates)
+
+    def on_disconnect(self, mn: str) -> None:
+        updates = self.runner.on_disconnect(mn)
+        if updates:
+            self._apply(updates)
+
+    def request_time_sync(self, mn: str, why: str) -> None:
+        """Queue a ``set-time`` (1012) for ``mn`` (sent at the next poll)."""
+        assert self.loop is not None
+        store = self.store
+        fut = self.loop.run_in_executor(self.db_exec, lambda: enqueue_command(
+            store, mn, "set-time", requested_by=f"gateway: {why}"))
+        fut.add_done_callback(log_failure("enqueue set-time"))
+
+    def _apply(self, updates: list[Update]) -> None:
+        assert self.loop is not None
+        fut = self.loop.run_in_executor(self.db_exec, self.runner.apply, updates)
+        fut.add_done_callback(log_failure("command status update"))
+        self._announce(updates)
+
+    def _announce(self, updates: list[Update]) -> None:
+        for cid, values in updates:
+            if values.get("status") in ("done", "refused", "failed", "timeout"):
+                self.emit("command_finished", None, None, id=cid, status=values["status"],
+                          result=values.get("result"))
+
+
+def log_failure(what: str) -> Callable[[Future[Any] | asyncio.Future[Any]], None]:
+    """A done-callback that logs the future's exception."""
+    def cb(fut: Future[Any] | asyncio.Future[Any]) -> None:
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is not None:
+            log.error("%s failed: %s", what, exc)
+    return cb
