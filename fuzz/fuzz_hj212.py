@@ -25,11 +25,14 @@ import atheris
 
 with atheris.instrument_imports(include=["ecohub"]):
     from ecohub.protocols.hj212 import (
+        SM4_PRESETS,
+        STRICT,
         Dialect,
         HJ212Error,
         StreamFramer,
         decode,
         decode_segment,
+        encrypt_frame,
         frame_segment,
         records,
     )
@@ -40,6 +43,7 @@ DIALECTS = [
     Dialect(crc="either", short_crc=True, strict_codes=True),
     Dialect(length_unit="chars", strict_values=False),
     Dialect(sm4_key=KEY, version="2025", max_length=9999),
+    STRICT.with_(sm4_key=KEY),  # HJ 212-2025 C-style lists, CRC over the plaintext, strict checks
 ]
 BIG = Dialect(max_length=9999)
 
@@ -88,6 +92,12 @@ def make_seeds(folder: Path) -> int:
             packet = json.loads(line)["packet"].encode()
             (folder / f"seed{n:03d}").write_bytes(packet + b"\r\n")
             n += 1
+    # HJ 212-2025 encrypted frames in every SM4 variant (plaintext segment of the A.2 examples)
+    plain = ("QN=20240520210700000;ST=31;CN=2051;PW=123456;MN=010000A8900016F000169DC0;Flag=9;CP=&&"
+             "DataTime=20240520210600;a01011-Min=1.35,a01011-Avg=1.35,a01011-Max=1.35,a01011-Flag=N&&")
+    for variant in SM4_PRESETS.values():
+        (folder / f"seed{n:03d}").write_bytes(encrypt_frame(plain, KEY, variant))
+        n += 1
     return n
 
 

@@ -12,6 +12,7 @@ from ecohub.protocols.hj212 import (
     COMMAND_CODES,
     SM4_PRESETS,
     STANDARD,
+    STRICT,
     SYSTEM_CODES,
     DataArea,
     Dialect,
@@ -22,6 +23,7 @@ from ecohub.protocols.hj212 import (
     decode,
     decode_segment,
     encode,
+    encrypt_frame,
     flag_for,
     format_qn,
     format_time,
@@ -135,6 +137,7 @@ DIALECTS = [
     Dialect(length_unit="chars", strict_codes=True),
     Dialect(strict_values=False, version="2025", sm4_key=KEY),
     Dialect(max_length=9999, require_qn=True),
+    STRICT.with_(sm4_key=KEY),
 ]
 
 
@@ -158,6 +161,10 @@ SEEDS = [
     b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80\r\n",
     b"##0136ST=32;CN=2011;PW=000000;MN=LD130133000015;CP=&&DataTime=20160824003817;011-Rtd=231.0,011-Flag=N;B01-Rtd=36.91;060-Rtd=1.803,060-Flag=N&&1dc0",
     b"##0078QN=20201008154743635;ST=91;CN=9014;PW=123456;MN=SD000001;Flag=9;CP=&&QnRtn=1&&71c0",
+    # deviations and HJ 212-2025 encrypted frames (C-style list; plaintext length; hex)
+    frame_segment("QN=20160801085857223;ST=101;CN=2011;PW=1;MN=M;Flag=7;CP=&&DataTime=20160801085800;a21026-Rtd=1&&"),
+    *(encrypt_frame("QN=20240520210700000;ST=31;CN=2051;PW=1;MN=M;Flag=9;CP=&&DataTime=20240520210600;a01011-Avg=1.35&&",
+                    KEY, SM4_PRESETS[name]) for name in ("standard", "standard-plain-length", "hex-pkcs7")),
 ]
 
 
