@@ -324,3 +324,28 @@ def test_other_pages_render_cleanly(web_page, path, ready):
     web_page.page.wait_for_timeout(300)
     web_page.shot(path.strip("/").replace("/", "-") or "root")
     assert web_page.problems() == []
+
+
+def test_reports_page_generates_and_lists_an_issue(web_page, demo):
+    """Staff generate this month's report of the demo province on /reports; it is listed with its download."""
+    from datetime import datetime as _dt
+
+    from ecohub.domain.timeutil import BEIJING
+
+    p = web_page.page
+    web_page.login("admin_t", next_path="/reports")
+    p.wait_for_selector("#report-form")
+    p.fill("input[name=period]", _dt.now(BEIJING).strftime("%Y-%m"))
+    p.select_option("select[name=format]", "pdf")
+    p.click("#report-form button[type=submit]")
+    p.wait_for_selector("#reports-table tbody tr[data-id]", timeout=90_000)
+    row = p.inner_text("#reports-table tbody tr[data-id]")
+    assert "PDF" in row and "130000" in row
+    with p.expect_download(timeout=30_000) as dl:
+        p.click("#reports-table tbody tr[data-id] button")
+    assert dl.value.suggested_filename.endswith(".pdf")
+    web_page.shot("reports")
+    web_page.goto("/assessments")
+    p.wait_for_selector("#noise-form")
+    web_page.shot("assessments")
+    assert web_page.problems() == []

@@ -167,4 +167,12 @@ def pages_router(*, demo_note: bool = True) -> APIRouter:
     def staff_complaints(request: Request):
         return render(request, "staff_complaints.html", "staff_complaints", title_key="complaint_title")
 
+    @r.get("/reports", response_class=HTMLResponse)
+    def reports(request: Request):
+        return render(request, "reports.html", "reports", title_key="reports_title")
+
+    @r.get("/assessments", response_class=HTMLResponse)
+    def assessments(request: Request):
+        return render(request, "assessments.html", "assessments", title_key="assess_title")
+
     return r
