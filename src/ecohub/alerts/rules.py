@@ -38,7 +38,7 @@ class RuleSettings:
     qc_min_flags: int = 3
     qc_rules: tuple = ("range", "negative", "flatline", "zero", "future")
     suspicious: SuspiciousParams = field(default_factory=SuspiciousParams)
-    enabled: tuple = ("permit", "aqi", "water_class", "offline", "qc", "suspicious")
+    enabled: tuple = ("permit", "aqi", "water_class", "offline", "qc", "suspicious", "radiation")
 
 
 @dataclass

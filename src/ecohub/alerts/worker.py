@@ -79,6 +79,10 @@ def run_once(store: Store, settings: WorkerSettings | None = None, *, now: datet
             found.extend(R.qc_rule(conn, touched, meta, hi, s.rules))
         if "suspicious" in en:
             found.extend(R.suspicious_rule(conn, touched, meta, s.rules))
+        if "radiation" in en:
+            from ecohub.alerts.radiation_rule import radiation_rule
+
+            found.extend(radiation_rule(conn, touched, meta))
         opened = updated = 0
         for c in found.conditions:
             out = raise_condition(conn, c, hi)
