@@ -20,6 +20,7 @@ from ecohub.protocols.hj212 import (
     Packet,
     Reassembler,
     StreamFramer,
+    WarningTally,
     answer_for,
     decode,
     decode_segment,
@@ -242,3 +243,18 @@ def test_encoder_round_trips_deviant_packets() -> None:
     assert back == p and codes(back) == ["st_length", "split_flag_without_parts"]
     with pytest.raises(HJ212Error):
         encode(p, STRICT)
+
+
+def test_warning_tally_per_device() -> None:
+    tally = WarningTally(max_devices=2)
+    odd = decode(frame_segment(seg(f"QN=20160801085857223;ST=101;CN=2011;PW=123456;MN={MN};Flag=7")))
+    for t in (1.0, 2.0, 3.0):
+        tally.add(MN, odd.warnings, when=t)
+    tally.add(MN, decode(frame_segment(seg())).warnings, when=4.0)  # a clean packet changes nothing
+    rows = tally.for_device(MN)
+    assert [(r["code"], r["count"], r["first_seen"], r["last_seen"]) for r in rows] == [
+        ("split_flag_without_parts", 3, 1.0, 3.0), ("st_length", 3, 1.0, 3.0)]
+    assert rows[1]["value"] == "101"
+    tally.add("B", odd.warnings, when=5.0)
+    tally.add("C", odd.warnings, when=6.0)  # bounded: the least recently warned device is forgotten
+    assert set(tally.snapshot()) == {"B", "C"} and tally.for_device(MN) == []

@@ -44,7 +44,7 @@ from .commands import (
 )
 from .cp import DataArea, build_cp, parse_cp
 from .crc import crc_hex, hj212_crc, hj212_crc_bitwise, modbus_crc
-from .deviations import WARNINGS, PacketWarning
+from .deviations import WARNINGS, PacketWarning, WarningTally
 from .dialect import DIALECTS, LENIENT, STANDARD, STRICT, Dialect, dialect_named
 from .encrypted import encrypt_frame, encrypt_segment_text
 from .errors import REASONS, HJ212Error
@@ -61,7 +61,7 @@ __all__ = [
     "split_frame", "parse_cp", "build_cp",
     # errors, dialects
     "HJ212Error", "REASONS", "Dialect", "STANDARD", "LENIENT", "STRICT", "DIALECTS", "dialect_named",
-    "PacketWarning", "WARNINGS",
+    "PacketWarning", "WARNINGS", "WarningTally",
     # HJ 212-2025 SM4 variants (the simulator sends each one)
     "Sm4Variant", "SM4_STANDARD", "SM4_PRESETS", "encrypt_frame", "encrypt_segment_text",
     # stream

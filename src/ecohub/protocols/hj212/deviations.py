@@ -8,9 +8,13 @@ rejects the same packets with the reason code noted in :data:`WARNINGS`.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
 from typing import NamedTuple
 
-__all__ = ["PacketWarning", "WARNINGS"]
+__all__ = ["PacketWarning", "WARNINGS", "WarningTally"]
 
 #: code → (what the device did, what the strict dialect answers).
 WARNINGS: dict[str, tuple[str, str]] = {
@@ -53,3 +57,50 @@ class PacketWarning(NamedTuple):
 
     def to_dict(self) -> dict[str, str | None]:
         return {"code": self.code, "field": self.field, "value": self.value, "message": self.message}
+
+
+class WarningTally:
+    """Accepted deviations per device, for a gateway's status page: for each (MN, code) the count,
+    the first and last time seen and the last field/value/message.  Thread-safe; at most
+    ``max_devices`` devices are kept (the least recently warned is forgotten first).
+
+        tally.add(packet.mn, packet.warnings)      # per decoded packet (cheap when there are none)
+        tally.for_device("010000A8900016F000169DC0") -> [{"code", "count", "first_seen", …}, …]
+    """
+
+    def __init__(self, max_devices: int = 100_000, clock=time.time) -> None:
+        self.max_devices = max_devices
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._devices: OrderedDict[str, dict[str, dict[str, object]]] = OrderedDict()
+
+    def add(self, mn: str, warnings: Iterable[PacketWarning], when: float | None = None) -> None:
+        if not warnings:
+            return
+        now = self.clock() if when is None else when
+        with self._lock:
+            codes = self._devices.get(mn)
+            if codes is None:
+                while len(self._devices) >= self.max_devices:
+                    self._devices.popitem(last=False)
+                codes = self._devices[mn] = {}
+            else:
+                self._devices.move_to_end(mn)
+            for w in warnings:
+                row = codes.get(w.code)
+                if row is None:
+                    row = codes[w.code] = {"code": w.code, "count": 0, "first_seen": now}
+                row["count"] = int(row["count"]) + 1  # type: ignore[call-overload]
+                row.update(last_seen=now, field=w.field, value=w.value, message=w.message)
+
+    def for_device(self, mn: str) -> list[dict[str, object]]:
+        """The device's deviations, most frequent first (copies)."""
+        with self._lock:
+            rows = [dict(r) for r in self._devices.get(mn, {}).values()]
+        return sorted(rows, key=lambda r: (-int(r["count"]), str(r["code"])))  # type: ignore[call-overload]
+
+    def snapshot(self) -> dict[str, list[dict[str, object]]]:
+        """Every device with deviations → :meth:`for_device`."""
+        with self._lock:
+            mns = list(self._devices)
+        return {mn: self.for_device(mn) for mn in mns}
