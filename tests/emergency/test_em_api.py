@@ -98,3 +98,30 @@ def test_redlines_api(world):
     bad = world.client.post("/api/v1/redlines", headers=world.headers("admin"),
                             files={"file": ("x.geojson", b"{oops", "application/json")})
     assert bad.status_code == 400 and "GeoJSON" in bad.text
+
+
+def test_risk_sources_api(world):
+    e1 = _api_support().E1
+    csv_text = ("uscc,name,substance,quantity_t,m_score,e_air,lon,lat,contact_name,contact_phone\n"
+                f"{e1},甲（演示）,氨,30,50,E2,114.5,38.0,张三,13800000000\n")
+    files = {"file": ("risk.csv", csv_text.encode(), "text/csv")}
+    assert world.client.post("/api/v1/risk-sources", headers=world.headers("ent1"), files=files).status_code == 403
+    r = world.client.post("/api/v1/risk-sources", headers=world.headers("officer_sjz"), files=files)
+    assert r.status_code == 200 and r.json()["imported"] == 1, r.text
+    own = world.get("ent1", "/api/v1/risk-sources").json()
+    assert len(own) == 1 and own[0]["contacts"][0]["name"] == "张三" and own[0]["grade"] == "larger"
+    assert world.get("ent2", "/api/v1/risk-sources").json() == []
+    assert world.get("officer_ts", "/api/v1/risk-sources").json() == []
+    assert world.get("public_user", "/api/v1/risk-sources").status_code == 403
+    rid = own[0]["id"]
+    r = world.post("ent1", f"/api/v1/risk-sources/{rid}/status", json={"status": "submitted"})
+    assert r.status_code == 200 and r.json()["status"] == "submitted"
+    assert world.post("ent1", f"/api/v1/risk-sources/{rid}/status", json={"status": "approved"}).status_code == 403
+    assert world.post("officer_ts", f"/api/v1/risk-sources/{rid}/status",
+                      json={"status": "approved"}).status_code == 404
+    bad = world.post("officer_sjz", f"/api/v1/risk-sources/{rid}/status", json={"status": "rejected"})
+    assert bad.status_code == 400 and "reason" in bad.text
+    assert world.post("officer_sjz", f"/api/v1/risk-sources/{rid}/status",
+                      json={"status": "approved"}).json()["status"] == "approved"
+    fc = world.get("admin", "/api/v1/risk-sources?format=geojson").json()
+    assert fc["features"][0]["properties"]["grade"] == "larger"

@@ -48,6 +48,7 @@ COMMAND_MODULES = [
     "ecohub.cli.emergency_cmds",
     "ecohub.cli.forecast_cmds",
     "ecohub.cli.redline_cmds",
+    "ecohub.cli.risk_cmds",
     "ecohub.cli.report_cmds",
 ]
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ecohub.api.http import audit_as, json_response, parse_floats, require_role
-from ecohub.api.problems import ApiProblem, bad_request, forbidden
+from ecohub.api.problems import ApiProblem, bad_request, forbidden, not_found
 from ecohub.domain.errors import InputError
 from ecohub.emergency import redline as RL
 from ecohub.emergency import scenario as SC
@@ -183,3 +183,44 @@ async def receptor_import(request: Request, file: Annotated[UploadFile, File()],
                                   filename=file.filename or "receptors.geojson", datum=datum, scope=p.scope)
     audit_as(request, "receptor.import", file.filename, {"imported": rep["imported"], "rejected": len(rep["rejected"])})
     return json_response(request, rep)
+
+
+@router.get("/risk-sources", summary="Risk-source register (staff: their scope; an enterprise: its own record)")
+def risk_sources(request: Request, format: Annotated[Literal["json", "geojson"], Query()] = "json"):
+    from ecohub.emergency import risk
+
+    scope = require_role(request, *STAFF, "enterprise").scope
+    fn = risk.features if format == "geojson" else risk.list_sources
+    return json_response(request, _guard(fn, request.app.state.store, scope))
+
+
+@router.post("/risk-sources", summary="Import the register (admin, officer): CSV or Excel, one row per substance")
+async def risk_import(request: Request, file: Annotated[UploadFile, File()]):
+    from ecohub.emergency import risk
+
+    p = require_role(request, "admin", "officer", write=True)
+    data = await _read_upload(file)
+    rep = await run_in_threadpool(_guard, risk.import_register, request.app.state.store, data=data,
+                                  filename=file.filename or "risk.csv", by=p.name, scope=p.scope)
+    audit_as(request, "risk.import", file.filename, {"imported": rep["imported"], "rejected": len(rep["rejected"])})
+    return json_response(request, rep)
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["submitted", "approved", "rejected"]
+    note: str | None = Field(None, max_length=2000)
+
+
+@router.post("/risk-sources/{risk_source_id}/status", summary="Submit (enterprise) or review (officer) a record")
+def risk_status(request: Request, risk_source_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: StatusIn):
+    from ecohub.domain.errors import NotFound
+    from ecohub.emergency import risk
+
+    p = require_role(request, "admin", "officer", "enterprise", write=True)
+    try:
+        out = _guard(risk.transition, request.app.state.store, p.scope, risk_source_id, body.status, body.note, p.name)
+    except NotFound:
+        raise not_found("risk source") from None
+    audit_as(request, f"risk.{body.status}", str(risk_source_id), {"from": out["from"], "note": body.note})
+    return json_response(request, out)
