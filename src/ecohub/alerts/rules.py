@@ -8,6 +8,7 @@ present and the causes it evaluated and found absent (to clear).
 | ``water_class`` | ``water:<site>`` | the section's GB 3838 class worse than its target (``section_target``) | 1 class worse warning, 2+ major, 劣V critical |
 | ``offline`` | ``offline:<device MN>`` | no data from a registered device for ``offline_minutes`` (default 60) | major |
 | ``qc`` | ``qc:<site>:<parameter>:<rule>`` | ≥ ``qc_min_flags`` invalid QC flags of one rule in the last 24 h | warning |
+| ``pollution_warning`` | ``pollution_warning:<city>`` | the latest forecast issue's heavy-pollution warning level ≥ 1 (issue, upgrade, downgrade, lift: ``alerts.pollution_warning``) | blue info, yellow warning, orange major, red critical |
 | ``suspicious`` | ``suspicious:<site>`` | an outlet's suspicious-data score ≥ threshold (0.6) over the last 24 h | major |
 """
 
@@ -38,7 +39,8 @@ class RuleSettings:
     qc_min_flags: int = 3
     qc_rules: tuple = ("range", "negative", "flatline", "zero", "future")
     suspicious: SuspiciousParams = field(default_factory=SuspiciousParams)
-    enabled: tuple = ("permit", "aqi", "water_class", "offline", "qc", "suspicious", "radiation")
+    enabled: tuple = ("permit", "aqi", "water_class", "offline", "qc", "suspicious", "radiation",
+                      "pollution_warning")
 
 
 @dataclass

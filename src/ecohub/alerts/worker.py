@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, update
 from ecohub.alerts import rules as R
 from ecohub.alerts.lifecycle import clear_condition, escalate_due, raise_condition
 from ecohub.alerts.notify import DeliveryPolicy, SmtpSettings, deliver_due
+from ecohub.alerts.pollution_warning import apply_warnings
 from ecohub.quality import store_io as io
 from ecohub.quality.qc import run_qc
 from ecohub.store.db import Store
@@ -92,10 +93,11 @@ def run_once(store: Store, settings: WorkerSettings | None = None, *, now: datet
         active = set(conn.scalars(select(alert.c.cause_key).where(alert.c.status != "closed",
                                                                     alert.c.active.is_(True))))
         cleared = sum(clear_condition(conn, k, hi) is not None for k in dict.fromkeys(found.cleared) if k in active)
+        warnings = apply_warnings(conn, hi) if "pollution_warning" in en else None
         escalated = escalate_due(conn, hi)
         _set_watermark(conn, PASS, now_dt, {"series": len(touched)})
     summary["alerts"] = {"conditions": len(found.conditions), "opened": opened, "updated": updated,
-                         "cleared": cleared, "escalated": len(escalated)}
+                         "cleared": cleared, "escalated": len(escalated), "pollution_warning": warnings}
     if s.deliver:
         summary["notifications"] = deliver_due(store, policy=s.policy, smtp=s.smtp)
     summary["seconds"] = round(time.perf_counter() - t_start, 3)
