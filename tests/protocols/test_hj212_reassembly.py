@@ -61,3 +61,16 @@ def test_timeout_and_bounds() -> None:
     with pytest.raises(HJ212Error) as info:
         r.add(part(1, pnum=11))
     assert info.value.reason == "too_many"
+
+
+def test_merged_message_keeps_the_parts_warnings() -> None:
+    from ecohub.protocols.hj212 import decode, frame_segment
+
+    head = "ST=32;CN=2011;PW=1;MN=M1;Flag={flag};PNUM=2;PNO={pno}"
+    one = decode(frame_segment("QN=20160801085857223;" + head.format(flag=7, pno=1) + ";CP=&&DataTime=20160801085800;w01018-Rtd=1&&"))
+    two = decode(frame_segment("QN=1617760825759;" + head.format(flag=5, pno=2) + ";CP=&&DataTime=20160801085800;w01001-Rtd=7&&"))
+    r = Reassembler()
+    assert r.add(one) is None
+    merged = r.add(two)
+    assert merged is not None and merged.pnum is None and merged.cp["w01001-Rtd"] == "7"
+    assert [w.code for w in merged.warnings] == ["qn_format", "parts_without_split_flag"]

@@ -35,8 +35,9 @@ class Reassembler:
     HJ 212-2017 (some devices repeat the first QN), so the QN is not part of the key; a part whose
     PNO is already in the open group starts a new group (the old one is dropped as incomplete).
 
-    The merged packet has the QN and header of part 1, the D bit cleared, no PNUM/PNO, and a CP made
-    of part 1's CP followed by the other parts' CPs (a repeated leading ``DataTime`` removed).
+    The merged packet has the QN and header of part 1, the D bit cleared, no PNUM/PNO, a CP made
+    of part 1's CP followed by the other parts' CPs (a repeated leading ``DataTime`` removed), and
+    the warnings of all parts (each once).
 
     Bounds: groups older than ``timeout`` seconds and groups beyond ``max_groups`` (oldest first)
     are dropped and reported by :meth:`expired`; ``PNUM`` above ``max_parts`` is rejected.
@@ -121,4 +122,5 @@ class Reassembler:
         else:
             cp = parse_cp(joined)
         flag = None if first.flag is None else first.flag & ~2
-        return replace(first, cp=cp, flag=flag, pnum=None, pno=None)
+        warnings = tuple(dict.fromkeys(w for part in parts for w in part.warnings))  # every part's, once
+        return replace(first, cp=cp, flag=flag, pnum=None, pno=None, warnings=warnings)
