@@ -42,20 +42,31 @@ def worker_cmd(
     once: Annotated[bool, typer.Option("--once", help="Run one pass and exit.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 60.0,
     no_deliver: Annotated[bool, typer.Option("--no-deliver", help="Do not send notifications.")] = False,
+    reports: Annotated[bool, typer.Option(help="Generate the due monthly/annual reports of ECOHUB_REPORT_REGIONS "
+                                               "(from the 3rd of the month, Beijing time; each issue once).")] = True,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run QC, valid period means and alert rules over what arrived since the last run, escalate overdue
-    alerts and deliver notifications — every --interval seconds, or once with --once (prints a JSON summary)."""
+    alerts and deliver notifications — every --interval seconds, or once with --once (prints a JSON summary).
+    With --reports (default) each pass also generates the reports that are due and not yet kept."""
     from ecohub.alerts.worker import WorkerSettings, run_forever, run_once
 
     store = open_store(database_url)
     settings = WorkerSettings(deliver=not no_deliver)
+
+    def with_reports(res: dict) -> dict:
+        if reports:
+            from ecohub.reports.schedule import run_due
+
+            res["reports"] = run_due(store)
+        return res
+
     if once:
-        print_json(run_once(store, settings))
+        print_json(with_reports(run_once(store, settings)))
         return
     err_console.print(f"worker: a pass every {interval:g} s (Ctrl-C stops)")
     try:
-        run_forever(store, interval, settings, on_pass=print_json)
+        run_forever(store, interval, settings, on_pass=lambda res: print_json(with_reports(res)))
     except KeyboardInterrupt:
         err_console.print("worker stopped")
 
