@@ -165,3 +165,18 @@ def test_cli_user_and_apikey(world):
     assert world.client.get("/api/v1/sites/OUT-TS-E2", headers={"X-API-Key": key}).status_code == 200
     assert world.client.get("/api/v1/sites/OUT-SJZ-E1", headers={"X-API-Key": key}).status_code == 404
     assert world.login("cli_officer").status_code == 200
+
+
+def test_revoke_needs_no_approve_field(world):
+    """``revoke`` takes a reason only (it demanded an ``approve`` field it ignored: issue 10 item 11)."""
+    dss = [_dataset(world, code=f"rv{i}", owner_department="唐山市生态环境局") for i in range(2)]
+    rids = [world.post("partner", f"/api/v1/datasets/{ds}/requests", json={"purpose": "水资源调度 planning"}).json()["id"]
+            for ds in dss]
+    for rid in rids:
+        assert world.post("officer_ts", f"/api/v1/access-requests/{rid}/decision", json={"approve": True}).status_code == 200
+    r = world.post("officer_ts", f"/api/v1/access-requests/{rids[0]}/revoke", json={"reason": "到期前收回"})
+    assert r.status_code == 200 and r.json()["status"] == "revoked"
+    r = world.post("officer_ts", f"/api/v1/access-requests/{rids[1]}/revoke")  # no body at all
+    assert r.status_code == 200 and r.json()["status"] == "revoked"
+    schema = world.client.get("/openapi.json").json()["components"]["schemas"]["RevokeIn"]
+    assert "approve" not in schema["properties"]

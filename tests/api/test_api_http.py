@@ -126,6 +126,14 @@ def test_request_size_limit(store):
 
     r = w.client.post("/api/v1/auth/refresh", content=chunks(), headers={"Content-Type": "application/json"})
     assert r.status_code == 413
+    # both refusals are audited (issue 10 item 11): who tried, where, with the status
+    big = w.client.post("/api/v1/datasets", content=b"x" * 5000,
+                        headers={**w.headers("analyst"), "Content-Type": "application/json"})
+    assert big.status_code == 413
+    rows = [r for r in w.get("admin", "/api/v1/audit?limit=50").json()["results"] if r["status"] == 413]
+    assert [(r["path"], r["actor"]) for r in rows] == [("/api/v1/datasets", "analyst"),
+                                                      ("/api/v1/auth/refresh", None), ("/api/v1/auth/refresh", None)]
+    assert rows[0]["detail"]["limit"] == 2000 and rows[0]["method"] == "POST"
 
 
 def test_cors_by_configuration(store):

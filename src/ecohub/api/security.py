@@ -169,6 +169,15 @@ class EcohubMiddleware:
                 return
             if too_big:
                 await _send_problem(send, 413, f"request body over {limit} bytes", path)
+                if method in UNSAFE:  # a refused write is audited like any other (who tried, if we can tell)
+                    who = ANONYMOUS
+                    if "authorization" in headers or "x-api-key" in headers:
+                        try:
+                            who = await run_in_threadpool(self._resolve, headers)
+                        except Exception:  # noqa: BLE001 - an invalid credential: recorded as anonymous
+                            who = ANONYMOUS
+                    await self._audit_write(who, method, path, 413, ip, {"audit": {"detail": {
+                        "reason": "content-length over the limit", "content_length": cl[:20], "limit": limit}}})
                 return
 
         # 2. per IP

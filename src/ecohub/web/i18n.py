@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ecohub.web.i18n_errors import EN_ERRORS, ZH_ERRORS
+
 LANGS = ("zh", "en")
 DEFAULT = "zh"
 COOKIE = "ecohub_lang"
@@ -595,6 +597,8 @@ EN: dict[str, str] = {
     "trend_per_year": "per year",
 }
 
+ZH.update(ZH_ERRORS)
+EN.update(EN_ERRORS)
 CATALOGUE = {"zh": ZH, "en": EN}
 
 

@@ -44,6 +44,27 @@
     for (var i = 2; i < arguments.length; i++) add(arguments[i]);
     return e;
   };
+  /** Text for the few places that only take an HTML string (ECharts tooltip formatters): & < > " ' escaped. */
+  var ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+  EH.esc = function (s) {
+    return String(s === null || s === undefined ? '' : s).replace(/[&<>"']/g, function (c) { return ESC[c]; });
+  };
+  /** Tooltip or popup content from data: a text node in a span (Leaflet parses a string as HTML). */
+  EH.tip = function () { return EH.el.apply(null, ['span', null].concat([].slice.call(arguments))); };
+  // Defence in depth: Leaflet sets string content of tooltips and popups with innerHTML; make it text everywhere,
+  // so that a name from the data can never become markup even where a caller forgot EH.tip.
+  if (window.L && L.DivOverlay) {
+    L.DivOverlay.include({
+      _updateContent: function () {
+        if (!this._content) return;
+        var node = this._contentNode;
+        var content = typeof this._content === 'function' ? this._content(this._source || this) : this._content;
+        while (node.firstChild) node.removeChild(node.firstChild);
+        node.appendChild(content instanceof Node ? content : document.createTextNode(String(content)));
+        this.fire('contentupdate');
+      }
+    });
+  }
   EH.$ = function (sel, root) { return (root || document).querySelector(sel); };
   EH.clear = function (e) { while (e.firstChild) e.removeChild(e.firstChild); return e; };
   EH.msg = function (target, kind, text) {
@@ -78,7 +99,14 @@
     set: function (t) { sessionStorage.setItem(TK, JSON.stringify(t)); },
     clear: function () { sessionStorage.removeItem(TK); EH._me = null; }
   };
+  function networkError() {
+    var e = new Error(EH.t('err_network'));
+    e.status = 0;
+    return e;
+  }
   var refreshing = null;
+  /** Resolves true (new tokens), false (the refresh token was refused: signed out), or the Response of a
+   *  transient failure (503, 429 …: the sign-in is kept). Only a 401 ends the sign-in. */
   function refresh() {
     var a = EH.auth.get();
     if (!a || !a.refresh_token) return Promise.resolve(false);
@@ -87,13 +115,15 @@
         method: 'POST', headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ refresh_token: a.refresh_token })
       }).then(function (r) {
-        if (!r.ok) { EH.auth.clear(); return false; }
+        if (r.status === 401) { EH.auth.clear(); return false; }
+        if (!r.ok) return r;
         return r.json().then(function (t) { EH.auth.set(t); return true; });
-      }).catch(function () { return false; }).finally(function () { refreshing = null; });
+      }, function () { throw networkError(); }).finally(function () { refreshing = null; });
     }
     return refreshing;
   }
-  /** fetch() with the signed-in user's access token (refreshed once on 401). */
+  /** fetch() with the signed-in user's access token (refreshed once on 401). A network failure rejects with a
+   *  message in the page's language. */
   EH.api = function (path, opts, retried) {
     opts = Object.assign({}, opts || {});
     var h = new Headers(opts.headers || {});
@@ -103,16 +133,23 @@
     return fetch(path, opts).then(function (r) {
       if (r.status === 401 && a && !retried) {
         return refresh().then(function (ok) {
-          if (ok) return EH.api(path, opts, true);
-          return r;
+          if (ok === true) return EH.api(path, opts, true);
+          return ok === false ? r : ok;
         });
       }
       return r;
-    });
+    }, function () { throw networkError(); });
   };
+  // statuses whose server text is generic (and English): the page says it in its own language instead
+  var LOCAL_STATUS = { 401: 'err_401', 403: 'err_403', 404: 'err_404', 413: 'err_413', 429: 'err_429',
+    500: 'err_500', 502: 'err_503', 503: 'err_503', 504: 'err_503' };
+  /** Rejects with an Error whose message is for the user, in the page's language: the server's detail only where
+   *  it names a field and value (400, 409, 422), behind a localised lead. */
   EH.problem = function (r) {
     return r.json().catch(function () { return {}; }).then(function (p) {
-      var e = new Error(p.detail || (r.status + ' ' + r.statusText));
+      var key = LOCAL_STATUS[r.status] || (r.status >= 500 ? 'err_500' : null);
+      var text = key ? EH.t(key) : EH.t('err_400') + (p.detail ? ' ' + p.detail : ' (' + r.status + ')');
+      var e = new Error(text);
       e.status = r.status; e.problem = p;
       throw e;
     });
@@ -124,9 +161,17 @@
     return EH.api(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
       .then(function (r) { return r.ok ? (r.status === 204 ? {} : r.json()) : EH.problem(r); });
   };
+  /** The signed-in user, or null. Only a 401 (the session is over) signs out; a 503, a network error or an
+   *  aborted request (a quick click to another page) rejects and keeps the sign-in for the next try. */
   EH.me = function () {
     if (!EH.auth.get()) return Promise.resolve(null);
-    if (!EH._me) EH._me = EH.getJSON('/api/v1/me').catch(function () { EH.auth.clear(); return null; });
+    if (!EH._me) {
+      EH._me = EH.getJSON('/api/v1/me').catch(function (e) {
+        EH._me = null;
+        if (e.status === 401) { EH.auth.clear(); return null; }
+        throw e;
+      });
+    }
     return EH._me;
   };
   EH.STAFF = ['admin', 'analyst', 'officer'];
@@ -142,6 +187,9 @@
         throw new Error('forbidden');
       }
       return me;
+    }, function (e) {
+      if (target) EH.msg(target, 'error', e.message);
+      throw e;
     });
   };
 
@@ -152,6 +200,8 @@
       who.textContent = me.name + ' · ' + EH.t('role_' + me.role);
       login.classList.add('hidden');
       logout.classList.remove('hidden');
+    }, function () {
+      if (EH.auth.get()) logout.classList.remove('hidden');  // still signed in; who it is shows on the next load
     });
     logout.addEventListener('click', function () {
       EH.api('/api/v1/auth/logout', { method: 'POST' }).finally(function () {

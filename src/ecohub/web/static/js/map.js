@@ -20,7 +20,7 @@
     });
     // one tooltip and one click handler per site layer (not per marker): thousands of sites stay cheap
     ['air', 'water', 'noise', 'sources', 'alerts', 'other'].forEach(function (k) {
-      groups[k].bindTooltip(function (m) { return k === 'alerts' ? m.site.name + ' · ' + t('layer_alerts') + ' ' + m.site.alerts : label(m.site); });
+      groups[k].bindTooltip(function (m) { return EH.tip(k === 'alerts' ? m.site.name + ' · ' + t('layer_alerts') + ' ' + m.site.alerts : label(m.site)); });
       groups[k].on('click', function (e) { openCard(e.layer.site); });
     });
     var checkbox = function (k) { return EH.$('input[data-layer="' + k + '"]'); };
@@ -172,7 +172,7 @@
             renderer: R,
             style: k === 'redline' ? { color: '#2e7d32', weight: 1, fillColor: '#66bb6a', fillOpacity: 0.35 } : {},
             pointToLayer: function (f, ll) { return new EH.Triangle(ll, { renderer: R, radius: 7, color: '#333', weight: 1, fillColor: '#fbc02d', fillOpacity: 1 }); },
-            onEachFeature: function (f, layer) { if (f.properties && f.properties.name) layer.bindTooltip(String(f.properties.name)); }
+            onEachFeature: function (f, layer) { if (f.properties && f.properties.name) layer.bindTooltip(EH.tip(String(f.properties.name))); }
           }).addTo(groups[k]);
           setCount(k, fc.features.length);
         }).catch(function () { setCount(k, 0, true); });
@@ -181,7 +181,7 @@
         EH.getJSON('/api/v1/complaints?status=open&limit=1000').then(function (d) {
           d.results.forEach(function (c) {
             var m = L.circleMarker([c.lat, c.lon], { renderer: R, radius: 6, weight: 2, color: '#e65100', fillColor: '#ffb74d', fillOpacity: 1 });
-            m.bindTooltip(t('cat_' + c.category) + ' · ' + t('st_' + c.status) + ' · ' + c.tracking_code_display);
+            m.bindTooltip(EH.tip(t('cat_' + c.category) + ' · ' + t('st_' + c.status) + ' · ' + c.tracking_code_display));
             m.on('click', function () { complaintCard(c); });
             m.addTo(groups.complaints);
           });

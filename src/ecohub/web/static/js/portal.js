@@ -78,7 +78,7 @@
       m.addTo(stationLayer);
       markers[s.site] = m;
     });
-    stationLayer.bindTooltip(function (m) { return m.station.name + ' ' + (m.station.aqi === null ? '—' : m.station.aqi); });
+    stationLayer.bindTooltip(function (m) { return EH.tip(m.station.name + ' ' + (m.station.aqi === null ? '—' : m.station.aqi)); });
     stationLayer.on('click', function (e) { showCard(e.layer.station); });
     stationLayer.addTo(map);
   }
@@ -93,7 +93,7 @@
       },
       onEachFeature: function (f, layer) {
         var c = cities[f.properties.code];
-        layer.bindTooltip(f.properties.name + ' AQI ' + (c && c.aqi !== null ? c.aqi : '—') + ' ' + EH.levelName(c && c.level));
+        layer.bindTooltip(EH.tip(f.properties.name + ' AQI ' + (c && c.aqi !== null ? c.aqi : '—') + ' ' + EH.levelName(c && c.level)));
       }
     });
   }
@@ -189,7 +189,7 @@
       rows.forEach(function (w) {
         var m = new EH.Diamond([w.lat, w.lon], { renderer: base.renderer, radius: 6, weight: 1, color: '#222',
           fillColor: EH.waterColor(w.class), fillOpacity: 0.95 });
-        m.bindTooltip(w.name + ' ' + EH.waterName(w.class));
+        m.bindTooltip(EH.tip(w.name + ' ' + EH.waterName(w.class)));
         m.on('click', function () { location.assign('/sections/' + encodeURIComponent(w.site)); });
         m.addTo(waterLayer);
       });

@@ -22,7 +22,7 @@
       (s.attrs && s.attrs.network ? ' · ' + s.attrs.network : '') + ' · ' + s.lon.toFixed(4) + ', ' + s.lat.toFixed(4);
     base.map.setView([s.lat, s.lon], 9);
     EH.stationMarker = L.circleMarker([s.lat, s.lon], { renderer: base.renderer, radius: 9, weight: 2, color: '#222',
-      fillColor: EH.GREY, fillOpacity: 1 }).addTo(base.map).bindTooltip(s.name);
+      fillColor: EH.GREY, fillOpacity: 1 }).addTo(base.map).bindTooltip(EH.tip(s.name));
     if (EH.stationLevel) EH.stationMarker.setStyle({ fillColor: EH.aqiColor(EH.stationLevel) });
   }).catch(fail);
 
@@ -78,9 +78,10 @@
     c30.setOption({
       tooltip: { trigger: 'axis', formatter: function (ps) {
         var p = ps[0], r = rows[p.dataIndex];
-        return r.date + '<br>AQI ' + (r.aqi === null ? '—' : r.aqi) + ' ' + EH.levelName(r.level) +
-          (r.primary_pollutant ? '<br>' + t('primary_pollutant') + ': ' + r.primary_pollutant : '') +
-          (r.missing.length ? '<br>◌ ' + t('incomplete_day') + ': ' + r.missing.join(', ') : '');
+        // an HTML string for ECharts: every value from the data is escaped
+        return EH.esc(r.date) + '<br>AQI ' + EH.esc(r.aqi === null ? '—' : r.aqi) + ' ' + EH.esc(EH.levelName(r.level)) +
+          (r.primary_pollutant ? '<br>' + EH.esc(t('primary_pollutant') + ': ' + r.primary_pollutant) : '') +
+          (r.missing.length ? '<br>◌ ' + EH.esc(t('incomplete_day') + ': ' + r.missing.join(', ')) : '');
       } },
       grid: { left: 44, right: 16, top: 20, bottom: 30 },
       xAxis: { type: 'category', data: rows.map(function (r) { return r.date.slice(5); }) },

@@ -4,6 +4,7 @@
   var t = EH.t, el = EH.el;
   EH.legendWater(EH.$('#legend-water'));
   var base = EH.baseMap('map');
+  EH.water = { map: base.map };  // for the browser tests
   var sites = {}, params = {};
   function pname(n) { var p = params[n]; return p ? (EH.lang === 'en' ? p.name_en : p.name_zh) : n; }
   Promise.all([EH.getJSON('/api/v1/water/quality'), EH.getJSON('/api/v1/sites?kind=water_section&limit=10000'),
@@ -15,7 +16,7 @@
         var s = sites[w.site] || { attrs: {} };
         new EH.Diamond([w.lat, w.lon], { renderer: base.renderer, radius: 7, weight: 1, color: '#222',
           fillColor: EH.waterColor(w.class), fillOpacity: 0.95 })
-          .bindTooltip(w.name + ' ' + EH.waterName(w.class))
+          .bindTooltip(EH.tip(w.name + ' ' + EH.waterName(w.class)))
           .on('click', function () { location.assign('/sections/' + encodeURIComponent(w.site)); })
           .addTo(base.map);
         return { code: w.site, name: w.name, basin: (s.attrs || {}).basin || '', cls: w.class, official: w.official_class,
