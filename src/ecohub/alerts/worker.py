@@ -105,12 +105,17 @@ def run_once(store: Store, settings: WorkerSettings | None = None, *, now: datet
 
 
 def run_forever(store: Store, interval: float = 60.0, settings: WorkerSettings | None = None,
-                stop=lambda: False, on_pass=None) -> None:
-    """Run a pass every ``interval`` seconds until ``stop()`` is true. A failing pass is logged and retried."""
+                stop=lambda: False, on_pass=None, before_pass=None) -> None:
+    """Run a pass every ``interval`` seconds until ``stop()`` is true. A failing pass is logged and retried.
+    ``before_pass()`` (optional) runs first in every pass and its result joins the pass's summary (the CLI hangs
+    the daily forecast run there, so the warnings it grades are applied in the same pass)."""
     while not stop():
         t0 = time.monotonic()
         try:
+            extra = before_pass() if before_pass else None
             res = run_once(store, settings)
+            if extra is not None:
+                res["before"] = extra
             if on_pass:
                 on_pass(res)
         except Exception:  # noqa: BLE001 — the worker keeps running; the error is logged

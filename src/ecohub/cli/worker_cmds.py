@@ -48,11 +48,21 @@ def worker_cmd(
 ) -> None:
     """Run QC, valid period means and alert rules over what arrived since the last run, escalate overdue
     alerts and deliver notifications — every --interval seconds, or once with --once (prints a JSON summary).
-    With --reports (default) each pass also generates the reports that are due and not yet kept."""
+    With --reports (default) each pass also generates the reports that are due and not yet kept.
+    Once a day at ECOHUB_FORECAST_AT (Beijing, default 16:00) it also issues the air-quality forecasts and
+    re-verifies the previous issues (ECOHUB_FORECAST_ENABLED=0 turns that off)."""
     from ecohub.alerts.worker import WorkerSettings, run_forever, run_once
+    from ecohub.forecast.schedule import ForecastSchedule, run_scheduled
 
     store = open_store(database_url)
     settings = WorkerSettings(deliver=not no_deliver)
+    try:
+        schedule = ForecastSchedule.from_env()
+    except InputError as e:
+        fail(str(e))
+
+    def forecast_pass() -> dict | None:
+        return run_scheduled(store, schedule)
 
     def with_reports(res: dict) -> dict:
         if reports:
@@ -62,11 +72,17 @@ def worker_cmd(
         return res
 
     if once:
-        print_json(with_reports(run_once(store, settings)))
+        extra = forecast_pass()
+        res = run_once(store, settings)
+        if extra is not None:
+            res["forecast"] = extra
+        print_json(with_reports(res))
         return
-    err_console.print(f"worker: a pass every {interval:g} s (Ctrl-C stops)")
+    err_console.print(f"worker: a pass every {interval:g} s, forecasts daily at {schedule.at} Beijing "
+                      f"({'on' if schedule.enabled else 'off'}) (Ctrl-C stops)")
     try:
-        run_forever(store, interval, settings, on_pass=lambda res: print_json(with_reports(res)))
+        run_forever(store, interval, settings, on_pass=lambda res: print_json(with_reports(res)),
+                    before_pass=forecast_pass)
     except KeyboardInterrupt:
         err_console.print("worker stopped")
 
