@@ -125,3 +125,32 @@ def test_risk_sources_api(world):
                       json={"status": "approved"}).json()["status"] == "approved"
     fc = world.get("admin", "/api/v1/risk-sources?format=geojson").json()
     assert fc["features"][0]["properties"]["grade"] == "larger"
+
+
+def test_incident_api_flow(world):
+    """Reported near the demo enterprise → plume drawn (GeoJSON) → affected receptors listed → notification."""
+    assert _upload(world, "admin", "/api/v1/receptors", RECEPTORS).status_code == 200
+    body = {"title": "氨泄漏（演示）", "lon": 114.5, "lat": 38.0, "occurred_at": "2026-12-04T10:00",
+            "substance": "氨", "amount_kg": 500, "enterprise_uscc": _api_support().E1}
+    assert world.post("ent1", "/api/v1/incidents", json=body).status_code == 403
+    r = world.post("officer_sjz", "/api/v1/incidents", json=body)
+    assert r.status_code == 201, r.text
+    iid = r.json()["id"]
+    d = world.post("officer_sjz", f"/api/v1/incidents/{iid}/dispersion",
+                   json={"wind_ms": 3, "wind_from_deg": 270, "rate_gs": 100, "thresholds_mg_m3": [1.0, 0.1]})
+    assert d.status_code == 200, d.text
+    assert {x["id"] for x in d.json()["receptors"]} == {"SCH-1", "RES-1"}
+    one = world.get("officer_sjz", f"/api/v1/incidents/{iid}").json()
+    assert one["dispersion"]["result"]["screening"] == SCREENING_NOTICE and "nearby_monitoring" in one
+    alerts = world.get("admin", "/api/v1/alerts?rule=incident").json()["results"]
+    assert len(alerts) == 1 and one["code"] in alerts[0]["message"]
+    assert world.get("officer_ts", f"/api/v1/incidents/{iid}").status_code == 404
+    t = world.post("officer_sjz", f"/api/v1/incidents/{iid}/tasks",
+                   json={"kind": "sampling", "title": "取样", "owner": "监测站", "due_at": "2026-12-04T12:00"})
+    assert t.status_code == 201
+    bad = world.post("officer_sjz", f"/api/v1/incidents/{iid}/status", json={"status": "closed"})
+    assert bad.status_code == 400 and "summary" in bad.text
+    fc = world.get("admin", "/api/v1/incidents?format=geojson").json()
+    assert {"incident", "isopleth", "receptor"} <= {f["properties"]["kind"] for f in fc["features"]}
+    assert world.post("officer_sjz", f"/api/v1/incidents/{iid}/status",
+                      json={"status": "closed", "summary": "已处置"}).json()["status"] == "closed"

@@ -325,6 +325,11 @@ def concentration_grid(s: Scenario, n: int = 500, half_extent_m: float | None = 
     return axis, axis, c
 
 
+def shapely_point(lon: float, lat: float):
+    """A shapely point (helper for callers that should not import shapely themselves)."""
+    return shapely.Point(lon, lat)
+
+
 def parse_receptors(items: list[dict]) -> list[Receptor]:
     """Receptors from JSON-like dicts (id, name, type, lon, lat, population)."""
     out = []

@@ -224,3 +224,136 @@ def risk_status(request: Request, risk_source_id: Annotated[int, Path(ge=1, le=2
         raise not_found("risk source") from None
     audit_as(request, f"risk.{body.status}", str(risk_source_id), {"from": out["from"], "note": body.note})
     return json_response(request, out)
+
+
+# --- incidents ----------------------------------------------------------------------------------------------------
+class IncidentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200)
+    lon: float
+    lat: float
+    occurred_at: str
+    substance: str | None = Field(None, max_length=200)
+    amount_kg: float | None = None
+    source_desc: str | None = Field(None, max_length=2000)
+    enterprise_uscc: str | None = Field(None, max_length=18)
+    deaths: int = Field(0, ge=0)
+    poisoned: int = Field(0, ge=0)
+    evacuated: int = Field(0, ge=0)
+    loss_wan_yuan: float = Field(0.0, ge=0)
+    level: Literal["I", "II", "III", "IV"] | None = None
+    level_basis: str | None = Field(None, max_length=2000)
+
+
+class IncidentStatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["responding", "closed"]
+    summary: str | None = Field(None, max_length=5000)
+
+
+class TaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["monitoring", "sampling", "action", "notification", "note"]
+    title: str = Field(min_length=1, max_length=300)
+    owner: str | None = Field(None, max_length=100)
+    due_at: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    result: dict[str, Any] | None = None
+
+
+class IncidentDispersionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    wind_ms: float
+    wind_from_deg: float
+    thresholds_mg_m3: list[float] = Field(min_length=1, max_length=10)
+    rate_gs: float | None = None
+    mass_kg: float | None = None
+    height_m: float = 0.0
+    stability: str = "D"
+    cloud: int | None = None
+    low_cloud: int | None = None
+    time: str | None = None
+    exit_velocity_ms: float | None = None
+    exit_temp_c: float | None = None
+    diameter_m: float | None = None
+    ambient_temp_c: float = 20.0
+    scheme: Literal["pg", "briggs-rural", "briggs-urban"] = "pg"
+    terrain: Literal["rural", "urban"] = "rural"
+    mixing_height_m: float | None = None
+    x_max_m: float = 50_000.0
+
+
+IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _inc(fn, *args, **kw):
+    from ecohub.domain.errors import NotFound
+
+    try:
+        return _guard(fn, *args, **kw)
+    except NotFound as e:
+        raise not_found(str(e) or "incident") from None
+
+
+@router.get("/incidents", summary="Environmental incidents (staff; officers: their region)")
+def incidents(request: Request, status: Literal["reported", "responding", "closed"] | None = None,
+              format: Annotated[Literal["json", "geojson"], Query()] = "json"):
+    from ecohub.emergency import incident as I
+
+    scope = _scope(request)
+    if format == "geojson":
+        return json_response(request, _inc(I.features, request.app.state.store, scope))
+    return json_response(request, _inc(I.list_incidents, request.app.state.store, scope, status))
+
+
+@router.post("/incidents", status_code=201, summary="Report an incident (officer, admin); notifies through alerts")
+def incident_report(request: Request, body: IncidentIn):
+    from ecohub.emergency import incident as I
+
+    p = require_role(request, "admin", "officer", write=True)
+    out = _inc(I.report, request.app.state.store, p.scope, by=p.name, **body.model_dump())
+    audit_as(request, "incident.report", out["code"], {"level": out["level"]})
+    return json_response(request, out, status_code=201)
+
+
+@router.get("/incidents/{incident_id}", summary="One incident with its timeline and nearby live monitoring data")
+def incident_one(request: Request, incident_id: IncidentId):
+    from ecohub.emergency import incident as I
+
+    scope = _scope(request)
+    out = _inc(I.get, request.app.state.store, scope, incident_id)
+    out["nearby_monitoring"] = _inc(I.nearby_monitoring, request.app.state.store, scope, incident_id)
+    return json_response(request, out)
+
+
+@router.post("/incidents/{incident_id}/status", summary="Respond to or close (with a summary) an incident")
+def incident_status(request: Request, incident_id: IncidentId, body: IncidentStatusIn):
+    from ecohub.emergency import incident as I
+
+    p = require_role(request, "admin", "officer", write=True)
+    out = _inc(I.set_status, request.app.state.store, p.scope, incident_id, body.status, summary=body.summary,
+               by=p.name)
+    audit_as(request, f"incident.{body.status}", out["code"])
+    return json_response(request, out)
+
+
+@router.post("/incidents/{incident_id}/tasks", status_code=201, summary="Add a timeline task (owner, deadline)")
+def incident_task_add(request: Request, incident_id: IncidentId, body: TaskIn):
+    from ecohub.emergency import incident as I
+
+    p = require_role(request, "admin", "officer", write=True)
+    out = _inc(I.add_task, request.app.state.store, p.scope, incident_id, by=p.name, **body.model_dump())
+    audit_as(request, "incident.task", str(incident_id), {"kind": body.kind})
+    return json_response(request, out, status_code=201)
+
+
+@router.post("/incidents/{incident_id}/dispersion", response_model=DispersionOut,
+             summary="Screening dispersion at the incident with the registered receptors; stored on the incident")
+def incident_dispersion(request: Request, incident_id: IncidentId, body: IncidentDispersionIn):
+    from ecohub.emergency import incident as I
+
+    p = require_role(request, "admin", "officer", write=True)
+    out = _inc(I.run_dispersion, request.app.state.store, p.scope, incident_id, body.model_dump(), by=p.name)
+    audit_as(request, "incident.dispersion", str(incident_id), {"receptors": len(out["receptors"])})
+    return json_response(request, out)
