@@ -92,6 +92,7 @@ def test_figures_equal_the_api(demo, api):
     assert w["has_data"] and w["sections"] == 32 and w["last_year"] is None and w["i_iii_change_pp"] is None
     assert w["i_iii"] + w["iv_v"] + w["worse_v"] == pytest.approx(100.0)
     assert not fig["noise"]["has_data"] and not fig["soil"]["has_data"] and not fig["radiation"]["has_data"]
+    assert not fig["trends"]["has_data"] and "fewer than 24" in fig["trends"]["note"]  # two months only
 
 
 def _table_rows(doc) -> list[list[str]]:
@@ -258,3 +259,39 @@ def test_assessment_and_trend_endpoints(small):
     assert gj["type"] == "FeatureCollection" and gj["properties"]["stations"] >= 40
     assert set(gj["properties"]["loo_rmse"]) == {"idw", "kriging"}
     assert client.get("/api/v1/surfaces?parameter=pm25&time=2031-01-01T08:00").status_code == 404
+
+
+def test_city_trends_in_the_annual_report(store):
+    """30 months of hourly PM2.5 falling 2 µg/m³ a year with a winter peak: the seasonal Kendall says
+    decreasing, and its numbers are pymannkendall's on the same city monthly means."""
+    import numpy as np
+    import pymannkendall as pmk
+
+    from ecohub.store import registry as R
+    from ecohub.store.writer import ObservationWriter
+
+    with store.engine.begin() as c:
+        R.upsert_site(c, R.SiteInput("T1", "air_station", "趋势站", 114.5, 38.0, "130102"))
+        sid = R.SeriesResolver().get(c, R.site_index(c)["T1"][0], R.parameter_index(c)["pm25"], "hour")
+    w = ObservationWriter(store, "import", "t", batch_size=50_000)
+    t0 = int(datetime(2024, 6, 30, 16, tzinfo=UTC).timestamp())  # 2024-07-01 00:00 Beijing
+    n_hours = int((datetime(2026, 12, 31, 16, tzinfo=UTC).timestamp() - t0) // 3600)
+    for h in range(n_hours):
+        days = h / 24
+        w.add(sid, t0 + 3600 * h, round(60 - 2 * days / 365 + 20 * np.cos(2 * np.pi * (days - 190) / 365) + h % 7, 1))
+    w.flush()
+    fig = figures.compute(store, "annual", "130000", "2026")
+    t = fig["trends"]
+    assert t["has_data"] and t["from"] == "2022-01" and t["to"] == "2026-12"
+    row = t["cities"][0]
+    assert row["name"] == "石家庄市" and row["months"] == 30 and row["trend"] == "decreasing"
+    monthly = []
+    for y in range(2022, 2027):
+        for m in range(1, 13):
+            a = datetime(y, m, 1, tzinfo=UTC).timestamp() - 8 * 3600
+            b = (datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=UTC).timestamp() - 8 * 3600)
+            hs = [h for h in range(int((a - t0) // 3600), int((b - t0) // 3600)) if 0 <= h < n_hours]
+            vals = [round(60 - 2 * (h / 24) / 365 + 20 * np.cos(2 * np.pi * (h / 24 - 190) / 365) + h % 7, 1) for h in hs]
+            monthly.append(np.mean(vals) if len(vals) >= 540 else np.nan)
+    ref = pmk.seasonal_test(np.array(monthly), period=12)
+    assert row["slope"] == round(ref.slope, 2) and row["p"] == pytest.approx(ref.p)

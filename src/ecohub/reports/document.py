@@ -185,7 +185,19 @@ def exceedances(f: dict) -> TableData | None:
     return TableData(["类别", "数量"], rows)
 
 
+def air_trends(f: dict) -> TableData | None:
+    t = f.get("trends") or {}
+    if not t.get("has_data"):
+        return None
+    zh = {"increasing": "上升", "decreasing": "下降", "no trend": "无显著趋势"}
+    return TableData(["城市", "有效月数", "趋势", "Sen斜率(µg/m³/年)", "p值"],
+                     [[r["name"], n(r["months"]), zh.get(r["trend"], NO_DATA), n(r["slope"]),
+                       NO_DATA if r["p"] is None else f"{r['p']:.3g}"] for r in t["cities"]],
+                     f"季节性Mann-Kendall检验（α=0.05），{t['from']}～{t['to']}月均PM2.5。")
+
+
 TABLES: dict[str, Callable[[dict], TableData | None]] = {
+    "air_trends": air_trends,
     "air_cities": air_cities, "air_change": air_change, "water_summary": water_summary, "water_worse": water_worse,
     "noise_points": noise_points, "radiation_points": radiation_points, "exceedances": exceedances,
 }

@@ -199,7 +199,8 @@ def _water_period(store: Store, region: str, p: Period, scope: Scope | None) -> 
     items = sorted({i for c in codes for i in acc[c]})
     arrays = {i: np.array([sum(m * n for m, n in acc[c][i]) / sum(n for _, n in acc[c][i]) if acc[c][i] else np.nan
                            for c in codes]) for i in items}
-    lake = np.array([(st[c]["attrs"] or {}).get("waterbody") in ("lake", "reservoir") for c in codes])
+    lake = np.array([(st[c].get("water_body") or (st[c]["attrs"] or {}).get("waterbody")) in ("lake", "reservoir")
+                     for c in codes])
     res = gb3838.water_quality_class(arrays, lake=lake)
     targets = _targets(store, codes)
     out = []
@@ -370,6 +371,49 @@ def exceedance_section(store: Store, region: str, p: Period, scope: Scope | None
     return out
 
 
+TREND_YEARS = 5
+#: station-months with at least this many hourly PM2.5 values count (≈ 27 days × 20 h, GB 3095 Table 4 — an
+#: approximation on hours, not on valid days)
+MIN_HOURS_MONTH = 540
+
+
+def trend_section(store: Store, region: str, p: Period, scope: Scope | None) -> dict:
+    """Per city: seasonal Mann–Kendall and Sen's slope of monthly PM2.5 over the 5 years ending with the period
+    (city month = mean of its station months with ≥ 540 hours); needs ≥ 24 valid months."""
+    from ecohub.analytics.mannkendall import seasonal_mann_kendall
+
+    start_d = date(p.end.year - TREND_YEARS + 1, 1, 1) if p.kind == "annual" else date(
+        p.end.year - TREND_YEARS, p.end.month, 1)
+    start, end = day_bounds(start_d, p.end)
+    months = []
+    y, m = start_d.year, start_d.month
+    while (y, m) <= (p.end.year, p.end.month):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    index = {k: i for i, k in enumerate(months)}
+    flt = SeriesFilter(parameters=["pm25"], kinds=["air_station"], interval="hour", region_prefix=region_prefix(region))
+    st = {s["code"]: s for s in sites(store, kinds=["air_station"], region=region, scope=scope)}
+    acc: dict[str, list[list[float]]] = defaultdict(lambda: [[] for _ in months])
+    for r in aggregate(store, flt, "month", start, end, scope=scope):
+        j = index.get(r["window"][:7])
+        if j is None or r["site"] not in st or r["mean"] is None or r["count"] < MIN_HOURS_MONTH:
+            continue
+        acc[city_of(st[r["site"]]["region_code"])][j].append(float(r["mean"]))
+    names = region_names(store, list(acc))
+    rows = []
+    for c in sorted(acc):
+        series = np.array([np.mean(v) if v else np.nan for v in acc[c]])
+        valid = int(np.sum(~np.isnan(series)))
+        row = {"city": c, "name": names.get(c, c), "months": valid, "trend": None, "slope": None, "p": None}
+        if valid >= 24:
+            res = seasonal_mann_kendall(series, 12)
+            row.update(trend=res.trend, slope=round(res.slope, 2), p=float(res.p), tau=round(res.tau, 3))
+        rows.append(row)
+    has = any(r["trend"] is not None for r in rows)
+    return {"has_data": has, "from": months[0], "to": months[-1], "cities": rows,
+            "note": None if has else "fewer than 24 valid months of PM2.5 per city: no trend"}
+
+
 def compute(store: Store, kind: str, region: str, period: str, *, scope: Scope | None = None) -> dict:
     """All figures of the report (the JSON sidecar). ``ValueError`` for a bad kind, period or region."""
     p = parse_period(kind, period)
@@ -388,6 +432,7 @@ def compute(store: Store, kind: str, region: str, period: str, *, scope: Scope |
         "soil": soil_section(store, region, p, scope),
         "radiation": radiation_section(store, region, p, scope),
         "exceedances": exceedance_section(store, region, p, scope),
+        "trends": trend_section(store, region, p, scope),
     }
     fig["queries"] = {
         "air.cities": {"function": "ecohub.analytics.rankings.ranking_from_daily + ecohub.standards.aqi_cn.aqi_daily",
@@ -400,5 +445,7 @@ def compute(store: Store, kind: str, region: str, period: str, *, scope: Scope |
         "radiation": {"function": "ecohub.standards.radiation.background_range (365 days before the period)"},
         "soil": {"function": "soil_sample rows sampled in the period"},
         "exceedances": {"function": "alert rows opened in the period by rule; complaint rows by category"},
+        "trends": {"function": "ecohub.analytics.mannkendall.seasonal_mann_kendall on city monthly PM2.5",
+                   "api": "/api/v1/trends?site=CODE&parameter=pm25&interval=month (per station)"},
     }
     return fig
