@@ -252,7 +252,10 @@ def test_assessment_and_trend_endpoints(small):
     assert client.get("/api/v1/assessments/noise?site=NOPE").status_code == 404
     assert client.get("/api/v1/assessments/radiation?site=NOPE").status_code == 404
     r = client.get("/api/v1/trends?site=1029A&parameter=pm25&from=2026-11-01&to=2026-11-03&interval=day")
-    assert r.status_code == 404 and "needs at least 10" in r.json()["detail"]
+    assert r.status_code == 200 and r.json()["has_data"] is False and "needs at least 10" in r.json()["note"]
+    assert client.get("/api/v1/trends?site=NOPE&parameter=pm25").status_code == 404
+    r = client.get("/api/v1/trends/correlation?site=1029A&parameter=pm25&from=2026-11-01&to=2026-11-03")
+    assert r.status_code == 200 and {x["with"] for x in r.json()} == {"temp", "humidity", "wind_speed", "pressure"}
     r = client.get("/api/v1/surfaces?parameter=pm25&time=2026-11-02T08:00&cells=40")
     assert r.status_code == 200, r.text
     gj = r.json()

@@ -195,14 +195,34 @@ def trend(request: Request, site: Annotated[str, Query(max_length=64)],
     d0 = parse_date_param(from_, "from") or (date(d1.year - 4, 1, 1) if interval == "month" else d1 - timedelta(days=364))
     if (d1 - d0).days > 366 * 30:
         raise ApiProblem(400, "from/to: at most 30 years")
+    """Monthly: seasonal Kendall on monthly means (GB 3095 validity), slope per year; daily: plain test, slope
+    per day. Too few data: ``has_data`` false and a ``note`` (never a guessed trend); 404 for an unseen site."""
+    store, scope = request.app.state.store, principal(request).scope
+    if not sites(store, codes=[site], scope=scope):
+        raise not_found("site")
     try:
-        res = trends.site_trend(request.app.state.store, site, parameter, d0, d1, interval=interval,
-                                scope=principal(request).scope)
+        res = {"has_data": True, **trends.site_trend(store, site, parameter, d0, d1, interval=interval, scope=scope)}
     except trends.NoData as e:
-        raise ApiProblem(404, str(e)) from None
+        res = {"has_data": False, "site": site, "parameter": parameter, "interval": interval,
+               "from": d0.isoformat(), "to": d1.isoformat(), "note": str(e)}
     except ValueError as e:
         raise ApiProblem(400, str(e)) from None
     return json_response(request, res)
+
+
+@router.get("/trends/correlation", response_model=list[Open],
+            summary="Correlation of a pollutant with the meteorology at the same site (hourly pairs)")
+def trend_correlation(request: Request, site: Annotated[str, Query(max_length=64)],
+                      parameter: Annotated[str, Query(max_length=40)] = "pm25",
+                      from_: Annotated[str | None, Query(alias="from")] = None, to: str | None = None):
+    """Pearson r and Spearman ρ (with p-values) of hourly ``parameter`` with temp, humidity, wind_speed and
+    pressure; pairs are the hours where both exist (``n``); fewer than 10 pairs → nulls."""
+    store, scope = request.app.state.store, principal(request).scope
+    if not sites(store, codes=[site], scope=scope):
+        raise not_found("site")
+    d0, d1 = _days(from_, to, 90)
+    start, end = _bounds(d0, d1)
+    return json_response(request, trends.correlation(store, site, parameter, start, end, scope=scope))
 
 
 @router.get("/surfaces", response_model=Open, summary="Interpolated surface (GeoJSON bands) with LOO RMSE")
