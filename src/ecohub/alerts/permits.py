@@ -18,8 +18,8 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 from ecohub.domain.errors import InputError
-from ecohub.domain.parameters import UnknownParameter
-from ecohub.domain.parameters import resolve as resolve_parameter
+from ecohub.domain.parameters import UnknownParameter, resolve_for_site
+from ecohub.domain.units import IncompatibleUnits, conversion_factor
 from ecohub.store.db import Store
 from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.schema import parameter, site
@@ -85,8 +85,8 @@ def import_permits(store: Store, path: str | Path) -> PermitImport:
                     raise InputError("site", code, "unknown site code")
                 if sites[code][1] not in ("gas_outlet", "water_outlet"):
                     raise InputError("site", code, f"is a {sites[code][1]}, not an outlet (gas_outlet, water_outlet)")
-                try:
-                    par = resolve_parameter(cell("parameter"))
+                try:  # by the outlet's kind: a21026 on a gas outlet is flue-gas SO2 (mg/m³), as on ingest
+                    par = resolve_for_site(cell("parameter"), sites[code][1])
                 except UnknownParameter:
                     raise InputError("parameter", cell("parameter"), "unknown parameter name or HJ 212 code") from None
                 if par.name not in params:
@@ -100,8 +100,12 @@ def import_permits(store: Store, path: str | Path) -> PermitImport:
                 unit = cell("unit") or par.unit
                 if len(unit) > 16:
                     raise InputError("unit", unit, "at most 16 characters")
-                if unit and par.unit and unit.replace("³", "3") != par.unit.replace("³", "3"):
-                    raise InputError("unit", unit, f"{par.name} is stored in {par.unit}; give the limit in {par.unit}")
+                if unit and par.unit:
+                    try:  # a compatible unit is converted (e.g. 0.035 g/m³ → 35 mg/m³), not refused
+                        lim = lim * conversion_factor(unit, par.unit)
+                    except IncompatibleUnits:
+                        raise InputError("unit", unit, f"{par.name} is stored in {par.unit}; {unit} cannot be "
+                                         f"converted to it") from None
                 period = cell("period").lower()
                 period = {"hourly": "hour", "h": "hour", "daily": "day", "d": "day"}.get(period, period)
                 if period not in ("hour", "day"):

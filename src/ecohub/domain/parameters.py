@@ -188,7 +188,10 @@ for _p in PARAMETERS:
 
 
 def for_site_kind(p: Parameter, kind: str) -> Parameter:
-    """The same HJ 212 code names SO2/CO in ambient air (µg/m³, mg/m³) and in flue gas (mg/m³): pick by site kind."""
+    """The same HJ 212 code names SO2/CO in ambient air (µg/m³, mg/m³) and in flue gas (mg/m³): pick by site kind.
+
+    On a gas outlet an ambient-air parameter with a flue-gas twin (``so2`` → ``so2_gas``, ``co`` → ``co_gas``)
+    becomes the twin; everything else is unchanged."""
     if kind == "gas_outlet" and p.domain == "air":
         gas = BY_NAME.get(p.name + "_gas")
         if gas is not None:
@@ -207,6 +210,15 @@ def for_hj212(codes: tuple[str | None, ...], kind: str) -> Parameter | None:
 
 class UnknownParameter(ValueError):
     pass
+
+
+def resolve_for_site(name_or_code: str, kind: str) -> Parameter:
+    """THE resolution of a parameter name or HJ 212 code (2017 or 2005) *at a site of kind* ``kind``.
+
+    Every entry point that knows the site (file import, MQTT, HTTP push, the HJ 212 gateway, permit import)
+    resolves through this function, so ``a21026`` on a gas outlet is flue-gas SO2 (mg/m³) everywhere and
+    ambient SO2 (µg/m³) at an air station. Raises :class:`UnknownParameter`."""
+    return for_site_kind(resolve(name_or_code), kind)
 
 
 def resolve(name_or_code: str) -> Parameter:

@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from ecohub.domain.errors import InputError
 from ecohub.domain.kinds import Interval, SiteKind
-from ecohub.domain.parameters import BY_NAME, Parameter, UnknownParameter
+from ecohub.domain.parameters import Parameter, UnknownParameter, for_site_kind
 from ecohub.domain.parameters import resolve as resolve_parameter
 from ecohub.domain.timeutil import TimeParser
 from ecohub.store.db import Store
@@ -50,13 +50,9 @@ SeriesKey = tuple[int, int, str]  # (site id, parameter id, interval)
 UnknownSite = Callable[[str, Parameter], tuple[int, str]]
 
 
-def site_parameter(p: Parameter, kind: str) -> Parameter:
-    """The same HJ 212 code names SO2/CO in ambient air (µg/m³, mg/m³) and in flue gas (mg/m³): pick by site kind."""
-    if kind == SiteKind.gas_outlet and p.domain == "air":
-        gas = BY_NAME.get(p.name + "_gas")
-        if gas is not None:
-            return gas
-    return p
+#: The one kind-dependent resolution lives in the catalogue (``domain.parameters.for_site_kind`` /
+#: ``resolve_for_site``); this name stays for the callers that import it from here.
+site_parameter = for_site_kind
 
 
 def parse_interval(text: object, field: str = "interval") -> str:
