@@ -12,9 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from ecohub.domain.parameters import STAT_SUFFIX, UnknownParameter
-from ecohub.domain.parameters import resolve as resolve_parameter
-from ecohub.ingest.files import site_parameter
+from ecohub.domain.parameters import STAT_SUFFIX, UnknownParameter, resolve_for_site
 from ecohub.ingest.hj212.auth import DeviceInfo
 from ecohub.ingest.hj212.work import AckTarget, QnHolder, Work
 from ecohub.protocols.hj212 import (
@@ -62,15 +60,14 @@ class PacketRecords:
             return hit  # type: ignore[return-value]
         c17 = code_2017(code)
         out = None
-        try:
-            p = resolve_parameter(c17)
-        except UnknownParameter:
+        p = None
+        for c in (c17, code):  # the 2017 code, then the code as sent; by the site's kind (a21026 on a gas outlet)
             try:
-                p = resolve_parameter(code)
+                p = resolve_for_site(c, kind)
+                break
             except UnknownParameter:
-                p = None
+                continue
         if p is not None:
-            p = site_parameter(p, kind)
             pid = self.params.get(p.name)
             if pid is not None:
                 scale = 1.0
@@ -96,12 +93,11 @@ class PacketRecords:
         p = None
         for c in (c17, code):
             try:
-                p = resolve_parameter(c)
+                p = resolve_for_site(c, skind)
                 break
             except UnknownParameter:
                 continue
         if p is not None:
-            p = site_parameter(p, skind)
             pid = self.params.get(f"{p.name}_{STAT_SUFFIX[kind]}")
             if pid is not None:
                 scale = 1.0
