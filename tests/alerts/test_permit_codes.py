@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ecohub.alerts.permits import import_permits
 from ecohub.domain import units
-from ecohub.domain.parameters import resolve_for_site
+from ecohub.domain.parameters import for_site_kind, resolve_for_site
 from ecohub.ingest import files, validate
 from ecohub.store.schema import parameter, site
 from ecohub.store.schema_alerts import permit_limit
@@ -30,9 +30,16 @@ def test_resolution_by_site_kind_is_one_function():
     assert resolve_for_site("so2", "gas_outlet").unit == "mg/m³"
     assert resolve_for_site("a21005", "gas_outlet").name == "co_gas"
     assert resolve_for_site("a21002", "air_station").name == "nox"  # no ambient twin: unchanged
-    # the ingest channels (file import, MQTT, HTTP push through RecordValidator; the gateway) use the same one
-    assert validate.site_parameter is files.site_parameter
-    assert validate.site_parameter(resolve_for_site("a21026", "air_station"), "gas_outlet").name == "so2_gas"
+    # no entry point keeps a resolution of its own: file import, MQTT and HTTP push go through
+    # ingest.validate.RecordValidator (for_site_kind), the gateway's records and the permit import through
+    # resolve_for_site
+    import ecohub.alerts.permits as permits_mod
+    import ecohub.ingest.hj212.records as records_mod
+
+    for mod in (validate, files, records_mod, permits_mod):
+        assert not hasattr(mod, "site_parameter"), mod.__name__
+    assert records_mod.resolve_for_site is permits_mod.resolve_for_site is resolve_for_site
+    assert validate.for_site_kind is for_site_kind
 
 
 def test_units_convert_when_compatible():

@@ -23,7 +23,6 @@ from ecohub.ingest.validate import (
     KIND_FOR_DOMAIN,
     RecordValidator,
     SeriesBuffer,
-    site_parameter,
 )
 from ecohub.store.db import Store
 from ecohub.store.quarantine import QuarantineSink
@@ -31,7 +30,7 @@ from ecohub.store.schema import ingest_log, region, site
 from ecohub.store.writer import ObservationWriter
 
 LONG_REQUIRED = ("site", "parameter", "time", "value")
-__all__ = ["FUTURE_SLACK", "ImportSummary", "import_file", "site_parameter"]
+__all__ = ["FUTURE_SLACK", "ImportSummary", "import_file"]
 
 
 @dataclass

@@ -50,9 +50,6 @@ SeriesKey = tuple[int, int, str]  # (site id, parameter id, interval)
 UnknownSite = Callable[[str, Parameter], tuple[int, str]]
 
 
-#: The one kind-dependent resolution lives in the catalogue (``domain.parameters.for_site_kind`` /
-#: ``resolve_for_site``); this name stays for the callers that import it from here.
-site_parameter = for_site_kind
 
 
 def parse_interval(text: object, field: str = "interval") -> str:
@@ -113,7 +110,7 @@ class RecordValidator:
         p = self.parameter(param_text)
         entry = self.site(site_code, p)
         site_id, kind = entry
-        p = site_parameter(p, kind)
+        p = for_site_kind(p, kind)  # the one kind-dependent resolution (domain.parameters)
         pid = self.params.get(p.name)
         if pid is None:
             raise InputError("parameter", param_text, "parameter is not in this database's catalogue "
