@@ -150,3 +150,31 @@ def test_noise_assess_grades(tmp_path, kind, text, grade):
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
     assert int(rows[0]["grade"]) == grade
+
+
+def test_soil_import_store_and_list(store, tmp_path):
+    from ecohub.analytics import soil_store
+    from ecohub.store.queries import PUBLIC, SYSTEM, Scope
+
+    text = ("site,land_use,ph,cd,pb,lon,lat,region_code,time\n"
+            "SP1,paddy,6.0,0.5,50,114.5,38.0,130102,2026-11-05T10:00\n"
+            "SP1,paddy,6.0,2.1,50,,,,2026-11-20T10:00\n"
+            "SP2,construction_1,,25,,115.5,39.0,130600,\n"
+            "SP3,paddy,,0.2,,116.0,39.5,130600,2026-11-06\n"
+            "SP4,forest,6,0.1,,116,39,130600,\n"
+            "SP5,paddy,6,0.1,,,,,\n")
+    res = soil_store.import_samples(store, list(csv.DictReader(io.StringIO(text))), actor="t")
+    assert res.imported == 4 and res.sites_created == 3
+    assert any("land_use: 'forest'" in r for r in res.rejected) and any("SP5" in r for r in res.rejected)
+    rows = soil_store.samples(store, scope=SYSTEM)
+    by = {(r["site"], r["sampled_at"].day if r["sampled_at"] else None): r for r in rows}
+    assert by[("SP1", 20)]["worst"] == "above_intervention"  # Cd 2.1 > 2.0 (pH 5.5–6.5)
+    assert by[("SP1", 5)]["classes"] == {"cd": "between", "pb": "below_screening"}
+    sp3 = next(r for r in rows if r["site"] == "SP3")
+    assert sp3["worst"] is None and "ph: missing" in sp3["note"]
+    s = soil_store.summaries(rows)
+    county = {r["region_code"]: r for r in s["by_county"]}
+    assert county["130102"]["samples"] == 2 and county["130102"]["worst"] == "above_intervention"
+    # soil points are ambient: open to the public; an officer of another city sees them too (open data)
+    assert len(soil_store.samples(store, scope=PUBLIC)) == 4
+    assert len(soil_store.samples(store, scope=Scope("officer", region_code="130100"), region="130100")) == 2

@@ -298,3 +298,47 @@ def test_city_trends_in_the_annual_report(store):
             monthly.append(np.mean(vals) if len(vals) >= 540 else np.nan)
     ref = pmk.seasonal_test(np.array(monthly), period=12)
     assert row["slope"] == round(ref.slope, 2) and row["p"] == pytest.approx(ref.p)
+
+
+def test_noise_soil_radiation_sections(store, tmp_path):
+    """Where the store has noise, soil and radiation data for the period, the report assesses them."""
+    import csv as _csv
+    import io as _io
+
+    from ecohub.analytics import soil_store
+    from ecohub.store import registry as R
+    from ecohub.store.writer import ObservationWriter
+
+    with store.engine.begin() as c:
+        R.upsert_site(c, R.SiteInput("N1", "noise_point", "功能区点1", 114.5, 38.0, "130102", attrs={"zone": "1"}))
+        R.upsert_site(c, R.SiteInput("G1", "radiation_point", "辐射站1", 114.6, 38.1, "130102"))
+        idx, par = R.site_index(c), R.parameter_index(c)
+        res = R.SeriesResolver()
+        leq = res.get(c, idx["N1"][0], par["leq"], "hour")
+        gam = res.get(c, idx["G1"][0], par["gamma_dose_rate"], "hour")
+    w = ObservationWriter(store, "import", "t")
+    t0 = int(datetime(2026, 10, 31, 22, tzinfo=UTC).timestamp())  # 2026-11-01 06:00 Beijing
+    for h in range(72):  # 3 days: day 54 dB (class 1 day limit 55: complies), night 47 dB (limit 45: exceeds)
+        bj_hour = (6 + h) % 24
+        w.add(leq, t0 + 3600 * h, 54.0 if 6 <= bj_hour < 22 else 47.0)
+    g0 = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
+    for h in range(24 * 30):  # October: the background 90 … 94
+        w.add(gam, g0 + 3600 * h, 90.0 + h % 5)
+    w.add(gam, t0, 93.0)
+    w.add(gam, t0 + 3600, 140.0)  # an anomaly
+    w.flush()
+    text = "site,land_use,ph,cd,lon,lat,region_code,time\nS1,paddy,6.0,2.5,114.5,38.0,130102,2026-11-10\n"
+    assert soil_store.import_samples(store, list(_csv.DictReader(_io.StringIO(text)))).imported == 1
+    fig = figures.compute(store, "monthly", "130100", "2026-11")
+    n = fig["noise"]
+    assert n["has_data"] and n["points"][0]["zone"] == "1"
+    assert n["day_compliance_rate"] == 100.0 and n["night_compliance_rate"] == 0.0
+    r = fig["radiation"]["points"][0]
+    assert r["anomalies"] == 1 and r["max"] == 140.0 and r["background"]["mean"] == pytest.approx(92.0, abs=0.1)
+    assert fig["soil"] == {"has_data": True, "samples": 1, "sites": 1, "classes": {"above_intervention": 1}}
+    out = service.render_report(store, "monthly", "130100", "2026-11", "docx")
+    p = tmp_path / "n.docx"
+    p.write_bytes(out.content)
+    doc = Document(str(p))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert "功能区点1" in cells and "辐射站1" in cells

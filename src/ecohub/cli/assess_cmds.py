@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from ecohub.analytics import noise_service, soil_service
-from ecohub.cli.common import err_console, fail
+from ecohub.cli.common import DatabaseUrl, err_console, fail, open_store, print_json
 from ecohub.domain.timeutil import BEIJING
 
 MAX_ERRORS_SHOWN = 50
@@ -107,6 +107,31 @@ def soil_assess(file: Annotated[Path, typer.Argument(help="input CSV")],
         by = "site" if summary == "site" else "region_code"
         sys.stdout.write(json.dumps(soil_service.summarize(res.rows, by), ensure_ascii=False) + "\n")
     if n_bad:
+        raise typer.Exit(1)
+
+
+SOIL_IMPORT_HELP = """Store soil samples (classified by GB 15618 / GB 36600 on import) at soil points.
+
+Columns as for 'soil assess', plus time (sampling time, ISO-8601; no offset = Beijing; default now) and, for a
+site that does not exist yet, lon, lat (WGS-84) and region_code (it is created as a soil point). Rejected rows
+are listed with the reason; a row without pH is kept with the pH-dependent items unclassified. The samples are
+shown by GET /api/v1/assessments/soil/samples (points for the map) and in the reports."""
+
+
+def soil_import(file: Annotated[Path, typer.Argument(help="input CSV")],
+                as_: Annotated[str | None, typer.Option("--as", help="who imports (audit)")] = None,
+                database_url: DatabaseUrl = None):
+    from ecohub.analytics import soil_store
+    from ecohub.store.audit import cli_actor
+
+    rows = _read_csv(file)
+    if not rows:
+        fail(f"{file}: no samples")
+    store = open_store(database_url)
+    res = soil_store.import_samples(store, rows, actor=cli_actor(as_))
+    _report_errors(res.rejected)
+    print_json({"imported": res.imported, "sites_created": res.sites_created, "rejected": len(res.rejected)})
+    if res.rejected:
         raise typer.Exit(1)
 
 
@@ -206,6 +231,7 @@ def noise_assess(file: Annotated[Path, typer.Argument(help="input CSV")],
 def register(app: typer.Typer) -> None:
     soil = typer.Typer(name="soil", help="Soil assessments (GB 15618-2018, GB 36600-2018).", no_args_is_help=True)
     soil.command("assess", help=SOIL_HELP)(soil_assess)
+    soil.command("import", help=SOIL_IMPORT_HELP)(soil_import)
     noise = typer.Typer(name="noise", help="Noise assessments (GB 3096-2008, HJ 640-2012).", no_args_is_help=True)
     noise.command("assess", help=NOISE_HELP)(noise_assess)
     app.add_typer(soil)

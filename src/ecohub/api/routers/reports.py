@@ -164,6 +164,21 @@ def soil_assessment(request: Request, samples: Annotated[list[dict[str, Any]], B
                                    "by_county": soil_service.summarize(res.rows, "region_code")})
 
 
+@router.get("/assessments/soil/samples", response_model=Open, summary="Stored soil samples (map points) and summaries")
+def soil_samples(request: Request, region: str | None = None, limit: Annotated[int, Query(ge=1, le=5000)] = 1000):
+    """Samples at soil points with their GB 15618 / GB 36600 classes and the per-site and per-county summaries,
+    within the caller's scope; ``features`` is the same as GeoJSON points for the one map."""
+    from ecohub.analytics import soil_store
+
+    rows = soil_store.samples(request.app.state.store, scope=principal(request).scope, region=region_param(region),
+                              limit=limit)
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+              "properties": {k: r[k] for k in ("site", "name", "sampled_at", "land_use", "worst", "standard")}}
+             for r in rows]
+    return json_response(request, {"samples": rows, **soil_store.summaries(rows),
+                                   "features": {"type": "FeatureCollection", "features": feats}})
+
+
 @router.get("/assessments/radiation", response_model=Open, summary="Gamma dose rate vs the station's background")
 def radiation_assessment(request: Request, site: Annotated[str, Query(max_length=64)],
                          from_: Annotated[str | None, Query(alias="from")] = None, to: str | None = None):
