@@ -250,11 +250,23 @@ def data_router(store: Store, data_dir: Path) -> APIRouter:
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"})
 
-    @r.get("/layers/{name}", summary="Red-line polygons / risk sources from the data folder (staff)")
+    def _registered_layer(name: str, scope: Scope) -> dict | None:
+        from ecohub.emergency import redline, risk
+
+        fc = redline.feature_collection(store, scope) if name == "redline" else risk.features(store, scope)
+        if not fc["features"]:
+            return None
+        fc["available"] = True
+        return fc
+
+    @r.get("/layers/{name}", summary="Red lines / risk sources from the registers (else the data folder) (staff)")
     async def layer(request: Request, name: str):
-        require_role(request, *STAFF)
+        p = require_role(request, *STAFF)
         if name not in LAYER_FILES:
             raise not_found("layer")
+        registered = await run_in_threadpool(_registered_layer, name, p.scope)
+        if registered is not None:  # the registers of ecohub.emergency, when they hold anything
+            return json_response(request, registered)
         path = Path(data_dir) / "layers" / LAYER_FILES[name]
         if not path.is_file():
             return json_response(request, {"type": "FeatureCollection", "features": [], "available": False,
