@@ -349,3 +349,39 @@ def test_reports_page_generates_and_lists_an_issue(web_page, demo):
     p.wait_for_selector("#noise-form")
     web_page.shot("assessments")
     assert web_page.problems() == []
+
+
+def test_forecast_strip_warning_and_station_chart(web_page, demo):
+    """A forecast issue of 石家庄 (persistence, AQI 230 → yellow warning by the 2018 scheme) appears on the portal's
+    3-day strip in level colours with its range, in the cockpit's warning list, and the station page draws the
+    city's forecast-vs-observed chart without errors."""
+    from datetime import UTC, datetime, timedelta
+
+    from ecohub.forecast import service
+    from ecohub.forecast.history import from_records
+
+    today = (datetime.now(UTC) + timedelta(hours=8)).date()
+    days = [(today - timedelta(days=k)).isoformat() for k in range(20, 0, -1)]
+    hist = from_records(days, {"aqi": [230.0] * 20, "pm25": [180.0] * 20, "pm10": [200.0] * 20, "so2": [10.0] * 20,
+                               "no2": [40.0] * 20, "co": [1.0] * 20, "o3_8h": [30.0] * 20}, "130100")
+    store = demo.store()
+    try:
+        out = service.issue(store, "130100", hist, name="石家庄市")
+    finally:
+        store.close()
+    assert out["issued"] and out["warning"] == 2
+    p = web_page.page
+    web_page.goto("/")
+    p.wait_for_selector("#forecast-strip .fc-city[data-city='130100'] .fc-day", timeout=30_000)
+    boxes = p.locator("#forecast-strip .fc-city[data-city='130100'] .fc-day")
+    assert boxes.count() == 3
+    assert "AQI 184–276" in boxes.first.inner_text()  # 230 ± 20 % (persistence range)
+    assert "rgb(153, 0, 76)" in boxes.first.get_attribute("style") or "#99004C" in boxes.first.get_attribute("style")
+    assert p.locator("#forecast-strip [data-city='130100'] [data-warning='2']").count() == 1
+    web_page.shot("portal-forecast")
+    web_page.login("admin_t", next_path="/cockpit")
+    p.wait_for_selector("#warnings-list li[data-city='130100']", timeout=30_000)
+    assert "黄色预警" in p.inner_text("#warnings-list")
+    web_page.goto("/stations/1029A")
+    p.wait_for_selector("#forecast-vs-obs .msg, body[data-forecast-vs-obs]", timeout=30_000, state="attached")
+    assert _except(web_page.problems(), 401, 403) == []

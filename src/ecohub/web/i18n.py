@@ -21,6 +21,23 @@ DEFAULT = "zh"
 COOKIE = "ecohub_lang"
 
 ZH: dict[str, str] = {
+    # forecasts
+    "forecast_title": "未来三天空气质量预报",
+    "forecast_note": "每日 16:00 发布；AQI 范围与级别按 HJ 633，首要污染物为预报浓度分指数最大者；与持续性预报、气候态对比检验。",
+    "forecast_verification": "预报检验",
+    "forecast_none": "暂无预报",
+    "forecast_persistence": "（历史数据不足一年：持续性预报）",
+    "forecast_issued": "发布于",
+    "forecast_vs_observed": "近 30 天预报（次日）与实况",
+    "forecast_no_verification": "暂无可检验的预报",
+    "forecast_d1": "次日预报 AQI",
+    "observed": "实况 AQI",
+    "warnings_title": "重污染天气预警",
+    "warnings_none": "当前无预警",
+    "warning_1": "蓝色预警",
+    "warning_2": "黄色预警",
+    "warning_3": "橙色预警",
+    "warning_4": "红色预警",
     "site_name": "生态环境监测数据平台",
     "site_short": "ecohub",
     "lang_switch": "English",
@@ -315,6 +332,23 @@ ZH: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    # forecasts
+    "forecast_title": "Air-quality forecast, next 3 days",
+    "forecast_note": "Issued daily at 16:00; AQI range and level per HJ 633; primary pollutant = largest sub-index of the forecast concentrations; verified against persistence and climatology.",
+    "forecast_verification": "Verification",
+    "forecast_none": "No forecast yet",
+    "forecast_persistence": "(less than a year of history: persistence forecast)",
+    "forecast_issued": "issued",
+    "forecast_vs_observed": "Forecast (next day) vs observed, last 30 days",
+    "forecast_no_verification": "No verified forecast yet",
+    "forecast_d1": "D+1 forecast AQI",
+    "observed": "Observed AQI",
+    "warnings_title": "Heavy-pollution warnings",
+    "warnings_none": "No warning in force",
+    "warning_1": "Blue warning",
+    "warning_2": "Yellow warning",
+    "warning_3": "Orange warning",
+    "warning_4": "Red warning",
     "site_name": "Environmental Monitoring Data Platform",
     "lang_switch": "中文",
     "nav_home": "Air now",

@@ -24,6 +24,9 @@
     EH.stationMarker = L.circleMarker([s.lat, s.lon], { renderer: base.renderer, radius: 9, weight: 2, color: '#222',
       fillColor: EH.GREY, fillOpacity: 1 }).addTo(base.map).bindTooltip(EH.tip(s.name));
     if (EH.stationLevel) EH.stationMarker.setStyle({ fillColor: EH.aqiColor(EH.stationLevel) });
+    if (EH.forecastVsObserved && s.region_code) {  // the city's forecast beside the observation (forecast.js)
+      EH.forecastVsObserved(/00$/.test(s.region_code) ? s.region_code : s.region_code.slice(0, 4) + '00');
+    }
   }).catch(fail);
 
   EH.getJSON('/api/v1/aqi/hourly?site=' + enc).then(function (rows) {
