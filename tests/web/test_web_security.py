@@ -188,3 +188,35 @@ def test_sign_in_503_is_told_in_the_page_language(browser, demo, lang, messages)
         assert page.inner_text("#login-result") == messages["err_503"]
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("path,ready", [("/docs", ".opblock"), ("/redoc", "[data-section-id^='operation/']")])
+def test_api_docs_render_offline(browser, demo, path, ready):
+    """/docs (Swagger UI) and /redoc (ReDoc) render the operations with every request to the outside blocked,
+    and the pages' CSP refuses nothing they need (issue 10, item 2)."""
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        outside: list[str] = []
+        errors: list[str] = []
+
+        def gate(route):
+            if route.request.url.startswith(demo.url) or route.request.url.startswith(("data:", "blob:")):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", gate)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(demo.url + path)
+        page.wait_for_selector(ready, timeout=60_000)
+        n = page.locator(ready).count()
+        assert n > 20, f"only {n} operations rendered"
+        assert page.get_by_text("Sign in (OAuth2 password flow)").count() >= 1
+        assert outside == []
+        assert [e for e in errors if "Content Security Policy" in e or "Refused" in e] == []
+        assert errors == []
+    finally:
+        ctx.close()

@@ -53,7 +53,8 @@ Beijing time; answers are in Beijing time (`+08:00`).
 def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = None,
                config: ApiConfig | None = None, auth: AuthConfig | None = None,
                data_dir: Path | None = None) -> FastAPI:
-    app = FastAPI(title=title, version=__version__, description=DESCRIPTION)
+    # /docs and /redoc from vendored assets (ecohub.api.docs), not FastAPI's CDN pages
+    app = FastAPI(title=title, version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.store = store
     app.state.started_at = datetime.now(UTC)
     app.state.config = config or ApiConfig.from_env()
@@ -61,6 +62,9 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     app.state.limiter = RateLimiter()
     app.state.public_cache = PublicCache(app.state.config.public_cache_seconds)
     problems.install(app)
+    from ecohub.api.docs import docs_router
+
+    app.include_router(docs_router(title))
 
     from ecohub.api.routers import assessment, catalog, data
     from ecohub.api.routers import auth as auth_routes
