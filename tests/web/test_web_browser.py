@@ -385,3 +385,17 @@ def test_forecast_strip_warning_and_station_chart(web_page, demo):
     web_page.goto("/stations/1029A")
     p.wait_for_selector("#forecast-vs-obs .msg, body[data-forecast-vs-obs]", timeout=30_000, state="attached")
     assert _except(web_page.problems(), 401, 403) == []
+
+
+def test_surfaces_page_draws_kriging_bands_with_legend(web_page, demo):
+    p = web_page.page
+    web_page.login("admin_t", next_path="/surfaces")
+    p.wait_for_selector("#surf-form")
+    p.select_option("select[name=method]", "kriging")
+    p.click("#surf-form button[type=submit]")
+    p.wait_for_selector("body[data-surface]", timeout=60_000)
+    assert int(p.get_attribute("body", "data-surface")) >= 1
+    assert "LOO RMSE" in p.inner_text("#surf-meta") and p.inner_text("#surf-legend").strip()
+    p.check("#soil-layer")
+    web_page.shot("surfaces")
+    assert web_page.problems() == []

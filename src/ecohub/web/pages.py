@@ -171,6 +171,10 @@ def pages_router(*, demo_note: bool = True) -> APIRouter:
     def reports(request: Request):
         return render(request, "reports.html", "reports", title_key="reports_title")
 
+    @r.get("/surfaces", response_class=HTMLResponse)
+    def surfaces_page(request: Request):
+        return render(request, "surfaces.html", "surfaces", title_key="surf_title")
+
     @r.get("/assessments", response_class=HTMLResponse)
     def assessments(request: Request):
         return render(request, "assessments.html", "assessments", title_key="assess_title")
