@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from ecohub.domain.cells import neutralise
 from ecohub.domain.timeutil import BEIJING
 
 COLUMNS = ("site", "parameter", "interval", "time", "value", "flag", "source")
@@ -45,7 +46,7 @@ def export_rows(rows: Iterable[dict], fmt: str, path: Path | None) -> int:
             w = csv.writer(out)
             w.writerow(COLUMNS)
             for r in _rows_out(rows):
-                w.writerow([r[c] if r[c] is not None else "" for c in COLUMNS])
+                w.writerow([neutralise(r[c]) if r[c] is not None else "" for c in COLUMNS])
                 n += 1
         else:
             for r in _rows_out(rows):

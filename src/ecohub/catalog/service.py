@@ -34,6 +34,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from ecohub.catalog import masking, watermark
+from ecohub.domain.cells import neutralise
 from ecohub.domain.errors import InputError
 from ecohub.domain.timeutil import BEIJING
 from ecohub.store.db import Store
@@ -404,7 +405,7 @@ def _serialise(rows: list[dict], names: list[str], marks: dict, fmt: str) -> tup
         w.writerow(names)
         for r in rows:
             w.writerow([watermark.fmt(r[n], r[f"__dec_{n}"]) if n in marks and f"__dec_{n}" in r
-                        else ("" if r[n] is None else r[n]) for n in names])
+                        else ("" if r[n] is None else neutralise(r[n])) for n in names])
         return buf.getvalue().encode("utf-8-sig"), MEDIA["csv"]  # BOM: spreadsheets read the Chinese right
     if fmt == "json":
         clean = [{n: r[n] for n in names} for r in rows]

@@ -17,6 +17,7 @@ import typer
 
 from ecohub.analytics import noise_service, soil_service
 from ecohub.cli.common import DatabaseUrl, err_console, fail, open_store, print_json
+from ecohub.domain.cells import neutralise
 from ecohub.domain.timeutil import BEIJING
 
 MAX_ERRORS_SHOWN = 50
@@ -67,7 +68,7 @@ def _write_csv(rows: list[dict], out: Path | None) -> None:
         w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+            w.writerow({k: ("" if v is None else neutralise(v)) for k, v in r.items()})
     finally:
         if out:
             f.close()

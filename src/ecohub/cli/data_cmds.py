@@ -358,10 +358,15 @@ def export_cmd(
     start: Annotated[str | None, typer.Option("--from", help="Start time, inclusive (ISO-8601; Beijing if no offset).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="End time, exclusive.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, json (JSON lines) or parquet.")] = "csv",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file (default: standard output).")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Output file (default, or '-': standard "
+                                                                     "output).")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Export observations in long format: site, parameter, interval, time (Beijing), value, flag, source."""
+    """Export observations in long format: site, parameter, interval, time (Beijing), value, flag, source.
+
+    Text cells that a spreadsheet would run as a formula (starting with = + - @) are written with a leading '."""
+    if output is not None and str(output) == "-":
+        output = None  # -o - : standard output
     if fmt not in FORMATS:
         fail(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     try:

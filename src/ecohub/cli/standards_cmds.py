@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 import typer
 
+from ecohub.domain.cells import neutralise_series
 from ecohub.standards import aqi_cn, aqi_epa, eaqi, frames, gb3838
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def _combine(df: pl.DataFrame, new: list[pl.Series]) -> pl.DataFrame:
 
 def _write(out: pl.DataFrame, path: Path) -> None:
     try:
-        out.write_csv(path)
+        out.select(neutralise_series(s) for s in out.iter_columns()).write_csv(path)
     except Exception as exc:  # noqa: BLE001
         _fail(f"cannot write {path}: {exc}")
 

@@ -25,7 +25,7 @@ from ecohub.ingest.validate import (
     SeriesBuffer,
 )
 from ecohub.store.db import Store
-from ecohub.store.quarantine import QuarantineSink
+from ecohub.store.quarantine import MAX_RAW, QuarantineSink, raw_of
 from ecohub.store.schema import ingest_log, region, site
 from ecohub.store.writer import ObservationWriter
 
@@ -88,12 +88,16 @@ class _Importer:
         self.summary.created_sites += 1
         return int(sid), kind.value
 
-    def reject(self, err: Exception, line: int, cells: list[str], field_name: str | None = None) -> None:
+    def reject(self, err: Exception, line: int, cells: list[str], field_name: str | None = None,
+               raw: str | None = None) -> None:
+        """Count and quarantine a rejected row (or cell: ``raw`` then names it). Never joins more of the row
+        than the quarantine keeps (:func:`raw_of`): rejecting every cell of a wide row stays linear."""
         self.summary.rejected += 1
         reason = str(err)
         key = getattr(err, "reason", None) or reason
         self.summary.reasons[key] = self.summary.reasons.get(key, 0) + 1
-        self.quarantine.add(reason, line=line, field=getattr(err, "field", field_name), raw=",".join(cells))
+        self.quarantine.add(reason, line=line, field=getattr(err, "field", field_name),
+                            raw=raw if raw is not None else raw_of(cells))
 
     # --- formats ---------------------------------------------------------------------------------------
     def run(self, rows, fmt: str | None, header: list[str], header_line: int) -> ImportSummary:
@@ -130,7 +134,7 @@ class _Importer:
                 if not any(c.strip() for c in cells):
                     self.summary.rows -= 1  # blank line
                     continue
-                self.reject(InputError("row", ",".join(cells), f"has {len(cells)} cells, expected at least {width}"),
+                self.reject(InputError("row", raw_of(cells), f"has {len(cells)} cells, expected at least {width}"),
                             line, cells)
                 continue
             try:
@@ -169,12 +173,13 @@ class _Importer:
                 site_code = cells[i_site].strip()
                 t = self.epoch(cells[i_time] if i_time < len(cells) else "")
             except (InputError, IndexError) as e:
-                err = e if isinstance(e, InputError) else InputError("row", ",".join(cells), "too few cells")
+                err = e if isinstance(e, InputError) else InputError("row", raw_of(cells), "too few cells")
                 self.reject(err, line, cells)
                 continue
             for i, name, reason in bad_cols:
                 if i < len(cells) and cells[i].strip():
-                    self.reject(InputError(name, cells[i], reason), line, cells, name)
+                    self.reject(InputError(name, cells[i], reason), line, cells, name,
+                                raw=_cell_raw(site_code, cells[i_time], name, cells[i]))
             for i, name in value_cols:
                 if i >= len(cells) or not cells[i].strip():
                     continue  # an empty cell in a wide file is a missing value, not an error
@@ -182,9 +187,14 @@ class _Importer:
                     key = self.series_key(site_code, name)
                     v = self.value(cells[i], None, name)
                 except InputError as e:
-                    self.reject(e, line, cells, name)
+                    self.reject(e, line, cells, name, raw=_cell_raw(site_code, cells[i_time], name, cells[i]))
                     continue
                 add(key, t, v, None)
+
+
+def _cell_raw(site_code: str, time_text: str, column: str, cell: str) -> str:
+    """What is kept of one rejected cell of a wide row: its site, time, column and text (bounded)."""
+    return f"site={site_code},time={time_text},{column}={cell}"[:MAX_RAW]
 
 
 def import_file(store: Store, path: str | Path, *, fmt: str | None = None, interval: str = "hour",

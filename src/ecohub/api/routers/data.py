@@ -36,6 +36,7 @@ from ecohub.api.models import (
 )
 from ecohub.api.problems import ApiProblem, not_found
 from ecohub.catalog.export import COLUMNS
+from ecohub.domain.cells import neutralise
 from ecohub.domain.kinds import Interval, SiteKind
 from ecohub.domain.timeutil import BEIJING
 from ecohub.store import queries as Q
@@ -221,7 +222,7 @@ async def observations_route(
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
         for r in rows:
-            w.writerow([_t(r[c]) if r[c] is not None else "" for c in COLUMNS])
+            w.writerow([neutralise(_t(r[c])) if r[c] is not None else "" for c in COLUMNS])
         headers["Content-Disposition"] = 'attachment; filename="observations.csv"'
         return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8", headers=headers)
     import pyarrow as pa
