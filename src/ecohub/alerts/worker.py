@@ -1,5 +1,5 @@
 """The scheduled worker: QC, valid period means and alert rules over what arrived since the last run, then
-escalation and notification delivery. ``ecohub worker --once`` runs one pass; ``ecohub worker`` repeats.
+escalation, the maintained daily AQI (``ecohub.analytics.aqi_daily``) and notification delivery. ``ecohub worker --once`` runs one pass; ``ecohub worker`` repeats.
 
 Incremental: the watermark (table ``worker_state``, name ``pass``) is the highest ``received_at`` processed.
 A pass takes the observations received in (watermark − overlap, now]; the overlap (default 300 s) catches
@@ -20,6 +20,7 @@ from ecohub.alerts import rules as R
 from ecohub.alerts.lifecycle import clear_condition, escalate_due, raise_condition
 from ecohub.alerts.notify import DeliveryPolicy, SmtpSettings, deliver_due
 from ecohub.alerts.pollution_warning import apply_warnings
+from ecohub.analytics import aqi_daily
 from ecohub.quality import store_io as io
 from ecohub.quality.qc import run_qc
 from ecohub.store.db import Store
@@ -35,6 +36,7 @@ class WorkerSettings:
     overlap: int = 300
     rules: R.RuleSettings = field(default_factory=R.RuleSettings)
     deliver: bool = True
+    aqi_daily: bool = True  # keep the maintained daily AQI table (``ecohub.analytics.aqi_daily``)
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     smtp: SmtpSettings | None = None
 
@@ -98,6 +100,8 @@ def run_once(store: Store, settings: WorkerSettings | None = None, *, now: datet
         _set_watermark(conn, PASS, now_dt, {"series": len(touched)})
     summary["alerts"] = {"conditions": len(found.conditions), "opened": opened, "updated": updated,
                          "cleared": cleared, "escalated": len(escalated), "pollution_warning": warnings}
+    if s.aqi_daily:
+        summary["aqi_daily"] = aqi_daily.maintain(store, now=now_dt, overlap=s.overlap)
     if s.deliver:
         summary["notifications"] = deliver_due(store, policy=s.policy, smtp=s.smtp)
     summary["seconds"] = round(time.perf_counter() - t_start, 3)

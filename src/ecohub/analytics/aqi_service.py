@@ -179,19 +179,46 @@ def check_days(d0: date, d1: date, max_days: int = MAX_DAYS) -> int:
 
 
 def site_daily_values(store: Store, d0: date, d1: date, *, scope: Scope | None = None, sites=(),
-                      region_code: str | None = None, max_days: int = MAX_DAYS) -> DailyValues:
+                      region_code: str | None = None, max_days: int = MAX_DAYS, maintained: bool = True) -> DailyValues:
     """Daily means (≥ 20 valid hours) of SO2, NO2, CO, PM10, PM2.5 and the O3 daily max 8-h of each air station
-    the scope may see, for the Beijing days d0 … d1 (at most ``max_days``: reports pass a year)."""
+    the scope may see, for the Beijing days d0 … d1 (at most ``max_days``: reports pass a year).
+
+    Days the maintained table (``ecohub.analytics.aqi_daily``) covers are read from it; the days after its
+    coverage (data arrived since the worker's last pass) and every day when it was never built are computed
+    from the hourly observations — the same values either way (``maintained=False``: always computed)."""
     n_days = check_days(d0, d1, max_days)
-    start, end = day_bounds(d0, d1)
-    flt_kw = dict(sites=list(sites), kinds=["air_station"], interval="hour", region_prefix=region_prefix(region_code))
     st = list_sites(store, kinds=["air_station"], codes=list(sites), region=region_code, scope=scope)
-    index = {s["code"]: i for i, s in enumerate(st)}
     days = [d0 + timedelta(days=i) for i in range(n_days)]
-    day_index = {d.isoformat(): i for i, d in enumerate(days)}
     vals = {k: np.full((len(st), n_days), np.nan) for k in DAILY_KEYS}
     if not st:
         return DailyValues(st, days, vals)
+    live0 = d0
+    if maintained:
+        from ecohub.analytics import aqi_daily
+
+        first_live = aqi_daily.live_from(store)
+        if first_live > d0:
+            last_stored = min(d1, first_live - timedelta(days=1))
+            aqi_daily.fill_site_values(store, st, d0, last_stored, vals)
+            live0 = last_stored + timedelta(days=1)
+    if live0 <= d1:
+        j0 = (live0 - d0).days
+        part = computed_site_values(store, st, live0, d1, scope=scope, sites=sites, region_code=region_code)
+        for k in DAILY_KEYS:
+            vals[k][:, j0:] = part[k]
+    return DailyValues(st, days, vals)
+
+
+def computed_site_values(store: Store, st: list[dict], d0: date, d1: date, *, scope: Scope | None = None, sites=(),
+                         region_code: str | None = None) -> dict[str, np.ndarray]:
+    """The daily values of the stations ``st`` computed from the hourly observations (the definition the
+    maintained table stores): ``{key: array (len(st), days)}``, NaN where not valid."""
+    n_days = (d1 - d0).days + 1
+    start, end = day_bounds(d0, d1)
+    flt_kw = dict(sites=list(sites), kinds=["air_station"], interval="hour", region_prefix=region_prefix(region_code))
+    index = {s["code"]: i for i, s in enumerate(st)}
+    day_index = {(d0 + timedelta(days=i)).isoformat(): i for i in range(n_days)}
+    vals = {k: np.full((len(st), n_days), np.nan) for k in DAILY_KEYS}
     # 24-h means and counts in SQL (one row per site, pollutant, Beijing day)
     for r in aggregate(store, SeriesFilter(parameters=["so2", "no2", "co", "pm10", "pm25"], **flt_kw), "day",
                        start, end, scope=scope):
@@ -212,13 +239,18 @@ def site_daily_values(store: Store, d0: date, d1: date, *, scope: Scope | None =
             o3[i, h] = r["value"]
     for i in range(len(st)):
         vals["o3_8h"][i], _ = gb3095.daily_max_8h_o3(o3[i])
-    return DailyValues(st, days, vals)
+    return vals
 
 
 def daily(store: Store, d0: date, d1: date, *, scope: Scope | None = None, sites=(), region_code: str | None = None,
           by: str = "site") -> list[dict]:
     """Daily AQI per station (or city) and day."""
     dv = site_daily_values(store, d0, d1, scope=scope, sites=sites, region_code=region_code)
+    return daily_rows(store, dv, by)
+
+
+def daily_rows(store: Store, dv: DailyValues, by: str = "site") -> list[dict]:
+    """Rows of daily AQI per station (or city: the mean of its stations' valid values, HJ 663) and day."""
     if not dv.sites:
         return []
     if by == "city":

@@ -4,6 +4,7 @@
 from ecohub.store import (  # noqa: F401  (imported for their tables)
     schema,  # core tables
     schema_alerts,  # quality control, alerts (0005)
+    schema_analytics,  # maintained daily AQI of stations and cities (0009)
     schema_catalog,  # catalogue (0004)
     schema_emergency,  # risk sources, receptors, incidents, red lines (0011)
     schema_forecast,  # forecasts, verification (0010)

@@ -1,0 +1,36 @@
+"""Tables of the analytics area (migration 0009): the maintained daily AQI of every air station and city.
+
+* ``aqi_daily`` — one row per (kind, code, Beijing day): ``kind`` ``site`` (code = the station's code) or
+  ``city`` (code = the city's division code, the mean of all its stations' valid daily values, HJ 663). The six
+  daily values follow GB 3095 Table 4 (24-h means with ≥ 20 hours; O3 the daily maximum 8-h mean with its
+  validity rule) — NULL where not valid — and the HJ 633 daily AQI, level and primary pollutant of them.
+  Kept by the worker (``ecohub.analytics.aqi_daily.refresh_touched``) for the days whose observations arrived
+  since its watermark (``worker_state`` row ``aqi_daily``); read by ``aqi_service.site_daily_values`` so the
+  cockpit, rankings, reports and forecasts do not recompute a year of hourly data per request.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, Date, Float, Index, SmallInteger, String, Table
+
+from ecohub.store.schema import metadata
+from ecohub.store.types import UTCTime
+
+aqi_daily = Table(
+    "aqi_daily", metadata,
+    Column("kind", String(8), primary_key=True),  # site | city
+    Column("code", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),  # Beijing natural day
+    Column("so2", Float, nullable=True),
+    Column("no2", Float, nullable=True),
+    Column("co", Float, nullable=True),
+    Column("pm10", Float, nullable=True),
+    Column("pm25", Float, nullable=True),
+    Column("o3_8h", Float, nullable=True),
+    Column("aqi", SmallInteger, nullable=True),
+    Column("level", SmallInteger, nullable=True),
+    Column("primary_pollutant", String(64), nullable=True),
+    Column("computed_at", UTCTime, nullable=False),
+    CheckConstraint("kind IN ('site', 'city')", name="kind"),
+)
+Index("ix_aqi_daily_day", aqi_daily.c.day)
