@@ -398,4 +398,7 @@ def test_surfaces_page_draws_kriging_bands_with_legend(web_page, demo):
     assert "LOO RMSE" in p.inner_text("#surf-meta") and p.inner_text("#surf-legend").strip()
     p.check("#soil-layer")
     web_page.shot("surfaces")
+    web_page.goto("/map")
+    p.check("input[data-layer=soil]")
+    p.wait_for_function("document.querySelector('[data-count=soil]').textContent !== ''")
     assert web_page.problems() == []

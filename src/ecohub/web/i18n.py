@@ -297,6 +297,7 @@ ZH: dict[str, str] = {
     "footer": "ecohub 开源生态环境监测数据平台 · 数据时间为北京时间 · 边界数据为简化示意，非审图号地图",
     "demo_note": "演示数据：国控站点为 2019 年真实小时数据按时间平移回放；企业为虚构（标注“演示”）。",
     "nav_reports": "报告",
+    "layer_soil": "土壤样品",
     "surf_title": "污染物浓度插值面",
     "surf_parameter": "污染物",
     "surf_time": "时间（北京时间小时或日期）",
@@ -627,6 +628,7 @@ EN: dict[str, str] = {
     "demo_note": "Demo data: real 2019 hourly data of the national stations, replayed time-shifted; the enterprises "
                  "are fictional (marked 演示).",
     "nav_reports": "Reports",
+    "layer_soil": "Soil samples",
     "surf_title": "Pollution surfaces",
     "surf_parameter": "Pollutant",
     "surf_time": "Time (Beijing hour or day)",

@@ -15,7 +15,7 @@
     var base = EH.baseMap('map');
     var map = base.map, R = base.renderer;
     var groups = {}, items = [], byCode = {}, params = {};
-    ['air', 'water', 'noise', 'sources', 'alerts', 'complaints', 'redline', 'risk', 'counties', 'other'].forEach(function (k) {
+    ['air', 'water', 'noise', 'sources', 'alerts', 'complaints', 'redline', 'risk', 'counties', 'other', 'soil'].forEach(function (k) {
       groups[k] = L.featureGroup();
     });
     // one tooltip and one click handler per site layer (not per marker): thousands of sites stay cheap
@@ -176,6 +176,16 @@
           }).addTo(groups[k]);
           setCount(k, fc.features.length);
         }).catch(function () { setCount(k, 0, true); });
+      } else if (k === 'soil') {  // soil samples, coloured by their worst GB 15618 / GB 36600 class
+        loaded[k] = true;
+        var SOIL = { below_screening: '#3A9C6B', between: '#F2C12E', above_intervention: '#C00000' };
+        EH.getJSON('/api/v1/assessments/soil/samples?limit=5000').then(function (d) {
+          L.geoJSON(d.features, {
+            pointToLayer: function (f, ll) { return L.circleMarker(ll, { renderer: R, radius: 6, color: '#333', weight: 1, fillOpacity: 1, fillColor: SOIL[f.properties.worst] || EH.GREY }); },
+            onEachFeature: function (f, layer) { layer.bindTooltip(EH.tip(f.properties.name + ' · ' + (f.properties.worst || t('no_data')))); }
+          }).addTo(groups.soil);
+          setCount('soil', d.features.length, !d.features.length);
+        }).catch(function () { setCount('soil', 0, true); });
       } else if (k === 'complaints') {
         loaded[k] = true;
         EH.getJSON('/api/v1/complaints?status=open&limit=1000').then(function (d) {
