@@ -208,8 +208,9 @@ def test_sources_against_permit_limits_and_scope(web):
     assert disclosed == {"DEMO-E05-G01", "DEMO-E05-G02", "DEMO-E06-W01", "DEMO-E06-G02"}  # key units (石家庄)
     rows = {r["code"]: r for r in web.get("admin", "/api/v1/web/sources").json()}
     assert len(rows) == 12
-    it = rows[OUTLET]["items"][0]
+    it = next(i for i in rows[OUTLET]["items"] if i["parameter"] == "so2_gas")
     assert (it["parameter"], it["value"], it["limit"], it["exceeding"]) == ("so2_gas", 50.0, 35.0, True)
+    assert (it["judged_value"], it["limit_period"], it["basis"]) == (50.0, "hour", "measured")
     assert rows[OUTLET]["status"] == "normal"  # data within the hour, no alert raised (the worker raises it)
     assert rows[OUTLET]["enterprise_name"].endswith("（演示）")
     assert web.get("officer_sjz", f"/api/v1/web/sites/{OUTLET}/permit").status_code == 404
@@ -319,3 +320,59 @@ def test_gzip_helper_round_trip(bare):
     raw = web.client.get("/api/v1/web/boundaries/cities.geojson", headers={"Accept-Encoding": "gzip"})
     assert raw.json() == r.json()
     assert gzip  # (httpx decodes gzip for us)
+
+
+def test_sources_compare_like_with_like(web):
+    """Issue 10 item 10: a 30-second reading is never compared with an hourly limit. The limit is judged on the
+    last complete hour's mean of the real-time data — converted to the reference O2 when the permit says so, as
+    the alert rule does: C = C' × (21 − O2ref) / (21 − O2) — and the page says which value that is."""
+    from ecohub.store import registry as R
+    from ecohub.store.schema_alerts import permit_limit
+
+    code = "DEMO-E05-G02"
+    with web.store.engine.begin() as c:
+        sid = c.scalar(select(site.c.id).where(site.c.code == code))
+        pids = dict(c.execute(select(parameter.c.name, parameter.c.id)
+                              .where(parameter.c.name.in_(["so2_gas", "nox", "o2"]))).all())
+        c.execute(delete(permit_limit).where(permit_limit.c.site_id == sid))
+        now = datetime.now(UTC)
+        c.execute(insert(permit_limit), [
+            {"site_id": sid, "parameter_id": pids["so2_gas"], "period": "hour", "limit_value": 35.0, "unit": "mg/m3",
+             "converted_o2": None, "updated_at": now},
+            {"site_id": sid, "parameter_id": pids["nox"], "period": "hour", "limit_value": 35.0, "unit": "mg/m3",
+             "converted_o2": 16.0, "updated_at": now}])
+        ser = {p: R.SeriesResolver().get(c, sid, pids[p], "rt") for p in ("so2_gas", "nox", "o2")}
+    hour = int(time.time()) // 3600 * 3600 - 3600  # the last complete hour
+    w = ObservationWriter(web.store, "hj212", "test")
+    for k in range(120):  # every 30 s
+        w.add(ser["so2_gas"], hour + 30 * k, 30.0)
+        w.add(ser["nox"], hour + 30 * k, 30.0)
+        w.add(ser["o2"], hour + 30 * k, 18.0)
+    w.add(ser["so2_gas"], hour + 3600 + 5, 100.0)  # a 30-s spike in the current (incomplete) hour
+    w.flush()
+    rows = {r["code"]: r for r in web.get("anonymous", "/api/v1/web/sources").json()}
+    items = {i["parameter"]: i for i in rows[code]["items"]}
+    so2, nox = items["so2_gas"], items["nox"]
+    # the newest reading is shown (100, real-time) but the hourly limit is judged on the hourly mean (30)
+    assert (so2["value"], so2["interval"]) == (100.0, "rt")
+    assert (so2["judged_value"], so2["limit"], so2["basis"], so2["exceeding"]) == (30.0, 35.0, "measured", False)
+    # 30 mg/m3 measured at 18 % O2, converted to 16 %: 30 × (21 − 16) / (21 − 18) = 50 > 35
+    assert nox["basis"] == "converted" and nox["o2_reference"] == 16.0
+    assert nox["judged_value"] == pytest.approx(50.0) and nox["exceeding"] is True
+    assert (nox["value"], nox["limit_period"]) == (30.0, "hour")
+
+
+def test_unknown_codes_answer_404(web):
+    """Issue 10 item 10: a station, section or complaint page of an unknown code is a 404 page, not a 200."""
+    for path in ("/stations/NOPE1", "/stations/HB-W001", "/sections/NOPE1", "/sections/1029A",
+                 "/complaints/ABCD2345EFGH"):
+        r = web.get("anonymous", path)
+        assert r.status_code == 404, path
+        assert "未找到" in r.text
+    assert web.get("anonymous", "/stations/1029A").status_code == 200
+    assert web.get("anonymous", "/sections/HB-W001").status_code == 200
+    r = web.post("anonymous", "/api/v1/complaints", data={"category": "air", "description": "夜间偷排废气，气味刺鼻",
+                                                          "lon": "114.4548", "lat": "38.0513"})
+    code = r.json()["tracking_code"]
+    assert web.get("anonymous", f"/complaints/{code}").status_code == 200
+    assert web.get("anonymous", f"/complaints/{code.lower()}").status_code == 200

@@ -33,7 +33,7 @@ def web_router(store: Store, *, data_dir: Path | None = None) -> APIRouter:
     r.include_router(static_router())
     r.include_router(data_router(store, Path(data_dir)))
     r.include_router(complaints_router(store, Path(data_dir)))
-    r.include_router(pages_router())
+    r.include_router(pages_router(store=store))
     return r
 
 

@@ -144,7 +144,16 @@ ZH: dict[str, str] = {
     "position_approx": "位置为近似位置",
     "section_trend": "最近 30 天主要指标",
     "sources_title": "重点排污单位自动监测信息公开",
-    "sources_intro": "依《企业事业单位环境信息公开办法》公开的重点排污单位自动监测数据：最新小时浓度与许可排放限值对比。",
+    "sources_intro": "依《企业事业单位环境信息公开办法》公开的重点排污单位自动监测数据。许可排放限值与同口径的数值对比："
+                     "小时限值对比最近一个完整小时的均值，日均限值对比最近一个有效日均值（不少于 20 个有效小时）；"
+                     "许可规定折算的，对比按基准含氧量折算后的浓度。最新实时值仅供参考，不与限值比较。",
+    "latest_reading": "最新实时值",
+    "judged_value": "评价值",
+    "hour_mean": "小时均值",
+    "day_mean": "日均值",
+    "basis_converted": "折算浓度",
+    "basis_measured": "实测浓度",
+    "o2_ref": "基准含氧量",
     "enterprise": "企业",
     "outlet": "排放口",
     "parameter": "监测项目",
@@ -468,8 +477,18 @@ EN: dict[str, str] = {
     "position_approx": "position is approximate",
     "section_trend": "Main items, last 30 days",
     "sources_title": "Disclosed online monitoring of key polluters",
-    "sources_intro": "Automatic monitoring of key polluting units, disclosed as the law requires: newest hourly "
-                     "concentration against the permitted limit.",
+    "sources_intro": "Automatic monitoring of key polluting units, disclosed as the law requires. Each permit limit is "
+                     "compared with the value of the same kind: an hourly limit with the last complete hourly mean, "
+                     "a daily limit with the last valid daily mean (at least 20 valid hours); where the permit says "
+                     "so, with the concentration converted to the reference oxygen. The newest real-time reading is "
+                     "shown for information and not compared with a limit.",
+    "latest_reading": "Newest reading",
+    "judged_value": "Compared value",
+    "hour_mean": "hourly mean",
+    "day_mean": "daily mean",
+    "basis_converted": "converted",
+    "basis_measured": "measured",
+    "o2_ref": "reference O₂",
     "enterprise": "Enterprise",
     "outlet": "Outlet",
     "parameter": "Parameter",

@@ -22,6 +22,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from ecohub import __version__
+from ecohub.store import queries as Q
+from ecohub.store.db import Store
+from ecohub.store.queries import SYSTEM
+from ecohub.supervision import complaints
 from ecohub.web import i18n
 from ecohub.web.staticfiles import asset_version
 
@@ -59,8 +63,17 @@ def _csp(tiles: dict) -> str:
             "form-action 'self'; frame-ancestors 'none'")
 
 
-def pages_router(*, demo_note: bool = True) -> APIRouter:
+def pages_router(*, demo_note: bool = True, store: Store | None = None) -> APIRouter:
+    """The pages. With ``store``, a station, section or complaint page of an unknown code answers 404 (the page
+    request carries no sign-in, so "known" means: a site of that kind exists; what the caller may see of it is
+    decided by the API the page then calls)."""
     r = APIRouter(include_in_schema=False)
+
+    def known_site(code: str, kind: str) -> bool:
+        return store is None or bool(Q.sites(store, codes=[code], kinds=[kind], scope=SYSTEM))
+
+    def known_complaint(code: str) -> bool:
+        return store is None or complaints.track(store, code) is not None
 
     def render(request: Request, template: str, page: str, *, title_key: str, status_code: int = 200,
                **params) -> HTMLResponse:
@@ -99,13 +112,13 @@ def pages_router(*, demo_note: bool = True) -> APIRouter:
 
     @r.get("/stations/{code}", response_class=HTMLResponse)
     def station(request: Request, code: str):
-        if not CODE_RE.match(code):
+        if not CODE_RE.match(code) or not known_site(code, "air_station"):
             return bad_code(request)
         return render(request, "station.html", "station", title_key="station", code=code)
 
     @r.get("/sections/{code}", response_class=HTMLResponse)
     def section(request: Request, code: str):
-        if not CODE_RE.match(code):
+        if not CODE_RE.match(code) or not known_site(code, "water_section"):
             return bad_code(request)
         return render(request, "section.html", "section", title_key="section", code=code)
 
@@ -128,7 +141,7 @@ def pages_router(*, demo_note: bool = True) -> APIRouter:
     @r.get("/complaints/{tracking_code}", response_class=HTMLResponse)
     def complaint_track(request: Request, tracking_code: str):
         c = re.sub(r"[\s\-]", "", tracking_code).upper()
-        if not re.fullmatch(r"[A-Z0-9]{1,32}", c):
+        if not re.fullmatch(r"[A-Z0-9]{1,32}", c) or not known_complaint(c):
             return bad_code(request)
         return render(request, "complaint_track.html", "complaint_track", title_key="track_title", code=c)
 

@@ -265,16 +265,50 @@ def permits_for(store: Store, scope: Scope, codes: list[str] | None = None) -> d
     return dict(out)
 
 
+def judged_values(store: Store, codes: list[str], now: datetime) -> dict[str, dict[str, dict]]:
+    """What each permit limit of the outlets ``codes`` is judged on, as the alert rule ``permit`` judges it
+    (:func:`ecohub.quality.outlets.permit_values`): the newest complete hourly mean (hour limits) or valid daily
+    mean (day limits: natural Beijing day, at least 20 valid hours), converted to the reference O2 where the permit
+    says the limit applies to the converted concentration. {site code: {parameter: {value, period, start,
+    basis ("converted" | "measured"), o2_reference, limit, unit}}}."""
+    from ecohub.quality.outlets import outlet_hourly, permit_values, permits
+
+    end = int(now.timestamp()) // 3600 * 3600  # complete hours only
+    start = end - 3 * 86400
+    wanted = set(codes)
+    with store.engine.connect() as conn:
+        plist = [p for p in permits(conn) if p.site in wanted]
+        if not plist:
+            return {}
+        hourly = outlet_hourly(conn, sorted({p.site_id for p in plist}), start, end,
+                               parameters={p.parameter for p in plist} | {"o2"})
+    out: dict[str, dict[str, dict]] = defaultdict(dict)
+    for p in plist:
+        t, v, info = permit_values(p, hourly.get(p.site_id, {}))
+        ok = np.flatnonzero(np.isfinite(v))
+        cur = out[p.site].get(p.parameter)
+        if cur is not None and cur["period"] == "hour":
+            continue  # the hourly limit is the one shown (as before: the daily one when there is none)
+        out[p.site][p.parameter] = {
+            "value": float(v[ok[-1]]) if ok.size else None,
+            "start": _bj(datetime.fromtimestamp(int(t[ok[-1]]), UTC)) if ok.size else None,
+            "period": p.period, "basis": "converted" if info.get("converted") else "measured",
+            "o2_reference": info.get("o2_reference"), "limit": p.limit, "unit": p.unit}
+    return dict(out)
+
+
 def disclosed_sources(store: Store, scope: Scope, *, now: datetime | None = None) -> list[dict]:
-    """Outlets the scope may see (for the public: key polluting units' disclosed outlets) with their newest
-    hourly values against the hourly permit limit (the daily one when there is no hourly limit)."""
+    """Outlets the scope may see (for the public: key polluting units' disclosed outlets): the newest reading of
+    each parameter (real-time, minute or hourly — shown, never compared with a limit) and, where a permit limit
+    exists, the value the limit is judged on (:func:`judged_values`: hourly or daily mean, measured or converted
+    as the permit says) against that limit — like with like."""
     now = now or datetime.now(UTC)
     outlets = Q.sites(store, kinds=list(OUTLET_KINDS), scope=scope)
     if not outlets:
         return []
     ents = {e["uscc"]: e["name"] for e in Q.enterprises(store, scope=scope)}
     codes = [o["code"] for o in outlets]
-    permits = permits_for(store, scope, codes)
+    judged = judged_values(store, codes, now)
     alerts = open_alerts_by_site(store, scope)
     newest = _newest_received(store, scope, OUTLET_KINDS)
     values: dict[str, list[dict]] = defaultdict(list)
@@ -285,23 +319,26 @@ def disclosed_sources(store: Store, scope: Scope, *, now: datetime | None = None
     names = {p["name"]: p for p in Q.parameters(store)}
     out = []
     for o in outlets:
-        lim = {}
-        for p in permits.get(o["code"], []):
-            if p["parameter"] not in lim or p["period"] == "hour":
-                lim[p["parameter"]] = p
-        items = []
+        lim = judged.get(o["code"], {})
         by_param: dict[str, dict] = {}
-        for r in values.get(o["code"], []):  # prefer hourly values
+        for r in values.get(o["code"], []):  # the newest reading of each parameter
             cur = by_param.get(r["parameter"])
-            if cur is None or (r["interval"] == "hour" and cur["interval"] != "hour"):
+            if cur is None or r["time"] > cur["time"]:
                 by_param[r["parameter"]] = r
-        for pname, r in sorted(by_param.items()):
-            p = lim.get(pname)
+        items = []
+        for pname in sorted(set(by_param) | set(lim)):
+            r = by_param.get(pname)
+            j = lim.get(pname)
             meta = names.get(pname, {})
-            items.append({"parameter": pname, "name_zh": meta.get("name_zh"), "name_en": meta.get("name_en"),
-                          "value": r["value"], "unit": r["unit"], "interval": r["interval"], "time": _bj(r["time"]),
-                          "limit": p["limit_value"] if p else None, "limit_period": p["period"] if p else None,
-                          "exceeding": bool(p and r["value"] is not None and r["value"] > p["limit_value"])})
+            items.append({
+                "parameter": pname, "name_zh": meta.get("name_zh"), "name_en": meta.get("name_en"),
+                "value": r["value"] if r else None, "unit": r["unit"] if r else meta.get("unit"),
+                "interval": r["interval"] if r else None, "time": _bj(r["time"]) if r else None,
+                "judged_value": j["value"] if j else None, "judged_start": j["start"] if j else None,
+                "basis": j["basis"] if j else None, "o2_reference": j["o2_reference"] if j else None,
+                "limit": j["limit"] if j else None, "limit_period": j["period"] if j else None,
+                "limit_unit": j["unit"] if j else None,
+                "exceeding": bool(j and j["value"] is not None and j["value"] > j["limit"])})
         out.append({"code": o["code"], "name": o["name"], "kind": o["kind"], "lon": o["lon"], "lat": o["lat"],
                     "region_code": o["region_code"], "region_name": o["region_name"], "enterprise": o["enterprise"],
                     "enterprise_name": ents.get(o["enterprise"]),
