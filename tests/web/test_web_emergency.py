@@ -19,6 +19,7 @@ def _prepare(demo) -> tuple[str, float, float]:
         with store.engine.connect() as conn:
             row = conn.execute(select(enterprise.c.uscc, site.c.lon, site.c.lat)
                                .select_from(site.join(enterprise, enterprise.c.id == site.c.enterprise_id))
+                               .where(site.c.region_code.startswith("1301"))  # the officer's city (石家庄)
                                .order_by(site.c.id)).first()
         uscc, lon, lat = row
         fc = {"type": "FeatureCollection", "features": [
@@ -39,17 +40,31 @@ def _prepare(demo) -> tuple[str, float, float]:
 def test_incident_plume_receptors_notification(web_page, demo):
     uscc, lon, lat = _prepare(demo)
     p = web_page.page
-    web_page.login("admin_t", next_path="/map")
-    p.wait_for_selector("body[data-map-drawn]", timeout=30_000)
-    report = {"title": "储罐氨泄漏（演示）", "lon": lon, "lat": lat, "occurred_at": "2026-12-04T10:00", "substance": "氨",
-              "amount_kg": 800, "enterprise_uscc": uscc}
-    inc = p.evaluate("b => EH.postJSON('/api/v1/incidents', b)", report)
-    assert inc["code"].startswith("INC-")
-    res = p.evaluate("a => EH.postJSON('/api/v1/incidents/' + a[0] + '/dispersion', a[1])",
-                     [inc["id"], {"wind_ms": 2.5, "wind_from_deg": 270, "rate_gs": 200, "height_m": 5,
-                                  "thresholds_mg_m3": [5.0, 0.5], "stability": "D"}])
-    assert [r["id"] for r in res["receptors"]] == ["E2E-SCH"]
-    web_page.goto("/map")
+    web_page.login("officer_t", next_path="/incidents")
+    p.wait_for_selector("#inc-forms:not(.hidden)")
+    p.fill("#inc-name", "储罐氨泄漏（演示）")
+    p.fill("#inc-lon", str(lon))
+    p.fill("#inc-lat", str(lat))
+    p.fill("#inc-time", "2026-12-04T10:00")
+    p.fill("#inc-substance", "氨")
+    p.fill("#inc-amount", "800")
+    p.fill("#inc-uscc", uscc)
+    p.click("#inc-go")
+    p.wait_for_selector("body[data-incident]")
+    iid = int(p.get_attribute("body", "data-incident"))
+    p.wait_for_selector(f"#inc-table tr[data-incident='{iid}']")
+    p.fill("#d-wind", "2.5")
+    p.fill("#d-from", "270")
+    p.fill("#d-rate", "200")
+    p.fill("#d-height", "5")
+    p.fill("#d-thr", "5, 0.5")
+    p.click("#disp-go")
+    p.wait_for_selector("body[data-dispersion]")
+    assert p.get_attribute("body", "data-dispersion") == "1"
+    assert "下风向小学" in p.inner_text("#affected") and "上风向村" not in p.inner_text("#affected")
+    web_page.shot("incident-page")
+    inc = {"id": iid}
+    p.click("#to-map")
     p.wait_for_selector("body[data-map-drawn]", timeout=30_000)
     p.wait_for_function("() => document.querySelector('[data-em-count=incidents]').textContent === '1'")
     kinds = p.evaluate("() => { const out = []; EH.emergencyMap.groups.incidents.eachLayer(g => g.eachLayer("

@@ -171,7 +171,8 @@ def get(store: Store, scope: Scope, incident_id: int) -> dict:
 
 
 def _iso(d: dict) -> dict:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}
+    """Times in Beijing time with their offset (as the rest of the API shows them)."""
+    return {k: (v.astimezone(BEIJING).isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}
 
 
 def list_incidents(store: Store, scope: Scope, status: str | None = None) -> list[dict]:

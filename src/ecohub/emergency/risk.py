@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select, update
 
 from ecohub.domain.errors import InputError, NotFound
+from ecohub.domain.timeutil import BEIJING
 from ecohub.emergency import hj941
 from ecohub.store.db import Store
 from ecohub.store.queries import Scope, region_prefix
@@ -214,7 +215,7 @@ def list_sources(store: Store, scope: Scope) -> list[dict]:
     for r in rows:
         r["substances"] = subs[r["id"]]
         r["plan_state"] = plan_state(r["plan_valid_until"])
-        r["updated_at"] = r["updated_at"].isoformat() if r["updated_at"] else None
+        r["updated_at"] = r["updated_at"].astimezone(BEIJING).isoformat() if r["updated_at"] else None
         if scope.role not in STAFF and not (scope.role == "enterprise" and scope.enterprise_id == r["enterprise_id"]):
             r["contacts"] = None
         out.append(r)

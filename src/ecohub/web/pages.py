@@ -176,6 +176,10 @@ def pages_router(*, demo_note: bool = True, store: Store | None = None) -> APIRo
     def cockpit(request: Request):
         return render(request, "cockpit.html", "cockpit", title_key="cockpit_title")
 
+    @r.get("/incidents", response_class=HTMLResponse)
+    def incidents(request: Request):
+        return render(request, "incidents.html", "incidents", title_key="inc_title")
+
     @r.get("/staff/complaints", response_class=HTMLResponse)
     def staff_complaints(request: Request):
         return render(request, "staff_complaints.html", "staff_complaints", title_key="complaint_title")
