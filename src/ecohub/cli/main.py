@@ -44,6 +44,7 @@ COMMAND_MODULES = [
     "ecohub.cli.hj212_cmds",
     "ecohub.cli.ingest_cmds",
     "ecohub.cli.ops_cmds",
+    "ecohub.cli.lake_cmds",
     "ecohub.cli.assess_cmds",
     "ecohub.cli.analysis_cmds",
     "ecohub.cli.emergency_cmds",
