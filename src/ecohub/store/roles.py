@@ -77,7 +77,7 @@ def create_app_role(store: Store, name: str, *, password: str | None = None, log
         if created:
             _ddl(conn, "CREATE ROLE %I " + ("LOGIN" if login else "NOLOGIN") +
                  " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT", name)
-        elif any(row):
+        elif row is not None and any(row):
             raise InputError("app-role", name, "the role exists and is too powerful (superuser, createrole, "
                              "createdb or bypassrls): choose another name or strip those attributes")
         if owned_objects(conn, name):
