@@ -89,3 +89,55 @@ def test_water_class_uses_the_register(store):
     w.flush()
     got = {r["site"]: (r["water_body"], r["label"]) for r in water_service.latest_classes(store, scope=SYSTEM)}
     assert got == {"RIV": ("river", "II"), "LAK": ("lake", "IV"), "RES": ("reservoir", "IV"), "UNK": (None, "II")}
+
+
+def _engine(backend: str, tmp_path):
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    if backend == "sqlite":
+        return create_engine(f"sqlite:///{tmp_path / 'm.db'}"), None
+    pg = os.environ.get("ECOHUB_TEST_POSTGRES_URL")
+    if not pg:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("CI=true but ECOHUB_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL not configured (set ECOHUB_TEST_POSTGRES_URL)")
+    base = make_url(pg).set(drivername="postgresql+psycopg")
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    name = f"ecohub_m7_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    return create_engine(base.set(database=name)), (admin, name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_migration_0007_moves_attrs_waterbody_into_the_column(backend, tmp_path):
+    """A register written before 0007 (type in ``attrs.waterbody``) keeps its types after the upgrade."""
+    from ecohub.store.migrate import upgrade
+
+    eng, drop = _engine(backend, tmp_path)
+    try:
+        upgrade(eng, "0002")
+        with eng.begin() as c:
+            c.execute(text("INSERT INTO region (code, name, level) VALUES ('130000', '河北省', 1)"))
+            for i, attrs in enumerate(('{"waterbody": "lake", "basin": "海河流域"}', '{"waterbody": "pond"}', None)):
+                c.execute(text("INSERT INTO site (code, kind, name, lon, lat, region_code, attrs, created_at) "
+                               "VALUES (:c, 'water_section', 'n', 116, 39, '130000', :a, :t)"),
+                          {"c": f"M{i}", "a": attrs, "t": datetime(2026, 1, 1, tzinfo=UTC)})
+        upgrade(eng, "0007")
+        with eng.connect() as c:
+            rows = {r[0]: (r[1], r[2]) for r in c.execute(text("SELECT code, water_body, attrs FROM site"))}
+        import json
+
+        got = {k: (wb, json.loads(a) if isinstance(a, str) else a) for k, (wb, a) in rows.items()}
+        assert got == {"M0": ("lake", {"basin": "海河流域"}), "M1": (None, {"waterbody": "pond"}), "M2": (None, None)}
+    finally:
+        eng.dispose()
+        if drop:
+            admin, name = drop
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
