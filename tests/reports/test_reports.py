@@ -87,6 +87,7 @@ def test_figures_equal_the_api(demo, api):
         assert c["good_ratio"] == round(100 * g / valid, 1)
     # same period last year exists for every city (replayed 2025-11): changes are numbers
     assert all(c["index_change_pct"] is not None for c in air["cities"])
+    assert air["required_days"] == 27 and air["incomplete_cities"] == [] and all(c["complete"] for c in air["cities"])
     assert sorted(c["improvement_rank"] for c in air["cities"]) == list(range(1, 12))
     w = fig["water"]
     assert w["has_data"] and w["sections"] == 32 and w["last_year"] is None and w["i_iii_change_pp"] is None
@@ -112,12 +113,13 @@ def test_docx_opens_with_headings_and_the_api_numbers(demo, api, tmp_path):
     rows = _table_rows(doc)
     assert rows[0][:3] == ["排名", "城市", "综合指数"]
     ranking = {r["name"]: r for r in _api_ranking(api).values()}
+    good = _api_good_ratio(api)
     assert len(rows) == 12
     for cells in rows[1:]:
         ref = ranking[cells[1]]
         assert cells[0] == str(ref["rank"]) and cells[2] == f"{ref['index']:.2f}"
         assert cells[6] == document.n(ref["pm25"]) and cells[7] == document.n(ref["pm10"])
-        assert cells[11] == document.n(ref["co_p95"])
+        assert cells[11] == document.n(ref["co_p95"]) and cells[12] == f"{good[ref['city']][0]}/30"
     assert len(doc.inline_shapes) >= 4  # the charts
 
 
@@ -284,6 +286,7 @@ def test_city_trends_in_the_annual_report(store):
         w.add(sid, t0 + 3600 * h, round(60 - 2 * days / 365 + 20 * np.cos(2 * np.pi * (days - 190) / 365) + h % 7, 1))
     w.flush()
     fig = figures.compute(store, "annual", "130000", "2026")
+    assert fig["air"]["required_days"] == 324  # one station with PM2.5 only: no AQI days, nothing complete
     t = fig["trends"]
     assert t["has_data"] and t["from"] == "2022-01" and t["to"] == "2026-12"
     row = t["cities"][0]

@@ -107,11 +107,12 @@ def air_cities(f: dict) -> TableData | None:
     if not rows:
         return None
     header = ["排名", "城市", "综合指数", "首要污染物", "优良天数比例(%)", "重污染天数", "PM2.5", "PM10", "O3-8h-90per",
-              "NO2", "SO2", "CO-95per"]
+              "NO2", "SO2", "CO-95per", "有效天数"]
     body = [[n(r["rank"]), r["name"], n(r["index"], 2), r["primary"] or NO_DATA, n(r["good_ratio"]),
              n(r["heavy_days"]), n(r["pm25"]), n(r["pm10"]), n(r["o3_8h_p90"]), n(r["no2"]), n(r["so2"]),
-             n(r["co_p95"])] for r in rows]
-    return TableData(header, body, "浓度单位 µg/m³（CO mg/m³）；综合指数按城市环境空气质量排名技术规定，排名1为最好。")
+             n(r["co_p95"]), f"{r['valid_days']}/{r['days']}" + ("" if r.get("complete", True) else "*")] for r in rows]
+    return TableData(header, body, "浓度单位 µg/m³（CO mg/m³）；综合指数按城市环境空气质量排名技术规定，排名1为最好；"
+                                   "* 有效天数不足GB 3095-2012表4的要求，统计值仅供参考。")
 
 
 def air_change(f: dict) -> TableData | None:

@@ -153,6 +153,10 @@ def air_section(store: Store, region: str, p: Period, scope: Scope | None) -> di
         r["good_ratio_change_pp"] = (round(r["good_ratio"] - pr["good_ratio"], 1)
                                      if pr and r["good_ratio"] is not None and pr["good_ratio"] is not None else None)
         rows.append(r)
+    # GB 3095-2012 Table 4: a year needs ≥ 324 valid days, a month ≥ 27 (February ≥ 25) for its statistics
+    required = 324 if p.kind == "annual" else (25 if p.start.month == 2 else 27)
+    for r in rows:
+        r["complete"] = r["valid_days"] >= required
     improved = sorted([r for r in rows if r["index_change_pct"] is not None], key=lambda r: r["index_change_pct"])
     for k, r in enumerate(improved, start=1):
         r["improvement_rank"] = k
@@ -179,6 +183,7 @@ def air_section(store: Store, region: str, p: Period, scope: Scope | None) -> di
     worst = max((r for r in rows if r["rank"]), key=lambda r: r["rank"], default=None)
     return {"has_data": True, "stations": now["stations"], "cities": rows, "province": province, "daily": now["daily"],
             "best_city": best["name"] if best else None, "worst_city": worst["name"] if worst else None,
+            "required_days": required, "incomplete_cities": [r["name"] for r in rows if not r["complete"]],
             "last_year_has_data": bool(prev["cities"])}
 
 
