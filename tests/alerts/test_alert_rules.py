@@ -60,6 +60,7 @@ def test_permit_hourly_on_converted_concentration(store, tmp_path):
     (a,) = list_alerts(store)
     assert (a["rule"], a["site"], a["parameter"], a["status"]) == ("permit", "GAS1", "nox", "open")
     assert a["details"]["converted"] and a["value"] > 100 and "折算" in a["message"]
+    assert "氮氧化物" in a["message"] and "nox" not in a["message"]
     assert a["severity"] == "critical"  # 60 % over
 
 
@@ -92,7 +93,7 @@ def test_permit_daily_mean_needs_20_valid_hours(store, tmp_path):
 def test_aqi_level_at_a_station(store):
     with store.engine.begin() as c:
         for code in ("A1", "A2"):
-            R.upsert_site(c, R.SiteInput(code, "air_station", code, 114.5, 38.0, "130100"))
+            R.upsert_site(c, R.SiteInput(code, "air_station", f"监测站{code}", 114.5, 38.0, "130100"))
     hi = series(store, "A1", ("pm25", "pm10", "no2"))
     lo = series(store, "A2", ("pm25", "pm10", "no2"))
     t = hours_ago(1)
@@ -104,6 +105,7 @@ def test_aqi_level_at_a_station(store):
     (a,) = list_alerts(store)
     assert (a["rule"], a["site"], a["severity"]) == ("aqi", "A1", "major")  # PM2.5 180 → AQI 230, level V
     assert a["level"] == 5.0
+    assert a["message"].startswith("监测站A1（A1） 小时AQI")  # the station by name (and code)
     # the next hour is clean: the alert clears (stays open until acknowledged)
     write(store, hi["pm25"], [20], t + H, source="import")
     write(store, hi["pm10"], [40], t + H, source="import")
@@ -129,6 +131,7 @@ def test_water_class_worse_than_target(store):
     (al,) = list_alerts(store)
     assert (al["rule"], al["site"], al["level"], al["severity"]) == ("water_class", "W-A", 5.0, "major")
     assert "nh3n" in al["details"]["worst_items"]
+    assert "氨氮" in al["message"] and "nh3n" not in al["message"]
 
 
 def test_device_offline(store):
@@ -172,7 +175,10 @@ def test_qc_failure_alert(store):
     write(store, s["pm10"], [80 + i % 5 for i in range(10)] + [131.0] * 13, hours_ago(24), source="import")
     once(store)
     (a,) = list_alerts(store)
-    assert a["rule"] == "qc" and a["parameter"] == "pm10" and "flatline" in a["message"]
+    assert a["rule"] == "qc" and a["parameter"] == "pm10" and a["details"]["rule"] == "flatline"
+    # the Chinese text names things (issue 10 item 10): parameter and rule by name, not by code
+    assert "可吸入颗粒物(PM10)" in a["message"] and "恒值规则" in a["message"]
+    assert "flatline" not in a["message"] and "pm10" not in a["message"]
 
 
 def test_suspicious_outlet_alert(store):
@@ -188,6 +194,7 @@ def test_suspicious_outlet_alert(store):
     assert set(got) == {"GAS1", "GAS2"}
     inds = got["GAS2"]["details"]["indicators"]
     assert any(i["name"] == "copied" and i["evidence"]["copies"][0]["copy_of"] == "GAS1" for i in inds)
+    assert "与其他排口数据雷同（氮氧化物）" in got["GAS2"]["message"] and "copied" not in got["GAS2"]["message"]
 
 
 def test_incremental_watermark(store, tmp_path):

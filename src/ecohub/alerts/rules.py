@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from ecohub.alerts import texts as T
 from ecohub.alerts.lifecycle import Condition
 from ecohub.domain.parameters import BY_NAME
 from ecohub.quality import store_io as io
@@ -77,6 +78,7 @@ def permit_rule(conn: Connection, touched: dict[int, tuple[int, int]], meta: dic
     end = int((hi + 8 * 3600) // 86400 * 86400 - 8 * 3600 + 86400)
     hourly = outlet_hourly(conn, list(sites), start, end, {p.parameter for p in plist} | {"o2"})
     codes = {m["site_id"]: (m["site"], m["region"]) for m in meta.values()}
+    names = {m["site_id"]: m.get("site_name") for m in meta.values()}
     for p in plist:
         t, v, info = permit_values(p, hourly.get(p.site_id, {}))
         key = f"permit:{p.site}:{p.parameter}:{p.period}"
@@ -91,7 +93,8 @@ def permit_rule(conn: Connection, touched: dict[int, tuple[int, int]], meta: dic
             kind = "折算浓度" if info.get("converted") else "实测浓度"
             per = "小时均值" if p.period == "hour" else "日均值"
             unit = p.unit or (BY_NAME[p.parameter].unit if p.parameter in BY_NAME else "")
-            msg = (f"{p.site} {p.parameter} {kind}{per} {v[k]:.4g} {unit} > 许可限值 {p.limit:g} {unit}"
+            msg = (f"{T.site_zh(p.site, names.get(p.site_id))} {T.param_zh(p.parameter)} {kind}{per} {v[k]:.4g} {unit}"
+                   f" > 许可限值 {p.limit:g} {unit}"
                    f"（超标 {mult:.2f} 倍），{_bj(t[k])}")
             f.conditions.append(Condition(
                 "permit", key, "critical" if mult >= 0.5 else "major", msg, p.site_id, p.site,
@@ -132,6 +135,7 @@ def aqi_rule(conn: Connection, touched, meta, settings: RuleSettings) -> Finding
         if sv is not None and sv.time.size:
             by_site.setdefault(mm["site_id"], {})[mm["parameter"]] = float(sv.valid_values[-1])
     codes = {m["site_id"]: (m["site"], m["region"]) for m in m2.values()}
+    names = {m["site_id"]: m.get("site_name") for m in m2.values()}
     site_ids = sorted(by_site)
     if not site_ids:
         return f
@@ -145,7 +149,7 @@ def aqi_rule(conn: Connection, touched, meta, settings: RuleSettings) -> Finding
         if lvl >= settings.aqi_min_level:
             sev = {4: "warning", 5: "major"}.get(lvl, "critical")
             primary = res.primary_pollutant[i] if hasattr(res, "primary_pollutant") else ""
-            msg = f"{code} 小时AQI {res.aqi[i]:.0f}（{ROMAN.get(lvl, lvl)}级），首要污染物 {primary}，{_bj(stations[s])}"
+            msg = f"{T.site_zh(code, names.get(s))} 小时AQI {res.aqi[i]:.0f}（{ROMAN.get(lvl, lvl)}级），首要污染物 {primary}，{_bj(stations[s])}"
             f.conditions.append(Condition("aqi", key, sev, msg, s, code, region, None, None, level=float(lvl),
                                           value=float(res.aqi[i]), period_time=int(stations[s]),
                                           details={"aqi": float(res.aqi[i]), "level": lvl, "primary": primary,
@@ -181,6 +185,7 @@ def water_rule(conn: Connection, touched, meta) -> Findings:
             if vv.size:
                 items.setdefault(mm["site_id"], {})[mm["parameter"]] = float(vv[-1])
     codes = {m["site_id"]: (m["site"], m["region"]) for m in m2.values()}
+    names = {m["site_id"]: m.get("site_name") for m in m2.values()}
     for site_id, target in targets.items():
         if site_id not in items:
             continue
@@ -194,7 +199,8 @@ def water_rule(conn: Connection, touched, meta) -> Findings:
             diff = cls - target
             sev = "critical" if cls == 6 else ("major" if diff >= 2 else "warning")
             worst = str(res["worst_items"][0])
-            msg = f"{code} 水质 {ROMAN[cls]} 类，劣于目标 {ROMAN[target]} 类（定类项目 {worst}），{_bj(sections[site_id])}"
+            msg = (f"{T.site_zh(code, names.get(site_id))} 水质 {ROMAN[cls]} 类，劣于目标 {ROMAN[target]} 类"
+                   f"（定类项目 {T.params_zh(worst)}），{_bj(sections[site_id])}")
             f.conditions.append(Condition("water_class", key, sev, msg, site_id, code, region, None, None,
                                           level=float(cls), value=float(cls), period_time=int(sections[site_id]),
                                           details={"class": cls, "target": target, "worst_items": worst,
@@ -210,15 +216,16 @@ def offline_rule(conn: Connection, now: int, settings: RuleSettings) -> Findings
     rows = conn.execute(text(
         f"SELECT d.mn, s.id, s.code, s.kind, s.region_code, {io.ep(conn, 'd.created_at')}, "  # noqa: S608 (integer ids and fixed names only)
         f"(SELECT {io.ep(conn, 'MAX(l.received_at)')} FROM latest l JOIN series r ON r.id = l.series_id "
-        "WHERE r.site_id = s.id) FROM device d JOIN site s ON s.id = d.site_id")).all()
-    for mn, site_id, code, kind, region, created, last in rows:
+        "WHERE r.site_id = s.id), s.name FROM device d JOIN site s ON s.id = d.site_id")).all()
+    for mn, site_id, code, kind, region, created, last, name in rows:
         limit = settings.offline_minutes.get(kind, settings.offline_minutes.get("default", 60)) * 60
         ref = int(last) if last is not None else int(created)
         key = f"offline:{mn}"
         if now - ref > limit:
             mins = (now - ref) // 60
-            msg = (f"设备 {mn}（{code}）已 {mins} 分钟无数据" if last is not None
-                   else f"设备 {mn}（{code}）登记后 {mins} 分钟从未上报数据")
+            where = T.site_zh(code, name)
+            msg = (f"{where} 设备 {mn} 已 {mins} 分钟无数据" if last is not None
+                   else f"{where} 设备 {mn} 登记后 {mins} 分钟从未上报数据")
             f.conditions.append(Condition("offline", key, "major", msg, site_id, code, region, level=float(mins),
                                           value=float(mins), details={"mn": mn, "last_received": last,
                                                                       "limit_minutes": limit // 60}))
@@ -247,7 +254,8 @@ def qc_rule(conn: Connection, touched, meta, now: int, settings: RuleSettings) -
             key = f"qc:{m['site']}:{m['parameter']}:{m['interval']}:{rule}"
             n, last = counts.get((sid, rule), (0, None))
             if n >= settings.qc_min_flags:
-                msg = f"{m['site']} {m['parameter']} 质控未通过：{rule} 规则 24 小时内 {n} 个无效数据，最近 {_bj(last)}"
+                msg = (f"{T.site_zh(m['site'], m.get('site_name'))} {T.param_zh(m['parameter'])} 质控未通过："
+                       f"{T.qc_rule_zh(rule)}规则 24 小时内 {n} 个无效数据，最近 {_bj(last)}")
                 f.conditions.append(Condition("qc", key, "warning", msg, m["site_id"], m["site"], m["region"],
                                               m["parameter_id"], m["parameter"], level=float(n), value=float(n),
                                               period_time=last, details={"rule": rule, "flags_24h": n}))
@@ -269,13 +277,15 @@ def suspicious_rule(conn: Connection, touched, meta, settings: RuleSettings) -> 
     end = max(sites.values()) + 3600
     rep = suspicious_report(conn, end - 86400, end, list(sites), settings.suspicious)
     codes = {m["site_id"]: (m["site"], m["region"]) for m in meta.values()}
+    names = {m["site"]: m.get("site_name") for m in meta.values()}
     by_code = {v[0]: (k, v[1]) for k, v in codes.items()}
     for code, r in rep.items():
         site_id, region = by_code.get(code, (None, None))
         key = f"suspicious:{code}"
         if r["score"] >= settings.suspicious.threshold:
-            names = ", ".join(sorted({f"{i['name']}({i['parameter']})" for i in r["indicators"]}))
-            msg = f"{code} 疑似数据异常（可疑度 {r['score']:.2f}）：{names}，需核查"
+            found = "，".join(sorted({f"{T.indicator_zh(i['name'])}（{T.param_zh(i['parameter'])}）"
+                                     for i in r["indicators"]}))
+            msg = f"{T.site_zh(code, names.get(code))} 疑似数据异常（可疑度 {r['score']:.2f}）：{found}，需核查"
             f.conditions.append(Condition("suspicious", key, "major", msg, site_id, code, region,
                                           level=r["score"], value=r["score"], period_time=end - 3600,
                                           details={"score": r["score"], "indicators": r["indicators"],

@@ -57,8 +57,8 @@ def touched_series(conn: Connection, lo: int | None, hi: int) -> dict[int, tuple
 
 
 def series_meta(conn: Connection, ids: Iterable[int] | None = None) -> dict[int, dict]:
-    """series id → {site, site_id, kind, parameter, parameter_id, interval, region, enterprise_id, attrs}."""
-    q = ("SELECT r.id, s.code, s.id, s.kind, p.name, p.id, r.interval, s.region_code, s.enterprise_id "
+    """series id → {site, site_id, kind, parameter, parameter_id, interval, region, enterprise_id, site_name}."""
+    q = ("SELECT r.id, s.code, s.id, s.kind, p.name, p.id, r.interval, s.region_code, s.enterprise_id, s.name "
          "FROM series r JOIN site s ON s.id = r.site_id JOIN parameter p ON p.id = r.parameter_id")
     out: dict[int, dict] = {}
     id_list = sorted(set(ids)) if ids is not None else None
@@ -69,7 +69,8 @@ def series_meta(conn: Connection, ids: Iterable[int] | None = None) -> dict[int,
         sql = q + (f" WHERE r.id IN ({', '.join(str(int(x)) for x in chunk)})" if chunk is not None else "")
         for r in conn.execute(text(sql)):
             out[int(r[0])] = {"site": r[1], "site_id": int(r[2]), "kind": r[3], "parameter": r[4],
-                              "parameter_id": int(r[5]), "interval": r[6], "region": r[7], "enterprise_id": r[8]}
+                              "parameter_id": int(r[5]), "interval": r[6], "region": r[7], "enterprise_id": r[8],
+                              "site_name": r[9]}
     return out
 
 
