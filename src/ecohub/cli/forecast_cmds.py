@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,7 @@ POD, FAR, CSI (percentages 0–100). --json prints one JSON object last.
 --met FILE adds meteorology (hourly or daily CSV: temp, dewp/rh, pres, rain, wspm, wd, blh): the
 observed weather of the target day is used as a perfect forecast — an upper bound of what a real
 weather forecast would give."""
+BACKTEST_HELP = re.sub(r"(?<!\n)\n(?!\n)", " ", BACKTEST_HELP)  # paragraphs, not hard-wrapped lines
 
 
 @forecast_app.command("backtest", help=BACKTEST_HELP)

@@ -71,10 +71,10 @@ def make_issue(hist: DailyHistory, issue_day: np.datetime64, *, met: DailyMet | 
         method = "model"
         clim = train_clim(h, origin)
         for k, t in zip(horizons, targets, strict=True):
-            m = fit(h, origin, k, met=met, settings=settings, clim=clim)
+            lead = int((t - d).astype(int))
+            m = fit(h, origin, k, met=met, settings=settings, clim=clim, point_only=lead not in LEADS)
             f = predict(m, h, np.array([origin]), met=met)
             seq.append(float(f.aqi[0]))
-            lead = int((t - d).astype(int))
             if lead in LEADS:
                 c = m.clim.at(np.array([t]))
                 out_days.append({

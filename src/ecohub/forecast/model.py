@@ -97,8 +97,10 @@ def train_clim(hist: DailyHistory, upto: int) -> Climatology:
 
 
 def fit(hist: DailyHistory, upto: int, horizon: int, *, met: DailyMet | None = None,
-        settings: ModelSettings | None = None, clim: Climatology | None = None) -> FittedModel:
-    """Fit the models of one horizon on the targets up to day index ``upto`` (inclusive)."""
+        settings: ModelSettings | None = None, clim: Climatology | None = None,
+        point_only: bool = False) -> FittedModel:
+    """Fit the models of one horizon on the targets up to day index ``upto`` (inclusive). ``point_only``: the
+    AQI point model alone (no range, no pollutants — for a day that is not published, e.g. the issue day)."""
     s = settings or ModelSettings()
     n_valid = int(np.count_nonzero(~np.isnan(hist.aqi[: upto + 1])))
     if n_valid < MIN_TRAIN_DAYS:
@@ -112,7 +114,7 @@ def fit(hist: DailyHistory, upto: int, horizon: int, *, met: DailyMet | None = N
     lgb = _lgb()
     boosters = {}
     targets = {"aqi": hist.aqi}
-    if s.pollutants:
+    if s.pollutants and not point_only:
         targets.update({p: hist.conc[p] for p in POLLUTANTS})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -122,7 +124,7 @@ def fit(hist: DailyHistory, upto: int, horizon: int, *, met: DailyMet | None = N
             if ok.sum() < 50:
                 continue
             objectives = [("point", "regression", None)]
-            if name == "aqi":
+            if name == "aqi" and not point_only:
                 objectives += [(f"q{int(q * 100)}", "quantile", q) for q in QUANTILES]
             for tag, obj, alpha in objectives:
                 ds = lgb.Dataset(X[ok], y[ok], feature_name=names, free_raw_data=True,
