@@ -18,11 +18,12 @@ applied again (re-running the worker changes nothing).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from ecohub.alerts.lifecycle import Condition, _event, clear_condition, raise_condition
-from ecohub.quality import store_io as io
 from ecohub.store.schema_alerts import alert
 from ecohub.store.schema_forecast import forecast_issue
 
@@ -49,6 +50,7 @@ def _latest_issues(conn: Connection) -> list:
 def apply_warnings(conn: Connection, now: int) -> dict:
     """Apply the latest issue of every city to its warning alert (in the caller's write transaction)."""
     counts = {"issue": 0, "upgrade": 0, "downgrade": 0, "lift": 0, "unchanged": 0}
+    when = datetime.fromtimestamp(now, UTC)
     for iss in _latest_issues(conn):
         key = cause_key(iss["target_code"])
         cur = conn.execute(select(alert.c.id, alert.c.level, alert.c.active, alert.c.details).where(
@@ -75,21 +77,21 @@ def apply_warnings(conn: Connection, now: int) -> dict:
         details = {"issue_id": iss["id"], "city": iss["target_code"], "scheme": iss["warning_scheme"],
                    "color": color, "reason": iss["warning_reason"], "sequence": seq}
         c = Condition(RULE, key, SEVERITY[new], msg, None, None, iss["target_code"], level=float(new),
-                      value=peak, period_time=int(io.from_epoch(now).timestamp()), details=details)
+                      value=peak, period_time=now, details=details)
         if old == 0 or new > old:
             out = raise_condition(conn, c, now)
             if old == 0:
                 counts["issue"] += 1
             else:
                 counts["upgrade"] += 1
-                _event(conn, out.alert_id, "upgraded", io.from_epoch(now), "system", f"{NAMES[old][1]} → {color}")
-        elif new < old:
+                _event(conn, out.alert_id, "upgraded", when, "system", f"{NAMES[old][1]} → {color}")
+        elif new < old and cur is not None:  # old > 0: there is an active alert
             import json
 
             conn.execute(update(alert).where(alert.c.id == cur.id).values(
                 level=float(new), severity=SEVERITY[new], message=msg, value=peak,
-                details=json.loads(json.dumps(details, default=str)), last_seen_at=io.from_epoch(now)))
-            _event(conn, cur.id, "downgraded", io.from_epoch(now), "system", f"{NAMES[old][1]} → {color}")
+                details=json.loads(json.dumps(details, default=str)), last_seen_at=when))
+            _event(conn, cur.id, "downgraded", when, "system", f"{NAMES[old][1]} → {color}")
             counts["downgrade"] += 1
         else:  # same level, a newer issue: keep the alert, record the issue
             raise_condition(conn, c, now)

@@ -37,6 +37,7 @@ from ecohub.store.queries import SYSTEM, Scope
 from ecohub.store.queries import sites as list_sites
 from ecohub.store.schema_forecast import forecast_day, forecast_issue, forecast_observation
 from ecohub.store.tx import write_tx
+from ecohub.store.types import inserted_id
 
 HISTORY_DAYS = 730
 VERIFY_DAYS = 40
@@ -120,7 +121,7 @@ def issue(store: Store, target_code: str, hist: DailyHistory, *, now: datetime |
     }
     try:
         with write_tx(store) as conn:
-            iid = conn.execute(insert(forecast_issue).values(**row)).inserted_primary_key[0]
+            iid = inserted_id(conn.execute(insert(forecast_issue).values(**row)))
             conn.execute(insert(forecast_day), [
                 {"issue_id": iid, **{k: v for k, v in dd.items() if k != "day"}, "day": _date(dd["day"])}
                 for dd in res.days])
@@ -213,9 +214,9 @@ def latest(store: Store, *, target: str | None = None, kind: str = "city", regio
         mx = mx.where(forecast_issue.c.target_code == target)
     if region_prefix:
         mx = mx.where(forecast_issue.c.region_code.startswith(region_prefix, autoescape=True))
-    mx = mx.subquery()
-    q = (select(forecast_issue).join(mx, and_(mx.c.target_code == forecast_issue.c.target_code,
-                                              mx.c.t == forecast_issue.c.issued_at))
+    sub = mx.subquery()
+    q = (select(forecast_issue).join(sub, and_(sub.c.target_code == forecast_issue.c.target_code,
+                                               sub.c.t == forecast_issue.c.issued_at))
          .where(forecast_issue.c.target_kind == kind).order_by(forecast_issue.c.target_code))
     with store.engine.connect() as conn:
         return _with_days(conn, list(conn.execute(q).mappings()))
@@ -303,11 +304,12 @@ def verification(store: Store, *, target: str | None = None, since: date | None 
     """The running verification report: per lead, the scores of the stored forecasts and of the baselines
     stored beside them, over the days observed so far."""
     rows = _pairs(store, target, since)
-    out = {"target": target, "since": since.isoformat() if since else None, "leads": []}
+    leads: list[dict] = []
+    out: dict = {"target": target, "since": since.isoformat() if since else None, "leads": leads}
     for lead in (1, 2, 3):
         rr = [r for r in rows if r["lead"] == lead]
         if not rr:
-            out["leads"].append({"lead": lead, "days": 0})
+            leads.append({"lead": lead, "days": 0})
             continue
 
         def col(k, rows=rr):
@@ -323,7 +325,7 @@ def verification(store: Store, *, target: str | None = None, since: date | None 
                     fc_level=np.array([r["climatology_level"] or 0 for r in rr]))
         keys = ("days", "level_accuracy", "within_one_level", "aqi_mae", "pod_polluted", "far_polluted",
                 "csi_polluted")
-        out["leads"].append({"lead": lead, **{k: s.get(k) for k in keys}, "range_hit_rate": s.get("range_hit_rate"),
+        leads.append({"lead": lead, **{k: s.get(k) for k in keys}, "range_hit_rate": s.get("range_hit_rate"),
                              "primary_pollutant_accuracy": s.get("primary_pollutant_accuracy"),
                              "model_days": len(model),
                              "persistence": {k: p.get(k) for k in keys},
