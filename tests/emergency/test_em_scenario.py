@@ -199,3 +199,24 @@ def test_plume_cli_bad_input(args, field):
     r = CliRunner().invoke(app, ["plume", *[a for kv in base_args.items() for a in kv]])
     assert r.exit_code == 2
     assert field in r.output and "Traceback" not in r.output
+
+
+def test_plume_cli_uses_the_receptor_register(tmp_path, monkeypatch, sqlite_template):
+    db = tmp_path / "ecohub.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ECOHUB_DATABASE_URL", raising=False)
+    rec = tmp_path / "r.geojson"
+    rec.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [114.52, 38.0]},
+         "properties": {"code": "S-1", "name": "第二小学", "type": "学校"}},
+        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[114, 38], [115, 39]]},
+         "properties": {"code": "L-1", "name": "线"}}]}), encoding="utf-8")
+    r = CliRunner().invoke(app, ["receptors", "import", str(rec), "--json"])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.output)
+    assert rep["imported"] == 1 and "LineString" in rep["rejected"][0]["reason"]
+    r = CliRunner().invoke(app, ["plume", "--lon", "114.5", "--lat", "38.0", "--rate-gs", "100", "--wind-ms", "3",
+                                 "--wind-from-deg", "270", "--threshold", "1", "--registered", "--json"])
+    assert r.exit_code == 0, r.output
+    assert [x["id"] for x in json.loads(r.output)["receptors"]] == ["S-1"]

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ecohub.cli.common import console, fail, print_json
+from ecohub.cli.common import DatabaseUrl, console, fail, open_store, print_json
 from ecohub.domain.errors import InputError
 
 PLUME_HELP = """Screening estimate of the ground-level concentrations of an air release (Gaussian model).
@@ -41,9 +41,39 @@ last exceedance); without it they are the times the concentration reaches 1 % of
 THIS IS A SCREENING MODEL, NOT A REGULATORY PREDICTION (every output says so)."""
 
 
+receptor_app = typer.Typer(help="Sensitive receptors (环境敏感目标): schools, hospitals, residential areas, water "
+                                 "intakes and protection zones, nature reserves.", no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command("plume", help=PLUME_HELP)(plume_cmd)
     app.command("river-spill", help=RIVER_HELP)(river_spill_cmd)
+    app.add_typer(receptor_app, name="receptors")
+
+
+@receptor_app.command("import")
+def receptors_import(
+    file: Annotated[Path, typer.Argument(help="GeoJSON or Shapefile (.zip): points or polygons with code, name, type "
+                                              "(学校/医院/居民区/取水口/水源保护区/自然保护区 or English), population")],
+    datum: Annotated[str, typer.Option(help="wgs84 (default) or gcj02 (converted)")] = "wgs84",
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import (upsert by code) sensitive receptors; bad features are rejected with their reason."""
+    from ecohub.emergency.registers import import_receptors
+
+    store = open_store(database_url)
+    try:
+        rep = import_receptors(store, file, datum=datum)
+    except (InputError, OSError) as e:
+        fail(str(e))
+    if as_json:
+        print_json(rep)
+        return
+    console.print(f"imported {rep['imported']}, updated {rep['updated']}, rejected {len(rep['rejected'])}",
+                  highlight=False)
+    for r in rep["rejected"]:
+        console.print(f"  [red]rejected[/] feature {r.get('index')} {r.get('id') or ''}: {r['reason']}", highlight=False)
 
 
 def river_spill_cmd(
@@ -127,6 +157,9 @@ def plume_cmd(
     x_max_m: Annotated[float, typer.Option("--x-max-m", help="largest downwind distance modelled, m")] = 50_000.0,
     receptors: Annotated[Path | None, typer.Option(help="receptors: GeoJSON points or CSV id,name,type,lon,lat,"
                                                         "population")] = None,
+    registered: Annotated[bool, typer.Option("--registered", help="also use the receptor register of the database "
+                                                                  "(within --x-max-m)")] = False,
+    database_url: DatabaseUrl = None,
     geojson: Annotated[Path | None, typer.Option(help="write the GeoJSON FeatureCollection here")] = None,
     aermod: Annotated[Path | None, typer.Option(help="write an AERMOD runstream (.inp) of the scenario here")]
     = None,
@@ -137,6 +170,15 @@ def plume_cmd(
 
     try:
         recs = parse_receptors(load_receptors_file(receptors)) if receptors else []
+        if registered:
+            from ecohub.emergency.registers import receptors_near
+            from ecohub.store.queries import SYSTEM
+
+            store = open_store(database_url)
+            try:
+                recs += parse_receptors(receptors_near(store, SYSTEM, lon, lat, x_max_m))
+            finally:
+                store.close()
         sc = Scenario(lon=lon, lat=lat, wind_ms=wind_ms, wind_from_deg=wind_from_deg, thresholds_mg_m3=threshold,
                       kind="puff" if mass_kg is not None and rate_gs is None else "plume", rate_gs=rate_gs,
                       mass_kg=mass_kg, height_m=height_m, stability=stability, cloud=cloud, low_cloud=low_cloud,
