@@ -18,7 +18,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import smtplib
@@ -158,11 +157,13 @@ class SmtpSettings:
     timeout: float = 10.0
 
     @classmethod
-    def from_env(cls) -> SmtpSettings:
-        e = os.environ
-        return cls(host=e.get("ECOHUB_SMTP_HOST"), port=int(e.get("ECOHUB_SMTP_PORT", "25")),
-                   sender=e.get("ECOHUB_SMTP_FROM", "ecohub@localhost"), user=e.get("ECOHUB_SMTP_USER"),
-                   password=e.get("ECOHUB_SMTP_PASSWORD"), starttls=e.get("ECOHUB_SMTP_STARTTLS", "") in ("1", "true"))
+    def from_env(cls, s=None) -> SmtpSettings:
+        """From the settings (``ECOHUB_SMTP_*``; :class:`ecohub.config.Settings`)."""
+        from ecohub.config import settings
+
+        s = s or settings()
+        return cls(host=s.smtp_host, port=s.smtp_port, sender=s.smtp_from, user=s.smtp_user,
+                   password=s.smtp_password.get_secret_value() if s.smtp_password else None, starttls=s.smtp_starttls)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from ecohub.api import problems
 from ecohub.api.http import PublicCache
 from ecohub.api.identity import AuthConfig, load_secret
 from ecohub.api.security import ApiConfig, EcohubMiddleware, RateLimiter
+from ecohub.config import Settings
 from ecohub.domain.timeutil import BEIJING
 from ecohub.store.db import Store
 from ecohub.store.queries import SeriesFilter, latest_values
@@ -52,13 +53,16 @@ Beijing time; answers are in Beijing time (`+08:00`).
 
 def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = None,
                config: ApiConfig | None = None, auth: AuthConfig | None = None,
-               data_dir: Path | None = None) -> FastAPI:
+               data_dir: Path | None = None, settings: Settings | None = None) -> FastAPI:
+    """``settings``: the process's :class:`~ecohub.config.Settings` (default: the environment now), kept in
+    ``app.state.settings``; ``config``, ``auth``, ``secret_key`` and ``data_dir`` override parts of it."""
     # /docs and /redoc from vendored assets (ecohub.api.docs), not FastAPI's CDN pages
     app = FastAPI(title=title, version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
+    app.state.settings = settings = settings or Settings()
     app.state.store = store
     app.state.started_at = datetime.now(UTC)
-    app.state.config = config or ApiConfig.from_env()
-    app.state.auth = auth or AuthConfig(secret=secret_key or load_secret(data_dir))
+    app.state.config = config or ApiConfig.from_settings(settings)
+    app.state.auth = auth or AuthConfig(secret=secret_key or load_secret(data_dir or settings.data_dir))
     app.state.limiter = RateLimiter()
     app.state.public_cache = PublicCache(app.state.config.public_cache_seconds)
     problems.install(app)

@@ -69,7 +69,10 @@ class AuthConfig:
 
 def load_secret(data_dir: Path | None = None) -> str:
     """``ECOHUB_SECRET_KEY``, else a random key kept in ``<data dir>/secret_key`` (created once, mode 0600)."""
-    env = os.environ.get("ECOHUB_SECRET_KEY")
+    from ecohub.config import settings
+
+    key = settings().secret_key
+    env = key.get_secret_value() if key is not None else None
     if env:
         if len(env) < 32:
             raise ValueError("ECOHUB_SECRET_KEY must be at least 32 characters")

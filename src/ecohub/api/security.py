@@ -11,7 +11,7 @@
 6. the audit record of every write (POST/PUT/PATCH/DELETE), written before the response leaves, unless the
    route recorded a more specific entry itself (``request.state.audited``).
 
-Configuration (environment): ``ECOHUB_CORS_ORIGINS`` (comma-separated; none by default),
+Configuration (:class:`ecohub.config.Settings`, from the environment): ``ECOHUB_CORS_ORIGINS`` (comma-separated; none by default),
 ``ECOHUB_RATE_LIMIT_ANON`` / ``ECOHUB_RATE_LIMIT_AUTH`` / ``ECOHUB_RATE_LIMIT_LOGIN`` (requests per minute per
 IP / per key or user / sign-in attempts per IP; defaults 600 / 1200 / 20), ``ECOHUB_MAX_BODY`` (bytes, default
 1 MiB; HTTP push ingest gets 6 MiB), ``ECOHUB_PUBLIC_CACHE_SECONDS`` (default 5; 0 off: how long an anonymous
@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -43,14 +42,6 @@ log = logging.getLogger("ecohub.api")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _env_int(name: str, default: int) -> int:
-    v = os.environ.get(name)
-    try:
-        return int(v) if v else default
-    except ValueError:
-        return default
-
-
 @dataclass
 class ApiConfig:
     cors_origins: list[str] = field(default_factory=list)
@@ -64,14 +55,16 @@ class ApiConfig:
     max_export_rows: int = 1_000_000
 
     @classmethod
-    def from_env(cls) -> ApiConfig:
-        origins = [o.strip() for o in os.environ.get("ECOHUB_CORS_ORIGINS", "").split(",") if o.strip()]
-        return cls(cors_origins=origins,
-                   rate_anon_per_min=_env_int("ECOHUB_RATE_LIMIT_ANON", 600),
-                   rate_auth_per_min=_env_int("ECOHUB_RATE_LIMIT_AUTH", 1200),
-                   rate_login_per_min=_env_int("ECOHUB_RATE_LIMIT_LOGIN", 20),
-                   max_body=_env_int("ECOHUB_MAX_BODY", 1024 * 1024),
-                   public_cache_seconds=_env_int("ECOHUB_PUBLIC_CACHE_SECONDS", 5))
+    def from_settings(cls, s=None) -> ApiConfig:
+        """From the settings (:class:`ecohub.config.Settings`; the environment now when none is given)."""
+        from ecohub.config import settings
+
+        s = s or settings()
+        return cls(cors_origins=s.cors_origin_list, rate_anon_per_min=s.rate_limit_anon,
+                   rate_auth_per_min=s.rate_limit_auth, rate_login_per_min=s.rate_limit_login,
+                   max_body=s.max_body, public_cache_seconds=s.public_cache_seconds)
+
+    from_env = from_settings
 
 
 class RateLimiter:

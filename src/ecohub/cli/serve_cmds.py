@@ -16,12 +16,15 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
 
 
-def build_app(store):
-    """The whole web application: API v1 (``create_app``) with the portal, one map and cockpit mounted."""
+def build_app(store, settings=None):
+    """The whole web application: API v1 (``create_app``) with the portal, one map and cockpit mounted, with
+    one :class:`~ecohub.config.Settings` (default: the environment now) passed to both."""
     from ecohub.api.app import create_app
+    from ecohub.config import Settings
     from ecohub.web import mount_web
 
-    return mount_web(create_app(store), store)
+    settings = settings or Settings()
+    return mount_web(create_app(store, settings=settings), store, data_dir=settings.data_dir)
 
 
 def _run_web(store, host: str, port: int) -> None:

@@ -15,7 +15,6 @@ while the worker was down is made at its next pass that day). Settings from the 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,10 +50,12 @@ class ForecastSchedule:
             raise InputError("ECOHUB_FORECAST_SCHEME", self.scheme, "must be one of " + ", ".join(SCHEMES))
 
     @classmethod
-    def from_env(cls) -> ForecastSchedule:
-        e = os.environ
-        return cls(e.get("ECOHUB_FORECAST_AT", "16:00"), e.get("ECOHUB_FORECAST_SCHEME", "2018"),
-                   e.get("ECOHUB_FORECAST_ENABLED", "1") not in ("0", "false", "no"))
+    def from_env(cls, s=None) -> ForecastSchedule:
+        """From the settings (``ECOHUB_FORECAST_AT``, ``_SCHEME``, ``_ENABLED``; :class:`ecohub.config.Settings`)."""
+        from ecohub.config import settings
+
+        s = s or settings()
+        return cls(s.forecast_at, s.forecast_scheme, s.forecast_enabled)
 
 
 def _last_day(store: Store) -> str | None:

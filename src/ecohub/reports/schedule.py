@@ -5,7 +5,6 @@ already exists for (kind, region, period, format) is not generated again; previo
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -21,7 +20,9 @@ ACTOR = "worker"
 
 def configured_regions() -> list[str]:
     """``ECOHUB_REPORT_REGIONS`` (comma-separated division codes; default the demo province 130000)."""
-    raw = os.environ.get("ECOHUB_REPORT_REGIONS", "130000")
+    from ecohub.config import settings
+
+    raw = settings().report_regions
     return [r.strip() for r in raw.split(",") if r.strip().isdigit() and len(r.strip()) == 6]
 
 

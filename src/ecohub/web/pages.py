@@ -12,7 +12,6 @@ no ``eval``), connections only to this server, images from this server and the c
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -22,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from ecohub import __version__
+from ecohub.config import settings
 from ecohub.store import queries as Q
 from ecohub.store.db import Store
 from ecohub.store.queries import SYSTEM
@@ -43,11 +43,11 @@ def tile_config() -> dict:
     """``ECOHUB_TILE_URL`` (e.g. ``https://tiles.example.org/{z}/{x}/{y}.png``; none by default: the map draws
     the shipped boundaries only), ``ECOHUB_TILE_ATTRIBUTION``, ``ECOHUB_TILE_MAXZOOM``. Tiles must be in
     WGS-84/Web Mercator; a GCJ-02 basemap would shift our WGS-84 points by ~500 m (LESSONS lesson 10)."""
-    url = os.environ.get("ECOHUB_TILE_URL", "").strip()
+    s = settings()
+    url = s.tile_url.strip()
     if url and not url.startswith(("https://", "http://", "/")):
         url = ""
-    return {"url": url or None, "attribution": os.environ.get("ECOHUB_TILE_ATTRIBUTION", ""),
-            "max_zoom": int(os.environ.get("ECOHUB_TILE_MAXZOOM", "18") or 18)}
+    return {"url": url or None, "attribution": s.tile_attribution, "max_zoom": s.tile_maxzoom}
 
 
 def _csp(tiles: dict) -> str:

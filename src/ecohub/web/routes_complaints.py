@@ -16,7 +16,6 @@ unmasked phone number is recorded in the audit log (personal data).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from ecohub.api import audit
 from ecohub.api.http import audit_as, json_response, require_role, require_user
 from ecohub.api.problems import ApiProblem, forbidden, not_found
+from ecohub.config import settings
 from ecohub.domain.errors import InputError
 from ecohub.store.db import Store
 from ecohub.supervision import complaints as C
@@ -35,7 +35,7 @@ from ecohub.supervision import complaints as C
 
 def _rate() -> int:
     try:
-        return max(1, int(os.environ.get("ECOHUB_COMPLAINTS_PER_HOUR", "10")))
+        return max(1, settings().complaints_per_hour)
     except ValueError:
         return 10
 

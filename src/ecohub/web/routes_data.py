@@ -51,10 +51,10 @@ BOUNDARY_FILES = {"provinces": "china_provinces.geojson", "maritime": "china_mar
 # --- boundaries ---------------------------------------------------------------------------------------------
 def served_province() -> str:
     """The province whose city/county boundaries are shipped (``<code>_cities.geojson``); 河北省 today."""
-    import os
+    from ecohub.config import settings
 
-    env = os.environ.get("ECOHUB_PROVINCE")
-    if env and re.fullmatch(r"\d{2}0000", env):
+    env = settings().province
+    if env:
         return env
     folder = resources.files("ecohub.data").joinpath("boundaries")
     codes = sorted(p.name[:6] for p in folder.iterdir() if p.name.endswith("_cities.geojson"))

@@ -10,7 +10,6 @@ devices) are joined to ``site`` and filtered with ``scope.site_condition()``.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import defaultdict
@@ -21,6 +20,7 @@ from sqlalchemy import func, select
 
 from ecohub.alerts import service as A
 from ecohub.analytics import aqi_service, rankings, water_service
+from ecohub.config import settings
 from ecohub.domain.timeutil import BEIJING
 from ecohub.standards import aqi_cn
 from ecohub.store import queries as Q
@@ -30,8 +30,8 @@ from ecohub.store.schema import device, enterprise, latest, parameter, series, s
 
 POLLUTANTS = aqi_service.POLLUTANTS
 OUTLET_KINDS = Q.OUTLET_KINDS
-OFFLINE_MINUTES = int(os.environ.get("ECOHUB_OFFLINE_MINUTES", "60") or 60)  # as the alerts' offline rule
-PM25_TARGET = float(os.environ.get("ECOHUB_PM25_TARGET", "35") or 35)  # µg/m³; GB 3095 class 2 annual limit
+OFFLINE_MINUTES = settings().offline_minutes  # as the alerts' offline rule (ECOHUB_OFFLINE_MINUTES)
+PM25_TARGET = settings().pm25_target  # µg/m³; GB 3095 class 2 annual limit (ECOHUB_PM25_TARGET)
 
 
 def _alert_tables():
