@@ -141,3 +141,14 @@ def test_vectorised_matches_scalar():
     vec = plume_concentration(d, 10.0, xs, ys)
     for i in range(3):
         assert float(plume_concentration(d, 10.0, xs[i], ys[i])) == pytest.approx(vec[i])
+
+
+def test_fundamentals_example_stack_gives_the_40_m_effective_height():
+    """*Fundamentals of Air Pollution* 3rd ed. ch. 20 §I.J names the source of the ch. 19 example: h = 20 m,
+    d = 0.537 m, vs = 20 m/s, Ts = 350 K, whose effective height with u = 2 m/s was H = 40 m. Briggs (ISC3) with
+    Ta = 293 K: Fb = 2.30 m⁴/s³ (< 55), Δh = 21.425·Fb^0.75/u = 20.0 m → H = 40 m."""
+    r = briggs_rise(diameter_m=0.537, exit_velocity_ms=20, exit_temp_k=350, ambient_temp_k=293, wind_ms=2,
+                    stability="B")
+    assert r.regime == "buoyancy"
+    assert r.buoyancy_flux == pytest.approx(2.30, abs=0.01)
+    assert 20 + r.rise_m == pytest.approx(40.0, abs=0.5)
