@@ -67,6 +67,14 @@ def test_soil_assess_command(tmp_path):
     assert "cd_class" in rows[0] and "class" in rows[0]
 
 
+def test_soil_assess_output_is_neutralised(tmp_path):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text("site,land_use,ph,cd\n=HYPERLINK(\"x\"),paddy,6,0.1\n", encoding="utf-8")
+    CliRunner().invoke(app, ["soil", "assess", str(src), "-o", str(out)])
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows[0]["site"] == "'=HYPERLINK(\"x\")" and rows[0]["cd_class"] == "below_screening"
+
+
 def test_soil_assess_command_bad_files(tmp_path):
     p = tmp_path / "x.csv"
     p.write_text("site,ph,cd\nA,6,0.1\n", encoding="utf-8")

@@ -19,6 +19,7 @@ from sqlalchemy import insert, select
 from ecohub.analytics import soil_service
 from ecohub.domain.errors import InputError
 from ecohub.domain.timeutil import BEIJING
+from ecohub.store import audit
 from ecohub.store import registry as R
 from ecohub.store.db import Store
 from ecohub.store.queries import Scope, region_prefix
@@ -86,6 +87,9 @@ def import_samples(store: Store, rows: list[dict], *, actor: str | None = None, 
                 values=values, classes=classes, worst=r["class"] or None, standard=r["standard"],
                 note=r["error"] or None, created_at=datetime.now(UTC), created_by=actor))
             out.imported += 1
+        audit.record(conn, "write", actor=actor, target="soil_sample",
+                     detail={"imported": out.imported, "sites_created": out.sites_created,
+                             "rejected": len(out.rejected)})
     return out
 
 

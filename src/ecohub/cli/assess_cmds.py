@@ -1,6 +1,6 @@
 """``ecohub soil assess`` and ``ecohub noise assess``: CSV in, CSV out, through the assessment services.
 
-A row with a bad cell is kept: its other values are still assessed and the problem (line, column, value) is
+Output cells are neutralised against formula injection (``domain.cells``). A row with a bad cell is kept: its other values are still assessed and the problem (line, column, value) is
 in its ``error`` column and on stderr. Exit code 0 when every row was read, 1 when some rows had errors.
 """
 
