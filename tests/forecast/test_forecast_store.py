@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from ecohub.domain.errors import InputError
+from ecohub.domain.errors import InputError, NotFound
 from ecohub.forecast import service
 from ecohub.forecast.history import read_daily_file
 from ecohub.forecast.model import ModelSettings
@@ -124,6 +124,15 @@ def test_run_from_stored_hourly_observations(store):
     assert [d["day"] for d in out[0]["days"]] == ["2026-01-13", "2026-01-14", "2026-01-15"]
     res = service.verify(store, now=now + timedelta(days=5))
     assert res["targets"] == 1
+    # one station, its own history (F2: 1.2 × F1's concentrations)
+    st = service.run(store, site="F2", now=now)
+    assert len(st) == 1 and st[0]["issued"] and st[0]["kind"] == "site" and st[0]["method"] == "persistence"
+    hs = service.city_history(store, "", date(2026, 1, 11), days=30, site="F2")
+    assert st[0]["days"][0]["aqi"] == float(hs.aqi[-1]) > out[0]["days"][0]["aqi"]
+    assert [i["target_code"] for i in service.latest(store, kind="site")] == ["F2"]
+    assert service.list_issues(store, "F2", kind="site")[0]["region_code"] == "130104"
+    with pytest.raises(NotFound):
+        service.run(store, site="NOPE", now=now)
 
 
 def test_run_refuses_bad_input(store, tianjin):

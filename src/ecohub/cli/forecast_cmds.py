@@ -128,8 +128,10 @@ def _me() -> str:
 def run_cmd(
     city: Annotated[str | None, typer.Option("--city", help="City division code (e.g. 120100); default: all "
                                              "cities with air stations.")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="One air station instead of cities (its own "
+                                             "history).")] = None,
     daily: Annotated[Path | None, typer.Option("--daily", help="Issue from this official daily file instead "
-                                               "of the stored data (needs --city).")] = None,
+                                               "of the stored data (needs --city or --site).")] = None,
     met: Annotated[Path | None, typer.Option("--met", help="Meteorology file (hourly or daily CSV): observed "
                                              "and forecast weather up to D+3.")] = None,
     scheme: Annotated[str, typer.Option("--scheme", help="Warning grading: 2018 (four levels) or 2024 (three "
@@ -155,7 +157,7 @@ def run_cmd(
         fail(str(e))
     store = open_store(database_url)
     try:
-        out = service.run(store, city=city, scheme=scheme, daily=hist, met=m, created_by=_me())
+        out = service.run(store, city=city, site=site, scheme=scheme, daily=hist, met=m, created_by=_me())
     except (InputError, NotFound) as e:
         fail(str(e))
 
@@ -170,7 +172,8 @@ def run_cmd(
 
 @forecast_app.command("list")
 def list_cmd(
-    city: Annotated[str, typer.Option("--city", help="City division code.")],
+    city: Annotated[str | None, typer.Option("--city", help="City division code.")] = None,
+    site: Annotated[str | None, typer.Option("--site", help="Air station code (station issues).")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Newest issues shown.")] = 10,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per issue.")] = False,
     database_url: DatabaseUrl = None,
@@ -179,8 +182,10 @@ def list_cmd(
     from ecohub.cli.common import open_store, print_rows
     from ecohub.forecast import service
 
+    if bool(city) == bool(site):
+        fail("give --city or --site (one of them)")
     store = open_store(database_url)
-    rows = service.list_issues(store, city, limit=limit)
+    rows = service.list_issues(store, city or site or "", limit=limit, kind="city" if city else "site")
 
     def days(r: dict) -> str:
         return "  ".join(f"{d['day'][5:]} {d.get('category_zh', '')} {int(d['aqi_low'])}–{int(d['aqi_high'])} "

@@ -54,22 +54,18 @@ def cities(store: Store, *, scope: Scope | None = None) -> list[str]:
                                                                   scope=scope or SYSTEM)})
 
 
-def city_daily(store: Store, city: str, d0: date, d1: date) -> tuple[list[date], dict[str, np.ndarray]]:
-    """City daily concentrations (mean of its stations' valid daily values) for d0 … d1, in chunks of the
-    analytics limit."""
-    days: list[date] = []
-    vals: dict[str, list] = {k: [] for k in POLLUTANTS}
-    cur = d0
-    while cur <= d1:
-        end = min(d1, cur + timedelta(days=MAX_DAYS - 1))
-        dv = site_daily_values(store, cur, end, scope=SYSTEM, region_code=city)
-        days += dv.days
-        for ours, theirs in (("so2", "so2"), ("no2", "no2"), ("co", "co"), ("o3_8h", "o3_8h"), ("pm10", "pm10"),
-                             ("pm25", "pm25")):
-            v = dv.values[theirs]
-            vals[ours].append(hj663.city_daily(v, axis=0) if v.shape[0] else np.full(len(dv.days), np.nan))
-        cur = end + timedelta(days=1)
-    return days, {k: np.concatenate(v) if v else np.array([]) for k, v in vals.items()}
+def city_daily(store: Store, city: str, d0: date, d1: date, *, site: str | None = None
+               ) -> tuple[list[date], dict[str, np.ndarray]]:
+    """City daily concentrations (mean of its stations' valid daily values) for d0 … d1 — or one station's
+    (``site``) — through ``analytics.aqi_service.site_daily_values``."""
+    n = (d1 - d0).days + 1
+    dv = site_daily_values(store, d0, d1, scope=SYSTEM, region_code=None if site else city,
+                           sites=[site] if site else (), max_days=max(n, MAX_DAYS))
+    vals = {}
+    for k in POLLUTANTS:
+        v = dv.values[k]
+        vals[k] = hj663.city_daily(v, axis=0) if v.shape[0] else np.full(len(dv.days), np.nan)
+    return list(dv.days), vals
 
 
 def daily_aqi(days: list[date], conc: dict[str, np.ndarray]) -> aqi_cn.AqiResult:
@@ -80,11 +76,13 @@ def daily_aqi(days: list[date], conc: dict[str, np.ndarray]) -> aqi_cn.AqiResult
                             pm10=conc["pm10"], pm25=conc["pm25"])
 
 
-def city_history(store: Store, city: str, until: date, *, days: int = HISTORY_DAYS) -> DailyHistory:
-    """The city's daily history up to ``until`` from the stored hourly data. A day's AQI is kept only when it
-    is publishable (HJ 633-2026 §5.3.1; under 2012 when all six pollutants are there, as the official files)."""
+def city_history(store: Store, city: str, until: date, *, days: int = HISTORY_DAYS,
+                 site: str | None = None) -> DailyHistory:
+    """The city's (or one station's) daily history up to ``until`` from the stored hourly data. A day's AQI is
+    kept only when it is publishable (HJ 633-2026 §5.3.1; under 2012 when all six pollutants are there, as the
+    official files)."""
     d0 = until - timedelta(days=days - 1)
-    dl, conc = city_daily(store, city, d0, until)
+    dl, conc = city_daily(store, city, d0, until, site=site)
     res = daily_aqi(dl, conc)
     complete = res.missing == 0
     aqi = np.where(complete | ((res.edition == 2026) & res.publishable), res.aqi, np.nan)
@@ -135,10 +133,19 @@ def issue(store: Store, target_code: str, hist: DailyHistory, *, now: datetime |
 
 def run(store: Store, *, city: str | None = None, now: datetime | None = None, scheme: str = "2018",
         settings: ModelSettings | None = None, history_days: int = HISTORY_DAYS,
-        created_by: str = "system", daily: DailyHistory | None = None, met: DailyMet | None = None) -> list[dict]:
+        created_by: str = "system", daily: DailyHistory | None = None, met: DailyMet | None = None,
+        site: str | None = None) -> list[dict]:
     """Issue forecasts for every city with air stations (or one ``city``), from the stored data — or from
     ``daily`` (an official daily file) for the one ``city`` given."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
+    if site:
+        st = list_sites(store, kinds=["air_station"], codes=[site], scope=SYSTEM)
+        if not st:
+            raise NotFound(f"air station {site} not found")
+        hist = daily if daily is not None else city_history(store, "", beijing_today(when), days=history_days,
+                                                             site=site)
+        return [issue(store, site, hist, now=when, met=met, scheme=scheme, settings=settings, target_kind="site",
+                      region_code=st[0]["region_code"], name=st[0]["name"], created_by=created_by)]
     if daily is not None and not city:
         raise InputError("city", city, "a daily file is the history of one city: give its code")
     codes = [city] if city else cities(store)
@@ -247,15 +254,13 @@ def verify(store: Store, *, now: datetime | None = None, days_back: int = VERIFY
             from ecohub.forecast.backtest import observed_primary
 
             prim = list(observed_primary(h, idx)) if idx.size else []
-        elif kind == "city":
-            dl, conc = city_daily(store, code, start, yesterday)
+        else:
+            dl, conc = city_daily(store, code, start, yesterday, site=code if kind == "site" else None)
             res = daily_aqi(dl, conc)
             complete = res.missing == 0
             days = dl
             aqi = np.where(complete | ((res.edition == 2026) & res.publishable), res.aqi, np.nan)
             prim = [str(p).replace("O3_8h", "O3") for p in res.primary_pollutant]
-        else:
-            continue
         rows = [{"target_kind": kind, "target_code": code, "day": dd,
                  "aqi": None if np.isnan(a) else float(a),
                  "level": None if np.isnan(a) else int(aqi_cn.level_of([a])[0]),
@@ -300,10 +305,10 @@ def _pairs(store: Store, target: str | None, since: date | None, kind: str = "ci
     return [r for r in rows if r["issued_at"] == last[(r["target_code"], r["issue_day"])]]
 
 
-def verification(store: Store, *, target: str | None = None, since: date | None = None) -> dict:
+def verification(store: Store, *, target: str | None = None, since: date | None = None, kind: str = "city") -> dict:
     """The running verification report: per lead, the scores of the stored forecasts and of the baselines
     stored beside them, over the days observed so far."""
-    rows = _pairs(store, target, since)
+    rows = _pairs(store, target, since, kind)
     leads: list[dict] = []
     out: dict = {"target": target, "since": since.isoformat() if since else None, "leads": leads}
     for lead in (1, 2, 3):
@@ -334,11 +339,11 @@ def verification(store: Store, *, target: str | None = None, since: date | None 
 
 
 def forecast_vs_observed(store: Store, target: str, *, days: int = 30, lead: int = 1,
-                         now: datetime | None = None) -> list[dict]:
+                         now: datetime | None = None, kind: str = "city") -> list[dict]:
     """For a target's page: the last ``days`` days' D+``lead`` forecast (range, level) beside the observation."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
     since = beijing_today(when) - timedelta(days=days)
-    rows = [r for r in _pairs(store, target, since) if r["lead"] == lead]
+    rows = [r for r in _pairs(store, target, since, kind) if r["lead"] == lead]
     return sorted(({"day": r["day"].isoformat(), "aqi": r["aqi"], "aqi_low": r["aqi_low"], "aqi_high": r["aqi_high"],
                     "level": r["level"], "observed_aqi": r["obs_aqi"],
                     "observed_level": int(aqi_cn.level_of([r["obs_aqi"]])[0])} for r in rows),
