@@ -117,3 +117,31 @@ def test_catalogue_keys_and_users_under_ingest(busy):
         _ok(world.client.delete(f"/api/v1/apikeys/{key['prefix']}", headers=world.headers("analyst")), 204)
         _ok(world.post("admin", "/api/v1/users", json={"name": f"u{i}", "password": "Another-Pass-9",
                                                        "role": "public"}), 201)
+
+
+def _new_alert(store, site_code: str, message: str) -> int:
+    """An open alert, written as every writer must write under load (the lock up front)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, select
+
+    from ecohub.store.schema import parameter, site
+    from ecohub.store.schema_alerts import alert
+    from ecohub.store.tx import write_tx
+
+    now = datetime.now(UTC)
+    with write_tx(store) as c:
+        sid = c.scalar(select(site.c.id).where(site.c.code == site_code))
+        pid = c.scalar(select(parameter.c.id).where(parameter.c.name == "so2_gas"))
+        return int(c.execute(insert(alert).values(
+            rule="permit", cause_key=f"permit:{site_code}:{message}", site_id=sid, parameter_id=pid,
+            severity="major", status="open", active=True, message=message, opened_at=now, last_seen_at=now,
+            occurrences=1, escalation_level=0)).inserted_primary_key[0])
+
+
+def test_alert_actions_under_ingest(busy):
+    world, _ = busy
+    for i in range(ROUNDS):
+        aid = _new_alert(world.store, "OUT-TS-E2", f"排口超标 {i}")
+        _ok(world.post("admin", f"/api/v1/alerts/{aid}/acknowledge", json={"note": "已通知企业"}), 200)
+        _ok(world.post("admin", f"/api/v1/alerts/{aid}/close", json={"reason": "企业已整改"}), 200)

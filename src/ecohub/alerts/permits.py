@@ -24,6 +24,7 @@ from ecohub.store.db import Store
 from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.schema import parameter, site
 from ecohub.store.schema_alerts import permit_limit, section_target
+from ecohub.store.tx import write_tx
 
 PERMIT_COLUMNS = ("site", "parameter", "limit", "unit", "period")
 ROMAN_IN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5,
@@ -69,7 +70,7 @@ def import_permits(store: Store, path: str | Path) -> PermitImport:
     res = PermitImport()
     sink = QuarantineSink(store, "file", str(p))
     now = datetime.now(UTC)
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         sites = {r.code: (r.id, r.kind) for r in conn.execute(select(site.c.code, site.c.id, site.c.kind))}
         params = {r.name: r.id for r in conn.execute(select(parameter.c.name, parameter.c.id))}
         for line, cells in enumerate(rows[1:], start=2):
@@ -143,7 +144,7 @@ def set_section_target(store: Store, site_code: str, water_class: str | int, by:
     c = ROMAN_IN.get(str(water_class).strip().upper())
     if c is None:
         raise InputError("class", water_class, "must be I, II, III, IV or V")
-    with store.engine.begin() as conn:
+    with write_tx(store) as conn:
         row = conn.execute(select(site.c.id, site.c.kind).where(site.c.code == site_code)).first()
         if row is None:
             raise InputError("site", site_code, "unknown site code")

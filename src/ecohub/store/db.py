@@ -104,12 +104,17 @@ class Store:
         return datetime.now(UTC)
 
     def source_id(self, name: str) -> int:
-        """Id of a data source (channel) name, created on first use."""
-        with self.engine.begin() as conn:
+        """Id of a data source (channel) name, created on first use (a read; the write lock only to create)."""
+        from ecohub.store.tx import write_tx
+
+        with self.engine.connect() as conn:
             sid = conn.scalar(select(source.c.id).where(source.c.name == name))
-            if sid is None:
-                sid = inserted_id(conn.execute(insert(source).values(name=name)))
-            return int(sid)
+        if sid is None:
+            with write_tx(self) as conn:
+                sid = conn.scalar(select(source.c.id).where(source.c.name == name))
+                if sid is None:
+                    sid = inserted_id(conn.execute(insert(source).values(name=name)))
+        return int(sid)
 
     def ping(self) -> bool:
         with self.engine.connect() as conn:
