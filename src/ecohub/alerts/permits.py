@@ -18,12 +18,13 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 from ecohub.domain.errors import InputError
-from ecohub.domain.parameters import UnknownParameter, resolve_for_site
+from ecohub.domain.parameters import Parameter, UnknownParameter, resolve_for_site
 from ecohub.domain.units import IncompatibleUnits, conversion_factor
 from ecohub.store.db import Store
 from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.schema import parameter, site
 from ecohub.store.schema_alerts import permit_limit, section_target
+from ecohub.store.schema_permits import permit_outlet
 from ecohub.store.tx import write_tx
 
 PERMIT_COLUMNS = ("site", "parameter", "limit", "unit", "period")
@@ -40,6 +41,62 @@ class PermitImport:
 
     def as_dict(self) -> dict:
         return {"imported": self.imported, "updated": self.updated, "rejected": self.rejected}
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    """A checked permit limit: the catalogue parameter at the outlet, the value in the parameter's stored unit,
+    that unit, the period (hour/day) and the reference O2 (%) when the limit is on the converted concentration."""
+
+    parameter: Parameter
+    value: float
+    unit: str
+    period: str
+    converted_o2: float | None
+
+
+def parse_limit(site_kind: str, parameter_text: str, limit_text: str, unit_text: str, period_text: str,
+                o2_text: str = "") -> LimitSpec:
+    """THE check of one permit limit, shared by ``ecohub permit import`` and the permit register import.
+
+    The parameter (name or HJ 212 code) is resolved by the outlet's kind through
+    :func:`ecohub.domain.parameters.resolve_for_site` (``a21026`` on a gas outlet is flue-gas SO2 in mg/m³),
+    and a limit given in any unit convertible to the stored one is converted (:func:`ecohub.domain.units.
+    conversion_factor`: 0.035 g/m³ → 35 mg/m³, 35000 µg/m³ → 35 mg/m³). Raises :class:`InputError` naming the
+    field, the value and the reason."""
+    try:  # by the outlet's kind: a21026 on a gas outlet is flue-gas SO2 (mg/m³), as on ingest
+        par = resolve_for_site(parameter_text, site_kind)
+    except UnknownParameter:
+        raise InputError("parameter", parameter_text, "unknown parameter name or HJ 212 code") from None
+    try:
+        lim = float(limit_text)
+    except (TypeError, ValueError):
+        raise InputError("limit", limit_text, "must be a number") from None
+    if not math.isfinite(lim) or lim <= 0:
+        raise InputError("limit", limit_text, "must be a positive number")
+    unit = (unit_text or "").strip() or par.unit
+    if len(unit) > 16:
+        raise InputError("unit", unit, "at most 16 characters")
+    if unit and par.unit:
+        try:  # a compatible unit is converted (e.g. 0.035 g/m³ → 35 mg/m³), not refused
+            lim = lim * conversion_factor(unit, par.unit)
+        except IncompatibleUnits:
+            raise InputError("unit", unit, f"{par.name} is stored in {par.unit}; {unit} cannot be "
+                             f"converted to it") from None
+    period = (period_text or "").strip().lower()
+    period = {"hourly": "hour", "h": "hour", "daily": "day", "d": "day", "小时": "hour", "日": "day"}.get(period, period)
+    if period not in ("hour", "day"):
+        raise InputError("period", period_text, "must be hour or day")
+    o2txt = (o2_text or "").strip()
+    o2 = None
+    if o2txt:
+        try:
+            o2 = float(o2txt)
+        except ValueError:
+            raise InputError("converted_o2", o2txt, "must be the reference O2 in % (e.g. 9)") from None
+        if not 0 <= o2 < 21:
+            raise InputError("converted_o2", o2txt, "reference O2 must be in [0, 21) %")
+    return LimitSpec(par, lim, par.unit or unit, period, o2)
 
 
 def _read_text(path: Path) -> str:
@@ -71,6 +128,7 @@ def import_permits(store: Store, path: str | Path) -> PermitImport:
     sink = QuarantineSink(store, "file", str(p))
     now = datetime.now(UTC)
     with write_tx(store) as conn:
+        registered = dict(conn.execute(select(permit_outlet.c.site_id, permit_outlet.c.permit_id)).all())
         sites = {r.code: (r.id, r.kind) for r in conn.execute(select(site.c.code, site.c.id, site.c.kind))}
         params = {r.name: r.id for r in conn.execute(select(parameter.c.name, parameter.c.id))}
         for line, cells in enumerate(rows[1:], start=2):
@@ -86,47 +144,19 @@ def import_permits(store: Store, path: str | Path) -> PermitImport:
                     raise InputError("site", code, "unknown site code")
                 if sites[code][1] not in ("gas_outlet", "water_outlet"):
                     raise InputError("site", code, f"is a {sites[code][1]}, not an outlet (gas_outlet, water_outlet)")
-                try:  # by the outlet's kind: a21026 on a gas outlet is flue-gas SO2 (mg/m³), as on ingest
-                    par = resolve_for_site(cell("parameter"), sites[code][1])
-                except UnknownParameter:
-                    raise InputError("parameter", cell("parameter"), "unknown parameter name or HJ 212 code") from None
+                spec = parse_limit(sites[code][1], cell("parameter"), cell("limit"), cell("unit"), cell("period"),
+                                   cell("converted_o2"))
+                par, lim, unit, period, o2 = spec.parameter, spec.value, spec.unit, spec.period, spec.converted_o2
                 if par.name not in params:
                     raise InputError("parameter", cell("parameter"), "not in the database's catalogue (ecohub db init)")
-                try:
-                    lim = float(cell("limit"))
-                except ValueError:
-                    raise InputError("limit", cell("limit"), "must be a number") from None
-                if not math.isfinite(lim) or lim <= 0:
-                    raise InputError("limit", cell("limit"), "must be a positive number")
-                unit = cell("unit") or par.unit
-                if len(unit) > 16:
-                    raise InputError("unit", unit, "at most 16 characters")
-                if unit and par.unit:
-                    try:  # a compatible unit is converted (e.g. 0.035 g/m³ → 35 mg/m³), not refused
-                        lim = lim * conversion_factor(unit, par.unit)
-                    except IncompatibleUnits:
-                        raise InputError("unit", unit, f"{par.name} is stored in {par.unit}; {unit} cannot be "
-                                         f"converted to it") from None
-                period = cell("period").lower()
-                period = {"hourly": "hour", "h": "hour", "daily": "day", "d": "day"}.get(period, period)
-                if period not in ("hour", "day"):
-                    raise InputError("period", cell("period"), "must be hour or day")
-                o2txt = cell("converted_o2")
-                o2 = None
-                if o2txt:
-                    try:
-                        o2 = float(o2txt)
-                    except ValueError:
-                        raise InputError("converted_o2", o2txt, "must be the reference O2 in % (e.g. 9)") from None
-                    if not 0 <= o2 < 21:
-                        raise InputError("converted_o2", o2txt, "reference O2 must be in [0, 21) %")
-                values = {"limit_value": lim, "unit": par.unit or unit, "converted_o2": o2, "origin": str(p)[:500],
+                values = {"limit_value": lim, "unit": unit, "converted_o2": o2, "origin": str(p)[:500],
                           "updated_at": now}
                 sid, pid = sites[code][0], params[par.name]
                 existing = conn.scalar(select(permit_limit.c.id).where(
                     permit_limit.c.site_id == sid, permit_limit.c.parameter_id == pid, permit_limit.c.period == period))
                 if existing is None:
-                    conn.execute(insert(permit_limit).values(site_id=sid, parameter_id=pid, period=period, **values))
+                    conn.execute(insert(permit_limit).values(site_id=sid, parameter_id=pid, period=period,
+                                                             permit_id=registered.get(sid), **values))
                     res.imported += 1
                 else:
                     conn.execute(update(permit_limit).where(permit_limit.c.id == existing).values(**values))

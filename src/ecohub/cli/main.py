@@ -41,6 +41,7 @@ COMMAND_MODULES = [
     "ecohub.cli.api_cmds",
     "ecohub.cli.standards_cmds",
     "ecohub.cli.worker_cmds",
+    "ecohub.cli.permits_cmds",
     "ecohub.cli.hj212_cmds",
     "ecohub.cli.ingest_cmds",
     "ecohub.cli.ops_cmds",

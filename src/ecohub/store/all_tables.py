@@ -9,9 +9,11 @@ from ecohub.store import (  # noqa: F401  (imported for their tables)
     schema_emergency,  # risk sources, receptors, incidents, red lines (0011)
     schema_forecast,  # forecasts, verification (0010)
     schema_identity,  # identity, audit (0004)
+    schema_permits,  # permit register (0013)
     schema_quality,  # quality control (0005)
     schema_reports,  # report issues, soil samples (0012)
     schema_supervision,  # complaints (0006)
+    schema_waste,  # hazardous waste codes, licences, manifests, ledger (0013)
 )
 
 metadata = schema.metadata

@@ -53,6 +53,10 @@ permit_limit = Table(
     Column("converted_o2", Float, nullable=True),  # reference O2 %, when the limit is on converted concentration
     Column("origin", String(500), nullable=True),
     Column("updated_at", UTCTime, nullable=False),
+    # the permit of the register (schema_permits) these limits belong to, and the emission standard they come
+    # from (0013); null for limits of outlets not (yet) registered in a permit
+    Column("permit_id", Integer, ForeignKey("permit.id"), nullable=True),
+    Column("standard", String(100), nullable=True),
     UniqueConstraint("site_id", "parameter_id", "period"),
     CheckConstraint("period IN ('hour', 'day')", name="period"),
     CheckConstraint("limit_value > 0", name="limit_positive"),
