@@ -199,10 +199,12 @@ def enterprise_emissions(store: Store, scope: Scope, uscc: str, year: int, *, as
         alt = {}
         if both_methods and stop > start:
             alt["cxq"] = outlet_emissions(conn, items, start, stop, use_cou=False)
-        tonnage = {(r.name): float(r.t) for r in conn.execute(
-            select(parameter.c.name, permit_tonnage.c.tonnes_per_year.label("t"))
+        tonnage: dict[str, float] = {}
+        for name, t in conn.execute(
+            select(parameter.c.name, permit_tonnage.c.tonnes_per_year)
             .select_from(permit_tonnage.join(parameter, parameter.c.id == permit_tonnage.c.parameter_id))
-            .where(permit_tonnage.c.permit_id.in_(pids)))}
+            .where(permit_tonnage.c.permit_id.in_(pids))):
+            tonnage[name] = tonnage.get(name, 0.0) + float(t)  # several permits of one enterprise add up
     elapsed = (stop - start) / (end - start)
     per_pol: dict[str, dict] = {}
     outlets = []
