@@ -97,9 +97,20 @@ def test_complaints_and_subscriptions_under_ingest(busy):
             "category": "air", "description": f"夜间偷排废气，气味刺鼻 {i}", "lon": "114.4548", "lat": "38.0513"}), 201)
         code = r.json()["tracking_code"]
         _ok(world.post("admin", f"/api/v1/complaints/{code}/status", json={"status": "accepted"}), 200)
+    ids = []
     for i in range(4):  # the per-address limit allows five
         r = _ok(world.post("anonymous", "/api/v1/web/subscriptions",
                            json={"email": f"s{i}@example.org", "site": "AIR-SJZ-1", "min_level": 3}), 201)
+        ids.append(r.json()["id"])
+    from sqlalchemy import select
+
+    from ecohub.store.schema_alerts import subscription
+
+    with world.store.engine.connect() as c:
+        tokens = list(c.scalars(select(subscription.c.token).where(subscription.c.id.in_(ids))))
+    for tok in tokens:
+        _ok(world.post("anonymous", "/api/v1/web/subscriptions/confirm", json={"token": tok}), 200)
+        _ok(world.post("anonymous", "/api/v1/web/subscriptions/unsubscribe", json={"token": tok}), 200)
 
 
 def test_catalogue_keys_and_users_under_ingest(busy):

@@ -77,7 +77,8 @@ def demo(tmp_path_factory):
     env = {**os.environ, "ECOHUB_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("ECOHUB_DATABASE_URL", None)
     env.pop("ECOHUB_TILE_URL", None)
-    # web tests: a quiet demo (no worker, no gateway) so that sign-in writes never wait on background writers
+    # web tests: a quiet demo (no worker, no gateway) keeps the browser tests' CPU low; sign-in while the gateway
+    # writes is proven by tests/demo/test_demo_signin_under_load.py
     cmd = [sys.executable, "-m", "ecohub.cli.main", "demo", "--host", "127.0.0.1", "--port", str(port), "--days", "2",
            "--no-worker", "--gateway-port", "0"]
     with log.open("wb") as out:
