@@ -42,6 +42,12 @@ def gateway_cmd(
     database_url: DatabaseUrl = None,
     max_connections: Annotated[int, typer.Option(help="Connections at most (more are closed at once).")] = 5000,
     idle_timeout: Annotated[float, typer.Option(help="Seconds without data before a connection is closed.")] = 1800.0,
+    first_packet_timeout: Annotated[float, typer.Option(
+        help="Seconds a new connection has to send its first valid (authenticated) packet; then it is "
+             "closed.")] = 120.0,
+    max_pending_per_address: Annotated[int, typer.Option(
+        help="Connections from one IP address that may wait for their first valid packet at once; more from "
+             "that address are closed at once (authenticated connections do not count).")] = 64,
     device_rate: Annotated[float, typer.Option(help="Sustained packets/s per device (burst: 10×).")] = 50.0,
     queue_packets: Annotated[int, typer.Option(help="Packets waiting for the database at most; then the "
                                                     "sockets are read more slowly.")] = 10000,
@@ -63,6 +69,7 @@ def gateway_cmd(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     store = open_store(database_url)
     cfg = GatewayConfig(host=host, port=port, max_connections=max_connections, idle_timeout=idle_timeout,
+                        first_packet_timeout=first_packet_timeout, max_pending_per_address=max_pending_per_address,
                         device_rate=device_rate, device_burst=device_rate * 10, queue_packets=queue_packets,
                         batch_records=batch_records, batch_linger=batch_linger, writers=writers,
                         writer_process=writer_process)

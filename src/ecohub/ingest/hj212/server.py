@@ -35,17 +35,20 @@ COUNTERS = (
     "records", "stored", "duplicates", "conflicts", "quarantined", "rejected_frames", "garbage_bytes",
     "auth_failures", "acks_sent", "retransmissions", "throttled", "idle_closed", "write_errors",
     "batches", "queue_peak", "commands_sent", "answers_9013", "not_stored_kinds", "split_parts",
-    "connections_closed", "side_dropped", "write_ms", "packets_failed")
+    "connections_closed", "side_dropped", "write_ms", "packets_failed", "address_refused", "first_packet_closed")
 
 
 class Conn:
     """One device connection."""
 
-    __slots__ = ("reader", "writer", "peer", "framer", "auth_failures", "garbage", "garbage_reported", "frames",
-                 "last_rx", "mns", "closed", "reassembler", "split_acks", "opened")
+    __slots__ = ("reader", "writer", "peer", "address", "framer", "auth_failures", "garbage", "garbage_reported",
+                 "frames", "last_rx", "mns", "closed", "reassembler", "split_acks", "opened", "on_valid")
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str, max_length: int):
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str, max_length: int,
+                 address: str = "", on_valid: Callable[[Conn], None] | None = None):
         self.reader = reader
+        self.address = address  # the remote IP address
+        self.on_valid = on_valid
         self.writer = writer
         self.peer = peer
         self.framer = StreamFramer(max_length=max_length)
@@ -73,6 +76,12 @@ class Conn:
             self.abort()
             return False
         return True
+
+    def validated(self) -> None:
+        """Its first valid (authenticated) packet arrived."""
+        cb, self.on_valid = self.on_valid, None
+        if cb is not None:
+            cb(self)
 
     def abort(self) -> None:
         self.closed = True
@@ -102,6 +111,9 @@ class Gateway:
                                       self.latency, self._emit)
         self.commands.sessions = self.session_layer.by_mn
         self.conns: set[Conn] = set()
+        # connections still waiting for their first valid packet (insertion order: oldest first), and per address
+        self._pending: dict[Conn, None] = {}
+        self._pending_by_address: dict[str, int] = {}
         self.port: int | None = None
         self._server: asyncio.AbstractServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -202,13 +214,24 @@ class Gateway:
         cfg = self.config
         pn = writer.get_extra_info("peername")
         peer = f"{pn[0]}:{pn[1]}" if isinstance(pn, tuple) else str(pn)
+        address = str(pn[0]) if isinstance(pn, tuple) else str(pn)
         c = self.counters
         if len(self.conns) >= cfg.max_connections or self._stopping:
             c["connections_refused"] += 1
             writer.transport.abort()
             return
-        conn = Conn(reader, writer, peer, cfg.max_length)
+        pending_here = self._pending_by_address.get(address, 0)
+        if pending_here >= cfg.max_pending_per_address:
+            c["address_refused"] += 1
+            if c["address_refused"] % 1000 == 1:
+                log.warning("%s: %d connections from this address wait for a first valid packet: refusing more "
+                            "(max_pending_per_address)", address, pending_here)
+            writer.transport.abort()
+            return
+        conn = Conn(reader, writer, peer, cfg.max_length, address, self._validated)
         self.conns.add(conn)
+        self._pending[conn] = None
+        self._pending_by_address[address] = pending_here + 1
         c["connections_total"] += 1
         chunk = cfg.read_chunk
         on_frame = self.session_layer.on_frame
@@ -230,8 +253,11 @@ class Gateway:
                             break
                     else:
                         self._on_junk(conn, ev)
-                if not conn.frames and conn.garbage > cfg.max_garbage:
-                    log.info("%s: %d bytes without a valid frame: closing", peer, conn.garbage)
+                # the framer's exact count: garbage with no '#' in it is only reported as an event later
+                if not conn.frames and conn.framer.garbage_bytes > cfg.max_garbage:
+                    log.info("%s: %d bytes without a valid frame: closing", peer, conn.framer.garbage_bytes)
+                    for ev in conn.framer.flush():  # a sample of what it sent, to the quarantine
+                        self._on_junk(conn, ev)
                     break
         except asyncio.CancelledError:
             pass
@@ -240,7 +266,17 @@ class Gateway:
         finally:
             await self._close(conn)
 
+    def _validated(self, conn: Conn) -> None:
+        """``conn`` sent its first valid packet: it no longer counts against its address's pending cap."""
+        if self._pending.pop(conn, 0) is None:
+            n = self._pending_by_address.get(conn.address, 0) - 1
+            if n > 0:
+                self._pending_by_address[conn.address] = n
+            else:
+                self._pending_by_address.pop(conn.address, None)
+
     async def _close(self, conn: Conn) -> None:
+        self._validated(conn)
         if conn in self.conns:
             self.conns.discard(conn)
             self.counters["connections_closed"] += 1
@@ -266,10 +302,17 @@ class Gateway:
     # --- periodic work --------------------------------------------------------------------------------------
     async def _sweeper(self) -> None:
         cfg = self.config
-        period = max(0.2, min(5.0, cfg.idle_timeout / 4))
+        period = max(0.2, min(5.0, cfg.idle_timeout / 4, cfg.first_packet_timeout / 4))
         while True:
             await asyncio.sleep(period)
             now = time.monotonic()
+            for conn in list(self._pending):  # oldest first
+                if now - conn.opened <= cfg.first_packet_timeout:
+                    break
+                self.counters["first_packet_closed"] += 1
+                log.info("%s: no valid packet within %.0f s of connecting: closing", conn.peer, now - conn.opened)
+                self._validated(conn)  # counted once, even if the close takes a moment
+                conn.abort()
             for conn in list(self.conns):
                 if now - conn.last_rx > cfg.idle_timeout:
                     self.counters["idle_closed"] += 1

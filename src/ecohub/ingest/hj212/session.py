@@ -59,6 +59,8 @@ class Link(Protocol):
 
     def abort(self) -> None: ...
 
+    def validated(self) -> None: ...
+
 
 class Session:
     """Per-device state (by MN), kept while the gateway runs."""
@@ -220,6 +222,8 @@ class Sessions:
         if s.conn is not conn:
             old = s.conn
             s.conn = conn
+            if not conn.mns:
+                conn.validated()  # its first valid packet: no longer a pending connection
             conn.mns.add(mn)
             if old is None or old.closed:
                 self.emit("device_online", mn, conn.peer)
