@@ -120,7 +120,15 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
         for s in stations.values():
             s["region_name"] = names.get(s["region"], s["region"])
             s["time_local"] = s["time"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+        # HJ 212 devices within the caller's scope (none for the public), deviations from the standard first
+        from ecohub.ingest.hj212.status import device_status
+
+        devices = device_status(store)
+        for d in devices:
+            d["last_seen_local"] = d["last_seen"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") \
+                if d["last_seen"] else "—"
         return TEMPLATES.TemplateResponse(request, "status.html", {
+            "devices": devices,
             "version": __version__, "backend": store.dialect, "counts": store_status(store), "kinds": kinds,
             "stations": sorted(stations.values(), key=lambda s: (s["region"], s["code"])),
             "pollutants": POLLUTANTS, "now": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),

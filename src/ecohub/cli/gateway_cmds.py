@@ -209,6 +209,10 @@ def simulate_cmd(
     prefix: Annotated[str, typer.Option(help="Site-code prefix of the simulated devices.")] = "SIM",
     sm4_key: Annotated[str | None, typer.Option(help="HJ 212-2025: encrypt the CP with this SM4 key "
                                                      "(32 hex).")] = None,
+    sm4_variant: Annotated[str | None, typer.Option(help="HJ 212-2025: write the encrypted CP in this SM4 "
+                                                         "variant: a preset (standard, standard-plain-length, "
+                                                         "clist-cipher-crc, hex-pkcs7, …) or form/padding/crc/"
+                                                         "length.")] = None,
     register: Annotated[bool, typer.Option("--register", help="Register the devices (and their sites) in the "
                                                               "database first.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed of the faults.")] = 1,
@@ -221,8 +225,12 @@ def simulate_cmd(
 
     try:
         fault_map = parse_faults(faults)
+        if sm4_variant is not None:
+            from ecohub.protocols.hj212 import Sm4Variant
+
+            Sm4Variant.parse(sm4_variant)  # a bad name or spec: ValueError naming it
         devs = make_devices(devices, protocol=protocol, mix=kinds, password=password, prefix=prefix,
-                            sm4_key=sm4_key)
+                            sm4_key=sm4_key, sm4_variant=sm4_variant)
     except ValueError as e:
         fail(str(e))
     if register:

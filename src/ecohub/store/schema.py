@@ -98,6 +98,11 @@ device = Table(
     Column("password_hash", String(200), nullable=False),  # argon2
     Column("sm4_key", String(64), nullable=True),  # HJ 212-2025 data-area key (hex)
     Column("created_at", UTCTime, nullable=False),
+    # decoding profile: NULL/"lenient" (deviations accepted with a warning) or "strict" (rejected) — 0015
+    Column("dialect", String(16), nullable=True),
+    # HJ 212-2025 SM4 variant (preset name or form/padding/crc/length spec); NULL: the standard's text, the
+    # others detected with a warning — 0015
+    Column("sm4_variant", String(64), nullable=True),
 )
 
 source = Table(

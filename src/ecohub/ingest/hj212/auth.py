@@ -15,6 +15,7 @@ does that work and must run in a worker thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -22,12 +23,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ecohub.protocols.hj212 import Dialect
+from ecohub.protocols.hj212 import Dialect, Sm4Variant, dialect_named
 from ecohub.store.db import Store
 from ecohub.store.registry import verify_device_password
 from ecohub.store.schema import device, site
 
-__all__ = ["AuthResult", "DeviceDirectory", "DeviceInfo"]
+__all__ = ["AuthResult", "DeviceDirectory", "DeviceInfo", "device_dialect"]
+
+log = logging.getLogger("ecohub.gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,26 @@ class AuthResult:
         return "auth: wrong PW for this MN"
 
 
+def device_dialect(mn: str, profile: str | None, sm4_key: str | None, sm4_variant: str | None) -> Dialect:
+    """How to decode a device's packets: its profile (``device.dialect``: ``None``/``"lenient"`` — deviations
+    accepted with a warning — or ``"strict"``), its SM4 key and SM4 variant. A profile or variant that is not
+    understood is logged and the lenient default used for that part (the device keeps working)."""
+    changes: dict[str, object] = {}
+    if sm4_key:
+        changes["sm4_key"] = sm4_key
+    if sm4_variant:
+        try:
+            changes["sm4_variant"] = Sm4Variant.parse(sm4_variant)
+        except ValueError as e:
+            log.error("device %s: sm4_variant %r ignored: %s", mn, sm4_variant, e)
+    try:
+        base = dialect_named(profile, **changes)
+    except ValueError as e:
+        log.error("device %s: dialect %r ignored: %s", mn, profile, e)
+        base = dialect_named(None, **changes)
+    return base.with_(name=f"device {mn} ({profile or 'lenient'})")
+
+
 class DeviceDirectory:
     """Registered devices and verified passwords, cached. Thread-safe."""
 
@@ -79,12 +102,13 @@ class DeviceDirectory:
     # --- loading ----------------------------------------------------------------------------------------------
     def _query(self):
         return (select(device.c.id, device.c.mn, device.c.site_id, device.c.protocol, device.c.password_hash,
-                       device.c.sm4_key, site.c.code.label("site_code"), site.c.kind.label("site_kind"))
+                       device.c.sm4_key, device.c.dialect, device.c.sm4_variant, site.c.code.label("site_code"),
+                       site.c.kind.label("site_kind"))
                 .select_from(device.join(site, site.c.id == device.c.site_id)))
 
     @staticmethod
     def _info(r) -> DeviceInfo:
-        dialect = Dialect(name=f"device {r.mn}", sm4_key=r.sm4_key) if r.sm4_key else Dialect(name=f"device {r.mn}")
+        dialect = device_dialect(r.mn, r.dialect, r.sm4_key, r.sm4_variant)
         return DeviceInfo(int(r.id), r.mn, int(r.site_id), r.site_code, r.site_kind, r.protocol, r.password_hash,
                           r.sm4_key, dialect)
 

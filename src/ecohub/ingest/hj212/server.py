@@ -35,7 +35,8 @@ COUNTERS = (
     "records", "stored", "duplicates", "conflicts", "quarantined", "rejected_frames", "garbage_bytes",
     "auth_failures", "acks_sent", "retransmissions", "throttled", "idle_closed", "write_errors",
     "batches", "queue_peak", "commands_sent", "answers_9013", "not_stored_kinds", "split_parts",
-    "connections_closed", "side_dropped", "write_ms", "packets_failed", "address_refused", "first_packet_closed")
+    "connections_closed", "side_dropped", "write_ms", "packets_failed", "address_refused", "first_packet_closed",
+    "packets_with_warnings", "strict_rejected")
 
 
 class Conn:
@@ -118,6 +119,12 @@ class Gateway:
         self._server: asyncio.AbstractServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+
+    def deviations(self, mn: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Deviations from the standard counted per device since the gateway started (see
+        :meth:`~ecohub.ingest.hj212.session.Sessions.deviations`). Call it on the gateway's event loop (or
+        accept a snapshot that may be a packet behind)."""
+        return self.session_layer.deviations(mn)
 
     @property
     def sessions(self) -> dict[str, Session]:

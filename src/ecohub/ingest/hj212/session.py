@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ecohub.ingest.hj212.auth import AuthResult, DeviceDirectory, DeviceInfo
@@ -34,7 +35,7 @@ from ecohub.protocols.hj212 import (
     notify_ack,
 )
 
-__all__ = ["Link", "Session", "Sessions"]
+__all__ = ["DEVIATION_RECORD_EVERY", "Deviation", "Link", "Session", "Sessions"]
 
 log = logging.getLogger("ecohub.gateway")
 
@@ -43,6 +44,7 @@ _HEADER_FIELDS = frozenset({"QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO",
                             "data", None})
 
 SplitKey = tuple[Any, ...]
+DEVIATION_RECORD_EVERY = 3600.0  # seconds between device_event rows per device and deviation code
 
 
 class Link(Protocol):
@@ -62,11 +64,32 @@ class Link(Protocol):
     def validated(self) -> None: ...
 
 
+class Deviation:
+    """How often a device deviated from the standard in one way (a warning code of
+    :data:`ecohub.protocols.hj212.deviations.WARNINGS`), and the last instance."""
+
+    __slots__ = ("code", "count", "pending", "field", "value", "message", "last_at", "recorded_at")
+
+    def __init__(self, code: str):
+        self.code = code
+        self.count = 0  # packets with it since the gateway started
+        self.pending = 0  # … since it was last recorded as a device_event
+        self.field: str | None = None
+        self.value: str | None = None
+        self.message = ""
+        self.last_at = 0.0  # epoch seconds
+        self.recorded_at = -math.inf  # epoch seconds of the last device_event row
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "count": self.count, "field": self.field, "value": self.value,
+                "message": self.message, "last_at": self.last_at}
+
+
 class Session:
     """Per-device state (by MN), kept while the gateway runs."""
 
     __slots__ = ("mn", "info", "conn", "pw", "st", "version", "qns", "tokens", "refill_at", "last_sync",
-                 "packets")
+                 "packets", "deviations")
 
     def __init__(self, mn: str, info: DeviceInfo, burst: float):
         self.mn = mn
@@ -80,6 +103,7 @@ class Session:
         self.refill_at = time.monotonic()
         self.last_sync = -math.inf
         self.packets = 0
+        self.deviations: dict[str, Deviation] = {}
 
 
 class Sessions:
@@ -134,13 +158,20 @@ class Sessions:
             return
         info = auth.device
         assert info is not None
-        if packet.cp.encrypted and info.sm4_key:
+        dialect = info.dialect
+        # decoded again with the device's own profile: to decrypt its CP, or to hold a strict device to the
+        # standard (the first decoding, before the MN was known, was lenient)
+        if (packet.cp.encrypted and info.sm4_key) or (packet.warnings and not dialect.lenient):
             try:
-                packet = decode(frame, info.dialect)
+                packet = decode(frame, dialect)
             except HJ212Error as e:
+                if not dialect.lenient:
+                    c["strict_rejected"] += 1
                 commit.quarantine(conn.peer, f"{e.reason}: {e}", e.field, mask_password(frame), mn)
                 return
         session = self._attach(conn, packet, info)
+        if packet.warnings:
+            self._deviations(conn, session, packet)
         # per-device rate: a device over its rate is read more slowly (nothing dropped)
         now = time.monotonic()
         cfg = self.config
@@ -239,10 +270,52 @@ class Sessions:
             s = self.by_mn.get(mn)
             if s is not None and s.conn is conn:
                 s.conn = None
+                pending = [d for d in s.deviations.values() if d.pending]
+                if pending:  # what was counted since the last record
+                    now = time.time()
+                    self.commit.events([self._deviation_row(s, d, None, conn.peer, now) for d in pending])
                 self.emit("device_offline", mn, conn.peer)
                 self.commit.events([event_row(mn, s.info.id, "offline", None, None, None, {"peer": conn.peer},
                                               conn.peer)])
                 self.commands.on_disconnect(mn)
+
+    # --- deviations from the standard (the codec's warnings) ------------------------------------------------
+    def _deviations(self, conn: Link, session: Session, packet: Packet) -> None:
+        """Count the packet's warnings per device and code; record a ``device_event`` (kind ``deviation``)
+        the first time a code is seen and then at most once per ``DEVIATION_RECORD_EVERY`` seconds per device
+        and code (with the number of packets since the last record), and when the device goes offline."""
+        self.counters["packets_with_warnings"] += 1
+        now = time.time()
+        rows = []
+        devs = session.deviations
+        for w in packet.warnings:
+            d = devs.get(w.code)
+            if d is None:
+                d = devs[w.code] = Deviation(w.code)
+            d.count += 1
+            d.pending += 1
+            d.field, d.value, d.message, d.last_at = w.field, w.value, w.message, now
+            if now - d.recorded_at >= DEVIATION_RECORD_EVERY:
+                rows.append(self._deviation_row(session, d, packet.cn, conn.peer, now))
+        if rows:
+            self.commit.events(rows)
+
+    @staticmethod
+    def _deviation_row(session: Session, d: Deviation, cn: str | None, peer: str | None, now: float
+                       ) -> dict[str, Any]:
+        row = event_row(session.mn, session.info.id, "deviation", cn, f"{d.code[:16]}@{int(now)}",
+                        datetime.fromtimestamp(d.last_at, UTC),
+                        {"code": d.code, "field": d.field, "value": d.value, "message": d.message,
+                         "count": d.pending}, peer)
+        d.pending = 0
+        d.recorded_at = now
+        return row
+
+    def deviations(self, mn: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """The deviations counted since the gateway started, per MN (or of one MN)."""
+        sessions = [self.by_mn[mn]] if mn is not None and mn in self.by_mn else \
+            ([] if mn is not None else list(self.by_mn.values()))
+        return {s.mn: [d.as_dict() for d in s.deviations.values()] for s in sessions if s.deviations}
 
     def _remember(self, session: Session, qn: str, state: object) -> None:
         q = session.qns

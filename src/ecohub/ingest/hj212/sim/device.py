@@ -16,10 +16,12 @@ from ecohub.protocols.hj212 import (
     BEIJING,
     HJ212Error,
     Packet,
+    Sm4Variant,
     StreamFramer,
     decode,
     encode,
     encrypt_cp,
+    encrypt_frame,
     exe_rtn,
     frame_segment,
     notify_ack,
@@ -84,14 +86,21 @@ class _Device:
     def build(self, cn: str, cp_items: list[str], *, ack: bool = True) -> tuple[str | None, bytes, int | None]:
         dev = self.dev
         cp = ";".join(cp_items)
+        variant = None
         if dev.sm4_key and dev.protocol == "2025" and cn[0] == "2":
-            cp = encrypt_cp(cp, dev.sm4_key)
+            if dev.sm4_variant:
+                variant = Sm4Variant.parse(dev.sm4_variant)  # the whole frame: CRC and length per variant
+            else:
+                cp = encrypt_cp(cp, dev.sm4_key)
         if dev.protocol == "2005":
             seg = f"ST={dev.st};CN={cn};PW={dev.password};MN={dev.mn};CP=&&{cp}&&"
             return None, frame_segment(seg), None
         qn = self.new_qn()
         flag = (self.version_bits << 2) | (1 if ack else 0)
         seg = f"QN={qn};ST={dev.st};CN={cn};PW={dev.password};MN={dev.mn};Flag={flag};CP=&&{cp}&&"
+        if variant is not None:
+            assert dev.sm4_key is not None
+            return qn, encrypt_frame(seg, dev.sm4_key, variant), flag
         return qn, frame_segment(seg), flag
 
     def data_items(self, t: int, factors) -> tuple[list[str], dict[str, float]]:

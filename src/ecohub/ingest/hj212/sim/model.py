@@ -9,6 +9,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from typing import Any
 
 from ecohub.data.air_runs import StationRun, load_runs
 from ecohub.protocols.hj212 import BEIJING
@@ -47,6 +48,10 @@ class SimDevice:
     protocol: str = "2017"  # 2017 | 2025 | 2005
     station: str | None = None  # air: the CNEMC station whose real data are replayed
     sm4_key: str | None = None  # HJ 212-2025: encrypt the CP
+    # … written in this SM4 variant (HJ 212-2025: a preset of ``SM4_PRESETS`` — ``standard`` (C-style byte list,
+    # ECB without padding and a clear tail, CRC over the plaintext), ``hex-pkcs7`` … — or a
+    # ``form/padding/crc/length`` spec); None: the codec's default text
+    sm4_variant: str | None = None
 
     @property
     def st(self) -> str:
@@ -61,7 +66,8 @@ def _air_station_codes() -> list[str]:
 
 
 def make_devices(n: int, *, protocol: str = "2017", mix: str = "gas", password: str = "123456",
-                 prefix: str = "SIM", sm4_key: str | None = None) -> list[SimDevice]:
+                 prefix: str = "SIM", sm4_key: str | None = None, sm4_variant: str | None = None
+                 ) -> list[SimDevice]:
     """``n`` devices with deterministic MNs and site codes. ``mix``: ``gas`` (all flue-gas outlets — the
     ten-pollutant benchmark load), ``mixed`` (70 % gas, 15 % water outlets, 15 % air stations replaying real
     data). MNs: 24 hex digits (2017/2025) or 14 characters (2005)."""
@@ -80,15 +86,19 @@ def make_devices(n: int, *, protocol: str = "2017", mix: str = "gas", password: 
         letter = {"gas": "G", "water": "W", "air": "A"}[kind]
         station = stations[i % len(stations)] if kind == "air" and stations else None
         out.append(SimDevice(mn, password, f"{prefix}-{letter}{i:05d}", kind, protocol, station,
-                             sm4_key if protocol == "2025" else None))
+                             sm4_key if protocol == "2025" else None,
+                             sm4_variant if protocol == "2025" and sm4_key else None))
     return out
 
 
-def register_devices(store, devices: list[SimDevice]) -> int:
+def register_devices(store: Any, devices: list[SimDevice], *, register_variant: bool = True,
+                     dialect: str | None = None) -> int:
     """Register the devices' sites (under one simulator enterprise, region 130100) and the devices, so the
     gateway accepts them. All devices with the same password share **one** argon2 hash (computed once; a
     1,000-device fleet would otherwise take minutes of argon2), which the gateway's cache exploits too.
-    Idempotent; returns the number of devices."""
+    ``register_variant``: tell the platform each device's SM4 variant (else it detects it, with a warning);
+    ``dialect``: the devices' decoding profile (``None``: lenient, ``"strict"``). Idempotent; returns the
+    number of devices."""
     from argon2 import PasswordHasher
     from sqlalchemy import insert, select, update
 
@@ -124,7 +134,8 @@ def register_devices(store, devices: list[SimDevice]) -> int:
             if h is None:
                 h = hashes[d.password] = PasswordHasher().hash(d.password)
             values = {"site_id": ids[d.site_code], "protocol": d.protocol, "password_hash": h,
-                      "sm4_key": d.sm4_key}
+                      "sm4_key": d.sm4_key, "sm4_variant": d.sm4_variant if register_variant else None,
+                      "dialect": dialect}
             if d.mn in have:
                 conn.execute(update(device).where(device.c.id == have[d.mn]).values(**values))
             else:
