@@ -92,3 +92,26 @@ def test_user_and_key_commands_use_the_same_actor(cli, monkeypatch):
     assert got[1][:2] == ("apikey create", "permission") and got[1][3] == "cli:运维"
     assert len(got) == 2
     assert "Correct-Horse-9" not in str(rows(cli.store()))
+
+
+def test_device_add_sets_the_decoding_profile_and_sm4_variant(cli):
+    """A device can be held to the standard (strict) and told its HJ 212-2025 SM4 variant; a variant that is
+    not one is refused naming it."""
+    from ecohub.ingest.hj212.auth import DeviceDirectory
+    from ecohub.protocols.hj212 import SM4_PRESETS
+
+    cli("enterprise", "add", USCC, "--name", "示例", "--region", "130100")
+    cli("site", "add", "G1", "--kind", "gas_outlet", "--name", "1#排口", "--lon", "114.7", "--lat", "38.1",
+        "--region", "130100", "--enterprise", USCC)
+    mn = "010000A8900016F000169DC1"
+    bad = cli("device", "add", mn, "--password", "123456", "--site", "G1", "--sm4-variant", "hex-rot13", ok=False)
+    assert bad.exit_code != 0 and "hex-rot13" in bad.output
+    bad = cli("device", "add", mn, "--password", "123456", "--site", "G1", "--dialect", "sloppy", ok=False)
+    assert bad.exit_code != 0 and "sloppy" in bad.output
+    cli("device", "add", mn, "--password", "123456", "--site", "G1", "--protocol", "2025", "--sm4-key", "0" * 32,
+        "--dialect", "strict", "--sm4-variant", "hex-pkcs7")
+    store = cli.store()
+    info = DeviceDirectory(store).lookup(mn)
+    store.close()
+    assert info is not None and info.dialect.lenient is False and info.dialect.sm4_variant == SM4_PRESETS["hex-pkcs7"]
+    assert "strict" in cli("device", "list").output

@@ -272,15 +272,34 @@ def device_add(
     site_code: Annotated[str, typer.Option("--site", help="Code of the site the device reports for.")],
     protocol: Annotated[str, typer.Option(help="2025, 2017 or 2005.")] = "2017",
     sm4_key: Annotated[str | None, typer.Option(help="HJ 212-2025 SM4 key, 32 hex digits.")] = None,
+    dialect: Annotated[str, typer.Option(help="Decoding profile: lenient (deviations from the standard accepted, "
+                                              "answered and recorded per device) or strict (refused).")] = "lenient",
+    sm4_variant: Annotated[str | None, typer.Option(help="HJ 212-2025 SM4 variant of the device: standard, "
+                                                         "standard-plain-length, clist-cipher-crc, hex-pkcs7, "
+                                                         "hex-pkcs7-plain-crc, hex-zero, base64-pkcs7, "
+                                                         "base64-zero, or form/padding/crc/length (default: "
+                                                         "the standard's text, others detected).")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Register a device (or replace its password, site and protocol)."""
+    """Register a device (or replace its password, site, protocol, profile and SM4 variant)."""
+    if sm4_variant is not None:
+        from ecohub.protocols.hj212 import Sm4Variant
+
+        try:
+            Sm4Variant.parse(sm4_variant)
+        except ValueError as e:
+            fail(f"--sm4-variant {sm4_variant!r}: {e}")
     store = open_store(database_url)
     try:
         with store.engine.begin() as conn:
-            registry.add_device(conn, mn, password, site_code, protocol, sm4_key)
-            origin("device add").record(conn, "write", f"device:{mn}", {  # never the password or the key
-                "site": site_code, "protocol": protocol, "sm4": sm4_key is not None})
+            registry.add_device(conn, mn, password, site_code, protocol, sm4_key, dialect=dialect,
+                                sm4_variant=sm4_variant)
+            detail: dict[str, object] = {"site": site_code, "protocol": protocol, "sm4": sm4_key is not None}
+            if dialect != "lenient":
+                detail["dialect"] = dialect
+            if sm4_variant is not None:
+                detail["sm4_variant"] = sm4_variant
+            origin("device add").record(conn, "write", f"device:{mn}", detail)  # never the password or the key
     except InputError as e:
         fail(str(e))
     console.print(f"device {mn}: saved")
@@ -290,11 +309,14 @@ def device_add(
 def device_list(json_out: Annotated[bool, typer.Option("--json")] = False, database_url: DatabaseUrl = None) -> None:
     """List devices (passwords are never shown)."""
     store = open_store(database_url)
-    q = (select(device.c.mn, device.c.protocol, site.c.code.label("site"), device.c.created_at)
+    q = (select(device.c.mn, device.c.protocol, site.c.code.label("site"), device.c.dialect, device.c.sm4_variant,
+                device.c.created_at)
          .select_from(device.join(site, site.c.id == device.c.site_id)).order_by(device.c.mn))
     with store.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(q).mappings()]
     print_rows(rows, json_out, {"mn": "mn", "protocol": "protocol", "site": "site",
+                                "profile": lambda r: r["dialect"] or "lenient",
+                                "sm4 variant": lambda r: r["sm4_variant"] or "",
                                 "registered": lambda r: r["created_at"].isoformat(timespec="seconds")})
 
 

@@ -186,8 +186,11 @@ def _pg_insert_ignore():
 
 # --- devices (HJ 212 data loggers) ----------------------------------------------------------------------
 def add_device(conn: Connection, mn: str, password: str, site_code: str, protocol: str = "2017",
-               sm4_key: str | None = None) -> int:
-    """Register an HJ 212 device. The access password (PW) is stored as an argon2 hash."""
+               sm4_key: str | None = None, *, dialect: str | None = None, sm4_variant: str | None = None) -> int:
+    """Register an HJ 212 device. The access password (PW) is stored as an argon2 hash. ``dialect``: decoding
+    profile (``None``/``"lenient"``: deviations accepted with a warning; ``"strict"``: refused);
+    ``sm4_variant``: its HJ 212-2025 SM4 variant (a preset name or spec, checked by the caller with
+    ``ecohub.protocols.hj212.Sm4Variant.parse``)."""
     mn = (mn or "").strip()
     if not mn or len(mn) > 64 or not mn.isascii() or any(ch in mn for ch in ";=&, "):
         raise InputError("mn", mn, "MN must be 1-64 ASCII characters without ; = & , or blanks")
@@ -200,10 +203,16 @@ def add_device(conn: Connection, mn: str, password: str, site_code: str, protoco
         if len(k) != 32 or any(ch not in "0123456789abcdef" for ch in k):
             raise InputError("sm4_key", sm4_key, "an SM4 key is 16 bytes written as 32 hex digits")
         sm4_key = k
+    if dialect not in (None, "lenient", "strict"):
+        raise InputError("dialect", dialect, "must be lenient or strict")
+    if sm4_variant is not None and (not sm4_variant.strip() or len(sm4_variant) > 64):
+        raise InputError("sm4_variant", sm4_variant, "an SM4 variant is a preset name or form/padding/crc/length")
     site_id = conn.scalar(select(site.c.id).where(site.c.code == site_code))
     if site_id is None:
         raise InputError("site", site_code, "unknown site code; add the site first")
-    values = {"site_id": site_id, "protocol": protocol, "password_hash": _hasher.hash(password), "sm4_key": sm4_key}
+    values = {"site_id": site_id, "protocol": protocol, "password_hash": _hasher.hash(password), "sm4_key": sm4_key,
+              "dialect": None if dialect in (None, "lenient") else dialect,
+              "sm4_variant": sm4_variant.strip() if sm4_variant else None}
     existing = conn.scalar(select(device.c.id).where(device.c.mn == mn))
     if existing is not None:
         conn.execute(update(device).where(device.c.id == existing).values(**values))
