@@ -57,11 +57,13 @@ def test_import_keeps_the_good_and_says_why_it_rejects(loaded):
 
 def test_reimport_updates_by_code(loaded, tmp_path):
     store, _ = loaded
+    assert [c for _, c, _ in redline.classify_points(store, [114.1], [38.1])] == ["RL-001"]  # builds the index
     doc = {"type": "FeatureCollection", "features": [feature(R2, code="RL-001", name="改", type="other")]}
     rep = redline.import_redlines(store, write(tmp_path, doc, "again.geojson"))
     assert rep.updated == 1 and rep.imported == 0
     with store.engine.connect() as conn:
         assert conn.scalar(select(redline_t.c.name).where(redline_t.c.code == "RL-001")) == "改"
+    assert redline.classify_points(store, [114.1], [38.1]) == []  # the changed table is seen (index rebuilt)
 
 
 def _reference(lon, lat, buffer_m):

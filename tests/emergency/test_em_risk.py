@@ -145,3 +145,23 @@ def test_risk_cli(tmp_path, monkeypatch, sqlite_template):
     assert r.exit_code == 0 and json.loads(r.output)["grade"] == "major"
     r = run(app, ["risk", "grade", "--enterprise", USCC_B])
     assert r.exit_code == 2 and USCC_B in r.output
+
+
+def test_excel_import(ents, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["uscc", "name", "substance", "cas", "quantity_t", "m_score", "e_air", "lon", "lat", "plan_valid_until"])
+    ws.append([USCC_A, "甲化工（演示）", "", "7782-50-5", 3, 30, "E2", 114.5, 38.0, "2020-01-01"])
+    ws.append([USCC_B, "乙", "氨", None, "x", 10, "E3", 118.2, 39.6, None])
+    f = tmp_path / "risk.xlsx"
+    wb.save(f)
+    rep = risk.import_register(ents, f)
+    assert rep["imported"] == 1 and "quantity_t" in rep["rejected"][0]["reason"]
+    g = risk.grade_enterprise(ents, USCC_A)
+    assert g["q"] == pytest.approx(3.0) and g["code"] == "较大[较大-大气(Q1-M2-E2)]" and g["plan_state"] == "expired"
+    bad = tmp_path / "risk.xlsx"
+    bad.write_bytes(b"not a workbook")
+    with pytest.raises(InputError, match="Excel"):
+        risk.import_register(ents, bad)

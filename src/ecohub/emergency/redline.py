@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from ecohub.alerts.lifecycle import Condition, raise_condition
 from ecohub.domain.errors import InputError
@@ -147,15 +147,30 @@ def import_redlines(store: Store, path: Path | str | None = None, *, data: bytes
                 conn.execute(insert(redline).values(**r))
                 existing[r["code"]] = -1
                 rep.imported += 1
+    _GENERATION[0] += 1
     return rep
 
 
+_INDEX_CACHE: dict[str, tuple[tuple, spatial.PolygonIndex | None]] = {}
+_GENERATION = [0]
+
+
 def _load_index(store: Store, table=redline) -> spatial.PolygonIndex | None:
+    """The red lines as an STRtree; rebuilt when the table changed: this process's imports bump a generation, and
+    for writers elsewhere the key also holds row count, largest id, last import time and sums of area and bounds
+    (a geometry change moves them)."""
     with store.engine.connect() as conn:
+        key = (_GENERATION[0],) + tuple(conn.execute(select(
+            func.count(), func.max(table.c.id), func.max(table.c.imported_at), func.sum(table.c.area_km2),
+            func.sum(table.c.min_lon + table.c.max_lon + table.c.min_lat + table.c.max_lat))).one())
+        url = store.engine.url.render_as_string(hide_password=True) + ":" + table.name
+        hit = _INDEX_CACHE.get(url)
+        if hit is not None and hit[0] == key:
+            return hit[1]
         rows = conn.execute(select(table.c.code, table.c.geojson)).all()
-    if not rows:
-        return None
-    return spatial.PolygonIndex([r[0] for r in rows], [shape(json.loads(r[1])) for r in rows])
+    idx = spatial.PolygonIndex([r[0] for r in rows], [shape(json.loads(r[1])) for r in rows]) if rows else None
+    _INDEX_CACHE[url] = (key, idx)
+    return idx
 
 
 def classify_points(store: Store, lon, lat, buffer_m: float = 0.0, *, index: spatial.PolygonIndex | None = None
