@@ -22,6 +22,8 @@ GATED = [
     "src/ecohub/protocols",
     "src/ecohub/domain",
     "src/ecohub/store",
+    "src/ecohub/ingest/hj212",  # the HJ 212 gateway package
+    "src/ecohub/lake",
 ]
 
 
