@@ -149,3 +149,32 @@ def test_the_check_sees_an_upward_import(tmp_path):
     assert package_of("ecohub.supervision.permits.register") == "supervision.permits"
     assert "supervision" in allowed("supervision.permits")
     assert "supervision.cases" not in allowed("supervision.permits")
+
+
+#: Where requests are answered and pages assembled: no SQL here — only calls of service functions.
+NO_SQL = ("api/routers/", "api/app.py", "web/")
+
+
+def absolute_imports(path: Path) -> list[tuple[int, str]]:
+    """Every absolute import of a file (any package), as (line, module)."""
+    out = []
+    for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(n, ast.Import):
+            out += [(n.lineno, a.name) for a in n.names]
+        elif isinstance(n, ast.ImportFrom) and not n.level:
+            out.append((n.lineno, n.module or ""))
+    return out
+
+
+def test_no_sql_in_routers_or_page_handlers():
+    """Routers, the app factory and the web modules import neither SQLAlchemy nor a table: what they need is a
+    service function of a domain package (taking the store and the caller's scope)."""
+    bad = []
+    for path, _module in modules():
+        rel = path.relative_to(SRC).as_posix()
+        if not rel.startswith(NO_SQL):
+            continue
+        for line, target in absolute_imports(path):
+            if target.split(".")[0] == "sqlalchemy" or target.startswith("ecohub.store.schema"):
+                bad.append(f"{rel}:{line}: imports {target}")
+    assert bad == []

@@ -22,6 +22,7 @@ from ecohub.domain.parameters import Parameter, UnknownParameter, resolve_for_si
 from ecohub.domain.units import IncompatibleUnits, conversion_factor
 from ecohub.store.db import Store
 from ecohub.store.quarantine import QuarantineSink
+from ecohub.store.queries import Scope
 from ecohub.store.schema import parameter, site
 from ecohub.store.schema_alerts import permit_limit, section_target
 from ecohub.store.schema_permits import permit_outlet
@@ -185,3 +186,23 @@ def set_section_target(store: Store, site_code: str, water_class: str | int, by:
                 target_class=c, updated_at=now, updated_by=by)).rowcount == 0:
             conn.execute(insert(section_target).values(site_id=row.id, target_class=c, updated_at=now, updated_by=by))
     return c
+
+
+def permit_limits(store: Store, scope: Scope, codes: list[str] | None = None) -> dict[str, list[dict]]:
+    """Permit limits per outlet the scope may see: parameter (with its names), period (hour/day), limit, unit,
+    reference O2 — for the disclosure page, the one map's cards and the API."""
+    from collections import defaultdict
+
+    q = (select(site.c.code, parameter.c.name.label("parameter"), parameter.c.name_zh, parameter.c.name_en,
+                permit_limit.c.period, permit_limit.c.limit_value, permit_limit.c.unit, permit_limit.c.converted_o2)
+         .select_from(permit_limit.join(site, site.c.id == permit_limit.c.site_id)
+                      .join(parameter, parameter.c.id == permit_limit.c.parameter_id))
+         .order_by(site.c.code, parameter.c.name, permit_limit.c.period))
+    if codes:
+        q = q.where(site.c.code.in_(codes))
+    out: dict[str, list[dict]] = defaultdict(list)
+    with store.engine.connect() as conn:
+        for r in conn.execute(scope.apply(q)).mappings():
+            out[r["code"]].append({k: r[k] for k in ("parameter", "name_zh", "name_en", "period", "limit_value",
+                                                     "unit", "converted_o2")})
+    return dict(out)

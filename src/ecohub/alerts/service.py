@@ -70,14 +70,16 @@ def filter_alerts(q: Select, *, status: str | None = None, severity: str | None 
 def query_alerts(store: Store, scope: Scope = SYSTEM, *, status: str | None = None, severity: str | None = None,
                  site_code: str | None = None, rule: str | None = None, region: str | None = None,
                  prefix: str | None = None, limit: int = 1000, before_id: int | None = None,
-                 after_id: int | None = None, alert_id: int | None = None, cols=()) -> list[dict]:
+                 after_id: int | None = None, alert_id: int | None = None, columns=()) -> list[dict]:
     """Alerts the scope may see, newest first, as rows (times as ``datetime``). ``region``: a division code
-    (its subtree), or ``prefix`` (a code prefix); ``before_id`` / ``after_id``: keyset bounds; ``alert_id``: just that one."""
+    (its subtree), or ``prefix`` (a code prefix); ``before_id`` / ``after_id``: keyset bounds; ``alert_id``: just that one;
+    ``columns``: names of ``alert`` columns to return (default all) besides site, region and parameter."""
     if status is not None and status not in STATUSES:
         raise InputError("status", status, "must be one of " + ", ".join(STATUSES))
     if severity is not None and severity not in SEVERITIES:
         raise InputError("severity", severity, "must be one of " + ", ".join(SEVERITIES))
     prefix = prefix_of(region) if region else prefix
+    cols = [alert.c[c] for c in columns]
     q = filter_alerts(visible(alert_select(*cols), scope).order_by(alert.c.id.desc()).limit(limit), status=status,
                       severity=severity, site_code=site_code, rule=rule, region_prefix=prefix)
     if before_id is not None:

@@ -17,7 +17,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select
 
 from ecohub import __version__
 from ecohub.api import problems
@@ -27,8 +26,7 @@ from ecohub.api.security import ApiConfig, EcohubMiddleware, RateLimiter
 from ecohub.config import Settings
 from ecohub.domain.timeutil import BEIJING
 from ecohub.store.db import Store
-from ecohub.store.queries import SeriesFilter, latest_values
-from ecohub.store.schema import region, site
+from ecohub.store.queries import SYSTEM, SeriesFilter, latest_values, region_names, site_kind_counts
 from ecohub.store.writer import store_status
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -113,10 +111,8 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
                                                 "time": r["time"], "values": {}})
             s["values"][r["parameter"]] = r["value"]
             s["time"] = max(s["time"], r["time"])
-        with store.engine.connect() as conn:
-            names = dict(conn.execute(select(region.c.code, region.c.name).where(
-                region.c.code.in_({s["region"] for s in stations.values()} or {""}))).all())
-            kinds = dict(conn.execute(select(site.c.kind, func.count()).group_by(site.c.kind)).all())
+        names = region_names(store, {s["region"] for s in stations.values()})
+        kinds = site_kind_counts(store, SYSTEM)  # how many of each kind: counts, not data
         for s in stations.values():
             s["region_name"] = names.get(s["region"], s["region"])
             s["time_local"] = s["time"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")

@@ -506,7 +506,69 @@ def visible_site_ids(conn, scope: Scope, site_ids: Sequence[int]) -> set[int]:
     return set(conn.scalars(scope.apply(q)))
 
 
+# --- freshness (maps, cockpit, caches) ----------------------------------------------------------------------
+def newest_received_by_site(store: Store, scope: Scope, kinds: Sequence[str]) -> dict[str, datetime]:
+    """Per visible site of these kinds: when its newest value arrived (from ``latest``)."""
+    q = (select(site.c.code, func.max(latest.c.received_at))
+         .select_from(latest.join(series, series.c.id == latest.c.series_id).join(site, site.c.id == series.c.site_id))
+         .where(site.c.kind.in_(list(kinds))).group_by(site.c.code))
+    with store.engine.connect() as conn:
+        return dict(conn.execute(_scope(scope).apply(q)).all())
+
+
+def newest_time(store: Store, scope: Scope, *, kind: str, interval: str, codes: Sequence[str] = ()) -> datetime | None:
+    """The newest data time of the visible series of this site kind and interval (``codes``: these sites)."""
+    q = (select(func.max(latest.c.time))
+         .select_from(latest.join(series, series.c.id == latest.c.series_id).join(site, site.c.id == series.c.site_id))
+         .where(site.c.kind == kind, series.c.interval == interval))
+    if codes:
+        q = q.where(site.c.code.in_(list(codes)))
+    with store.engine.connect() as conn:
+        return conn.scalar(_scope(scope).apply(q))
+
+
+def data_version(store: Store) -> datetime | None:
+    """When the newest value arrived (any series): a cheap validator for caches of derived figures."""
+    with store.engine.connect() as conn:
+        return conn.scalar(select(func.max(latest.c.received_at)))
+
+
+def devices_last_seen(store: Store, scope: Scope) -> list[dict]:
+    """Every HJ 212 device of a visible site: MN, site code, when its site's newest value arrived (None: never)."""
+    from ecohub.store.schema import device
+
+    last = (select(series.c.site_id.label("site_id"), func.max(latest.c.received_at).label("last"))
+            .select_from(latest.join(series, series.c.id == latest.c.series_id)).group_by(series.c.site_id)
+            .subquery())
+    q = (select(device.c.mn, site.c.code.label("site"), last.c.last)
+         .select_from(device.join(site, site.c.id == device.c.site_id).outerjoin(last, last.c.site_id == site.c.id)))
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(_scope(scope).apply(q)).mappings()]
+
+
+def enterprise_names(store: Store) -> dict[int, str]:
+    """Enterprise id → registered name (public business-registration data)."""
+    with store.engine.connect() as conn:
+        return dict(conn.execute(select(enterprise.c.id, enterprise.c.name)).all())
+
+
+def site_kind_counts(store: Store, scope: Scope | None = None) -> dict[str, int]:
+    """How many visible sites of each kind."""
+    with store.engine.connect() as conn:
+        return dict(conn.execute(_scope(scope).apply(select(site.c.kind, func.count()).group_by(site.c.kind))).all())
+
+
+def region_names(store: Store, codes) -> dict[str, str]:
+    """Division code → name for these codes (public reference data)."""
+    codes = sorted(set(codes))
+    if not codes:
+        return {}
+    with store.engine.connect() as conn:
+        return dict(conn.execute(select(region.c.code, region.c.name).where(region.c.code.in_(codes))).all())
+
+
 __all__ = ["SeriesFilter", "Scope", "SYSTEM", "PUBLIC", "observations", "latest_values", "aggregate", "sites",
            "site_detail", "series_list", "regions", "parameters", "enterprises", "current_scope",
            "set_current_scope", "reset_current_scope", "open_site_condition", "is_open_site", "region_prefix",
-           "window_label", "WINDOWS"]
+           "window_label", "WINDOWS", "newest_received_by_site", "newest_time", "data_version", "devices_last_seen",
+           "enterprise_names", "site_kind_counts", "region_names"]

@@ -16,7 +16,6 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, select
 
 from ecohub.alerts import service as A
 from ecohub.analytics import aqi_service, rankings, water_service
@@ -26,21 +25,11 @@ from ecohub.standards import aqi_cn
 from ecohub.store import queries as Q
 from ecohub.store.db import Store
 from ecohub.store.queries import Scope, SeriesFilter
-from ecohub.store.schema import device, enterprise, latest, parameter, series, site
 
 POLLUTANTS = aqi_service.POLLUTANTS
 OUTLET_KINDS = Q.OUTLET_KINDS
 OFFLINE_MINUTES = settings().offline_minutes  # as the alerts' offline rule (ECOHUB_OFFLINE_MINUTES)
 PM25_TARGET = settings().pm25_target  # µg/m³; GB 3095 class 2 annual limit (ECOHUB_PM25_TARGET)
-
-
-def _alert_tables():
-    try:
-        from ecohub.store.schema_alerts import alert, permit_limit
-
-        return alert, permit_limit
-    except ImportError:  # pragma: no cover - before the alerts work landed
-        return None, None
 
 
 def _bj(t: datetime | None) -> str | None:
@@ -57,12 +46,7 @@ def open_alerts_by_site(store: Store, scope: Scope) -> dict[str, dict]:
 
 
 def _newest_received(store: Store, scope: Scope, kinds) -> dict[str, datetime]:
-    q = (select(site.c.code, func.max(latest.c.received_at))
-         .select_from(latest.join(series, series.c.id == latest.c.series_id).join(site, site.c.id == series.c.site_id))
-         .where(site.c.kind.in_(list(kinds))).group_by(site.c.code))
-    q = scope.apply(q)
-    with store.engine.connect() as conn:
-        return dict(conn.execute(q).all())
+    return Q.newest_received_by_site(store, scope, kinds)
 
 
 def source_status(code: str, alerts: dict[str, dict], newest: datetime | None, now: datetime) -> str:
@@ -145,8 +129,7 @@ PORTAL_COLUMNS = ("site", "name", "lon", "lat", "region_code", "aqi", "level", "
 
 def data_version(store: Store) -> datetime | None:
     """When the newest value arrived (any series): a cheap validator for caches of derived figures."""
-    with store.engine.connect() as conn:
-        return conn.scalar(select(func.max(latest.c.received_at)))
+    return Q.data_version(store)
 
 
 def portal_aqi(store: Store, scope: Scope) -> dict:
@@ -181,14 +164,7 @@ def _hour_grid(store: Store, scope: Scope, codes: list[str] | None, start: datet
 
 
 def _newest_air_hour(store: Store, scope: Scope, codes: list[str] | None = None) -> datetime | None:
-    q = (select(func.max(latest.c.time))
-         .select_from(latest.join(series, series.c.id == latest.c.series_id).join(site, site.c.id == series.c.site_id))
-         .where(site.c.kind == "air_station", series.c.interval == "hour"))
-    if codes:
-        q = q.where(site.c.code.in_(codes))
-    q = scope.apply(q)
-    with store.engine.connect() as conn:
-        return conn.scalar(q)
+    return Q.newest_time(store, scope, kind="air_station", interval="hour", codes=codes or ())
 
 
 def _aqi_of_grid(grid: dict[str, dict[str, np.ndarray]], codes: list[str], start: datetime, hours: int):
@@ -245,24 +221,10 @@ def replay(store: Store, scope: Scope, hours: int = 24) -> dict:
 
 # --- permits and disclosed online monitoring --------------------------------------------------------------
 def permits_for(store: Store, scope: Scope, codes: list[str] | None = None) -> dict[str, list[dict]]:
-    """Permit limits per visible outlet: parameter, period (hour/day), limit, unit, reference O2."""
-    _, permit_limit = _alert_tables()
-    if permit_limit is None:
-        return {}
-    q = (select(site.c.code, parameter.c.name.label("parameter"), parameter.c.name_zh, parameter.c.name_en,
-                permit_limit.c.period, permit_limit.c.limit_value, permit_limit.c.unit, permit_limit.c.converted_o2)
-         .select_from(permit_limit.join(site, site.c.id == permit_limit.c.site_id)
-                      .join(parameter, parameter.c.id == permit_limit.c.parameter_id))
-         .order_by(site.c.code, parameter.c.name, permit_limit.c.period))
-    if codes:
-        q = q.where(site.c.code.in_(codes))
-    q = scope.apply(q)
-    out: dict[str, list[dict]] = defaultdict(list)
-    with store.engine.connect() as conn:
-        for r in conn.execute(q).mappings():
-            out[r["code"]].append({k: r[k] for k in ("parameter", "name_zh", "name_en", "period", "limit_value",
-                                                     "unit", "converted_o2")})
-    return dict(out)
+    """Permit limits per visible outlet (the alerts package's permit register)."""
+    from ecohub.alerts.permits import permit_limits
+
+    return permit_limits(store, scope, codes)
 
 
 def judged_values(store: Store, codes: list[str], now: datetime) -> dict[str, dict[str, dict]]:
@@ -413,16 +375,10 @@ def daily_levels(store: Store, scope: Scope, d0: date, d1: date) -> dict:
 
 
 def offline_devices(store: Store, scope: Scope, now: datetime) -> dict:
-    last = (select(series.c.site_id.label("site_id"), func.max(latest.c.received_at).label("last"))
-            .select_from(latest.join(series, series.c.id == latest.c.series_id)).group_by(series.c.site_id)
-            .subquery())
-    q = (select(device.c.mn, site.c.code, last.c.last)
-         .select_from(device.join(site, site.c.id == device.c.site_id).outerjoin(last, last.c.site_id == site.c.id)))
-    q = scope.apply(q)
+    """Devices of visible sites, and how many sent nothing for OFFLINE_MINUTES."""
+    rows = Q.devices_last_seen(store, scope)
     limit = now - timedelta(minutes=OFFLINE_MINUTES)
-    with store.engine.connect() as conn:
-        rows = conn.execute(q).all()
-    off = [r for r in rows if r.last is None or r.last < limit]
+    off = [r for r in rows if r["last"] is None or r["last"] < limit]
     return {"devices": len(rows), "offline": len(off), "offline_minutes": OFFLINE_MINUTES}
 
 
@@ -476,5 +432,4 @@ def cockpit(store: Store, scope: Scope, *, now: datetime | None = None) -> dict:
 
 
 def enterprise_names(store: Store) -> dict[int, str]:
-    with store.engine.connect() as conn:
-        return dict(conn.execute(select(enterprise.c.id, enterprise.c.name)).all())
+    return Q.enterprise_names(store)

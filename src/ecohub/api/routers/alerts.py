@@ -19,7 +19,6 @@ from ecohub.api.problems import ApiProblem, forbidden, not_found
 from ecohub.api.routers.data import region_param
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.domain.timeutil import BEIJING
-from ecohub.store.schema_alerts import alert
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 COLS = ("id", "rule", "severity", "status", "active", "level", "value", "message", "period_time", "opened_at",
@@ -43,7 +42,7 @@ def alerts(request: Request, store: StoreDep, scope: ScopeDep, page: Annotated[P
     before = page.after((int,))
     rows = A.query_alerts(store, scope, status=status, severity=severity, site_code=site, rule=rule,
                           region=region_param(region), limit=page.limit, before_id=before[0] if before else None,
-                          cols=[alert.c[c] for c in COLS])
+                          columns=COLS)
     nxt = encode_cursor([rows[-1]["id"]]) if len(rows) == page.limit else None
     return json_response(request, {"meta": {"next_cursor": nxt, "limit": page.limit},
                                    "results": [_out(r) for r in rows]},
@@ -52,7 +51,7 @@ def alerts(request: Request, store: StoreDep, scope: ScopeDep, page: Annotated[P
 
 @router.get("/alerts/{alert_id}", response_model=Alert, summary="One alert (404 when not visible)")
 def one_alert(request: Request, store: StoreDep, scope: ScopeDep, alert_id: AlertId):
-    rows = A.query_alerts(store, scope, alert_id=alert_id, limit=1, cols=[alert.c[c] for c in COLS])
+    rows = A.query_alerts(store, scope, alert_id=alert_id, limit=1, columns=COLS)
     if not rows:
         raise not_found("alert")
     return json_response(request, _out(rows[0]))
@@ -92,7 +91,7 @@ def acknowledge(request: Request, store: StoreDep, origin: OriginDep, p: Actor, 
     alert answers 409. 404 when the caller may not see the alert, 403 when it may see but not act on it."""
     _act(request, A.acknowledge, store, alert_id, p.name or p.actor, body.note if body else None,
                scope=p.scope, origin=origin)
-    rows = A.query_alerts(store, p.scope, alert_id=alert_id, limit=1, cols=[alert.c[c] for c in DETAIL_COLS])
+    rows = A.query_alerts(store, p.scope, alert_id=alert_id, limit=1, columns=DETAIL_COLS)
     return json_response(request, _out(rows[0], DETAIL_COLS))
 
 
@@ -102,5 +101,5 @@ def close(request: Request, store: StoreDep, origin: OriginDep, p: Actor, alert_
     """→ closed, by the caller, with a reason. A closed alert answers 409; the next occurrence of its cause
     opens a new alert."""
     _act(request, A.close, store, alert_id, p.name or p.actor, body.reason, scope=p.scope, origin=origin)
-    rows = A.query_alerts(store, p.scope, alert_id=alert_id, limit=1, cols=[alert.c[c] for c in DETAIL_COLS])
+    rows = A.query_alerts(store, p.scope, alert_id=alert_id, limit=1, columns=DETAIL_COLS)
     return json_response(request, _out(rows[0], DETAIL_COLS))
