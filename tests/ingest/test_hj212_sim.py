@@ -215,3 +215,43 @@ def test_demo_devices_upload_to_a_gateway_in_the_same_process(sqlite_store):
         thread.join(20)
         h.stop()
     assert not thread.is_alive()
+
+
+def test_a_second_simulate_run_continues_after_the_stored_data(tmp_path, sqlite_template):
+    """Issue 12 item 5: the simulated clock restarted on every run, so a second run against the same database
+    sent only duplicates. It now continues after the newest stored time (or at ``--start``)."""
+    from ecohub.cli.gateway_cmds import _standalone
+    from ecohub.store.db import Store
+
+    db = tmp_path / "cli.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    url = f"sqlite:///{db}"
+    store = Store.open(url)
+    h = start_in_thread(store, port=0, config=GatewayConfig(command_poll=0.1))
+    app = _standalone()
+    args = ["hj212", "simulate", "--devices", "3", "--port", str(h.port), "--rate", "30", "--duration", "1",
+            "--register", "--database-url", url, "--json", "--mix", "realtime"]
+    try:
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 0, res.output
+        first = h.stats()
+        assert first["stored"] > 0 and first["duplicates"] == 0
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 0, res.output
+        second = h.stats()
+        assert second["duplicates"] == 0  # new data, not the first run's again
+        assert second["stored"] >= 2 * first["stored"] * 0.8
+        # --start: the clock starts where asked; one that would run more than a day ahead is refused, naming it
+        res = CliRunner().invoke(app, [*args, "--start", "2099-01-01T00:00"])
+        assert res.exit_code != 0 and "2099-01-01" in res.output and "quarantines" in res.output
+        res = CliRunner().invoke(app, [*args, "--start", "yesterday"])
+        assert res.exit_code != 0 and "yesterday" in res.output
+        res = CliRunner().invoke(app, [*args, "--start", "2026-01-01T08:00"])
+        assert res.exit_code == 0, res.output
+        assert h.stats()["duplicates"] == 0
+    finally:
+        h.stop()
+    with store.engine.connect() as c:
+        oldest = c.scalar(select(observation.c.time).order_by(observation.c.time).limit(1))
+    assert oldest.year == 2026 and oldest.month == 1 and oldest.day == 1
+    store.close()

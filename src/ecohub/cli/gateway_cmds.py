@@ -215,6 +215,11 @@ def simulate_cmd(
                                                          "length.")] = None,
     register: Annotated[bool, typer.Option("--register", help="Register the devices (and their sites) in the "
                                                               "database first.")] = False,
+    start: Annotated[str | None, typer.Option(help="Time-lapse runs: the devices' clock starts at this time "
+                                                   "(ISO-8601, no offset = Beijing time, or YYYYMMDDhhmmss). "
+                                                   "Default with --register or --database-url: just after the "
+                                                   "newest time stored for these devices, so that a second run "
+                                                   "sends new data, not the first run's again.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the faults.")] = 1,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     database_url: DatabaseUrl = None,
@@ -233,12 +238,37 @@ def simulate_cmd(
                             sm4_key=sm4_key, sm4_variant=sm4_variant)
     except ValueError as e:
         fail(str(e))
-    if register:
+    start_at: float | None = None
+    if start is not None:
+        from ecohub.domain.errors import InputError
+        from ecohub.ingest.hj212.commands import _hj_time
+        from ecohub.protocols.hj212 import parse_time
+
+        try:
+            start_at = parse_time(_hj_time(start, "start"), "start").timestamp()
+        except InputError as e:
+            fail(str(e))
+    if register or database_url:
+        from ecohub.domain.timeutil import BEIJING
+        from ecohub.ingest.hj212.sim import newest_time, next_start
+
         store = open_store(database_url)
-        register_devices(store, devs)
+        if register:
+            register_devices(store, devs)
+        if start_at is None:
+            newest = newest_time(store, devs)
+            start_at = next_start(newest)
+            if newest is not None and not json_out:
+                console.print(f"continuing after the newest stored time "
+                              f"{newest.astimezone(BEIJING):%Y-%m-%d %H:%M:%S} (Beijing); --start to choose",
+                              highlight=False)
         store.close()
-    stats = simulate(devs, host, port, rate=rate, duration=duration if duration > 0 else math.inf,
-                     faults=fault_map, ack_timeout=ack_timeout, recount=recount, mix=mix, seed=seed)
+    try:
+        stats = simulate(devs, host, port, rate=rate, duration=duration if duration > 0 else math.inf,
+                         faults=fault_map, ack_timeout=ack_timeout, recount=recount, mix=mix, seed=seed,
+                         start=start_at)
+    except ValueError as e:
+        fail(str(e))
     d = stats.as_dict()
     if json_out:
         print_json(d)

@@ -36,15 +36,17 @@ logger's behaviour on the wire), :mod:`.stats` (faults, settings and results of 
 devices).
 """
 
-from ecohub.ingest.hj212.sim.model import SimDevice, make_devices, register_devices
+from ecohub.ingest.hj212.sim.model import SimDevice, make_devices, newest_time, register_devices
 from ecohub.ingest.hj212.sim.run import run_simulation, simulate
-from ecohub.ingest.hj212.sim.stats import FAULTS, SimStats, parse_faults
+from ecohub.ingest.hj212.sim.stats import FAULTS, SimStats, next_start, parse_faults
 
 __all__ = [
     "FAULTS",
     "SimDevice",
     "SimStats",
     "make_devices",
+    "newest_time",
+    "next_start",
     "parse_faults",
     "register_devices",
     "run_simulation",

@@ -235,3 +235,29 @@ def _fmt(v) -> str:
 
 def _bj(t: int) -> str:
     return datetime.fromtimestamp(t, BEIJING).strftime("%Y%m%d%H%M%S")
+
+
+def newest_time(store: Any, devices: list[SimDevice]) -> datetime | None:
+    """The newest time stored from HJ 212 for the devices' sites (``None``: nothing yet) — where a new
+    time-lapse run continues (:func:`~ecohub.ingest.hj212.sim.stats.next_start`)."""
+    from sqlalchemy import func, select
+
+    from ecohub.store.schema import observation, series, site, source
+
+    codes = [d.site_code for d in devices]
+    if not codes:
+        return None
+    newest = None
+    with store.engine.connect() as conn:
+        src = conn.scalar(select(source.c.id).where(source.c.name == "hj212"))
+        if src is None:
+            return None
+        for i in range(0, len(codes), 500):
+            q = (select(func.max(observation.c.time))
+                 .select_from(observation.join(series, series.c.id == observation.c.series_id)
+                              .join(site, site.c.id == series.c.site_id))
+                 .where(site.c.code.in_(codes[i:i + 500]), observation.c.source_id == src))
+            t = conn.scalar(q)
+            if t is not None and (newest is None or t > newest):
+                newest = t
+    return newest

@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from ecohub.protocols.hj212 import BEIJING
 
 FAULTS = ("bad-crc", "split", "merge", "disconnect", "drift", "garbage")
 
@@ -90,11 +93,22 @@ def parse_faults(text: str | None) -> dict[str, float]:
     return out
 
 
+FUTURE_SLACK = 86400  # the gateway quarantines data more than one day ahead
+
+
+def next_start(newest: datetime | None, rtd_interval: int = 30) -> int | None:
+    """Where a time-lapse run continues: one real-time interval after ``newest`` (the newest stored time of
+    the devices' sites), ``None`` when nothing is stored."""
+    if newest is None:
+        return None
+    return int(newest.timestamp()) // rtd_interval * rtd_interval + rtd_interval
+
+
 class Simulation:
     """The settings of a run (shared by its devices) and its :class:`SimStats`."""
 
     def __init__(self, host, port, devices, *, rate, duration, faults, ack_timeout, recount, rtd_interval,
-                 time_lapse, mix_realtime, keep_acked, seed, drain):
+                 time_lapse, mix_realtime, keep_acked, seed, drain, start=None):
         self.host = host
         self.port = port
         self.devices = devices
@@ -112,5 +126,16 @@ class Simulation:
         self.time_lapse = per_device * rtd_interval > 1.0 if time_lapse is None else time_lapse
         expected = int(per_device * duration) + 2 if math.isfinite(duration) else 0
         now = int(time.time())
-        self.t0 = ((now - expected * rtd_interval) // 3600) * 3600 if self.time_lapse else now
+        self.span = expected * rtd_interval  # seconds of simulated time a time-lapse run covers
+        if start is not None:  # continue a previous run (or start where asked) instead of repeating its times
+            self.time_lapse = True
+            self.t0 = int(start) // rtd_interval * rtd_interval
+            if self.t0 + self.span > now + FUTURE_SLACK:
+                latest = datetime.fromtimestamp(now + FUTURE_SLACK - self.span, BEIJING)
+                raise ValueError(f"start {datetime.fromtimestamp(self.t0, BEIJING):%Y-%m-%d %H:%M:%S} (Beijing): "
+                                 f"this run covers {self.span} s of device time and would send data more than one "
+                                 f"day ahead, which the gateway quarantines; start at {latest:%Y-%m-%d %H:%M:%S} "
+                                 "at the latest, or send fewer packets")
+        else:
+            self.t0 = ((now - self.span) // 3600) * 3600 if self.time_lapse else now
         self.stats = SimStats(devices=len(devices))
