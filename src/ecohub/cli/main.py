@@ -42,6 +42,7 @@ COMMAND_MODULES = [
     "ecohub.cli.standards_cmds",
     "ecohub.cli.worker_cmds",
     "ecohub.cli.permits_cmds",
+    "ecohub.cli.waste_cmds",
     "ecohub.cli.hj212_cmds",
     "ecohub.cli.ingest_cmds",
     "ecohub.cli.ops_cmds",

@@ -40,7 +40,7 @@ LEDGER_KINDS = ("generated", "shipped", "received")
 
 waste_code = Table(
     "waste_code", metadata,
-    Column("code", String(8), primary_key=True),
+    Column("code", String(10), primary_key=True),
     Column("category", String(4), nullable=False),
     Column("industry", String(100), nullable=False),
     Column("description", Text, nullable=False),
@@ -67,7 +67,7 @@ manifest = Table(
     Column("number", String(32), nullable=False, unique=True),
     Column("generator_id", Integer, ForeignKey("enterprise.id"), nullable=False),
     Column("receiver_id", Integer, ForeignKey("enterprise.id"), nullable=False),
-    Column("code", String(8), ForeignKey("waste_code.code"), nullable=False),
+    Column("code", String(10), ForeignKey("waste_code.code"), nullable=False),
     Column("quantity_t", Float, nullable=False),
     Column("state", String(12), nullable=False),
     Column("version", Integer, nullable=False),
@@ -107,7 +107,7 @@ waste_ledger = Table(
     "waste_ledger", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("enterprise_id", Integer, ForeignKey("enterprise.id"), nullable=False),
-    Column("code", String(8), ForeignKey("waste_code.code"), nullable=False),
+    Column("code", String(10), ForeignKey("waste_code.code"), nullable=False),
     Column("kind", String(12), nullable=False),
     Column("quantity_t", Float, nullable=False),
     Column("at", UTCTime, nullable=False),

@@ -20,7 +20,7 @@ depends_on = None
 def upgrade() -> None:
     UTC = ecohub.store.types.UTCTime
     op.create_table('waste_code',
-    sa.Column('code', sa.String(length=8), nullable=False),
+    sa.Column('code', sa.String(length=10), nullable=False),
     sa.Column('category', sa.String(length=4), nullable=False),
     sa.Column('industry', sa.String(length=100), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('number', sa.String(length=32), nullable=False),
     sa.Column('generator_id', sa.Integer(), nullable=False),
     sa.Column('receiver_id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=8), nullable=False),
+    sa.Column('code', sa.String(length=10), nullable=False),
     sa.Column('quantity_t', sa.Float(), nullable=False),
     sa.Column('state', sa.String(length=12), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -195,7 +195,7 @@ def upgrade() -> None:
     op.create_table('waste_ledger',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=8), nullable=False),
+    sa.Column('code', sa.String(length=10), nullable=False),
     sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('quantity_t', sa.Float(), nullable=False),
     sa.Column('at', UTC(), nullable=False),
