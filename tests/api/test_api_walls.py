@@ -48,6 +48,13 @@ CRAWL = {
     "/api/v1/me": ["/api/v1/me"],
     "/api/v1/status": ["/api/v1/status"],
     "/healthz": ["/healthz"],
+    "/api/v1/permits": ["/api/v1/permits", "/api/v1/permits?enterprise=91130110DEMY000589"],
+    "/api/v1/permits/{number}": ["/api/v1/permits/91130283DEMY00015Q001P"],
+    "/api/v1/public/permits/{number}": ["/api/v1/public/permits/91130283DEMY00015Q001P"],
+    "/api/v1/emissions": ["/api/v1/emissions?enterprise=91130283DEMY00015Q&year=2026"],
+    "/api/v1/waste/codes": ["/api/v1/waste/codes"],
+    "/api/v1/waste/manifests": ["/api/v1/waste/manifests", "/api/v1/waste/manifests?state=open"],
+    "/api/v1/waste/manifests/{number}/events": ["/api/v1/waste/manifests/{manifest}/events"],
     "/status": ["/status"],
 }
 CALLERS = sorted(VISIBLE)
@@ -70,9 +77,26 @@ def test_crawl_covers_every_get_operation(world):
     assert not missing, f"add these endpoints to the wall crawl: {sorted(missing)}"
 
 
+def _permit_and_manifest(world) -> str:
+    """A permit of E2 whose outlet is the non-open OUT-TS-E2, and a manifest E2 → E1 (for the crawl)."""
+    n = "91130283DEMY00015Q001P"
+    r = world.post("admin", "/api/v1/permits", json={
+        "permits": [{"number": n, "enterprise": "91130283DEMY00015Q", "category": "key", "issued_on": "2025-01-01",
+                     "valid_from": "2025-01-01", "valid_to": "2029-12-31"}],
+        "outlets": [{"permit": n, "outlet_code": "DA001", "site": "OUT-TS-E2", "type": "main"}],
+        "tonnage": [{"permit": n, "parameter": "so2", "tonnes": "10"}]})
+    assert r.status_code == 200, r.text
+    r = world.post("admin", "/api/v1/waste/manifests", json={"generator": "91130283DEMY00015Q",
+                                                             "receiver": "91130110DEMY000589", "code": "900-249-08",
+                                                             "tonnes": 1})
+    assert r.status_code == 201, r.text
+    return r.json()["number"]
+
+
 def test_no_caller_sees_a_site_it_may_not(world):
     alert_ids = {code: add_alert(world.store, code, f"排放超标 at {code}") for code in ("OUT-TS-E2", "OUT-SJZ-E1")}
     ds = _secret_dataset(world)
+    manifest_no = _permit_and_manifest(world)
     # the codes must be findable only where they belong: none of them is a substring of another code's
     # visible text except through the site itself
     for who in CALLERS:
@@ -86,7 +110,7 @@ def test_no_caller_sees_a_site_it_may_not(world):
                 elif "{alert}" in t:
                     urls = [t.replace("{alert}", str(i)) for i in alert_ids.values()]
                 else:
-                    urls = [t.replace("{dataset}", str(ds))]
+                    urls = [t.replace("{dataset}", str(ds)).replace("{manifest}", manifest_no)]
                 for url in urls:
                     r = world.get(who, url)
                     assert r.status_code < 500, (who, url, r.status_code, r.text[:300])

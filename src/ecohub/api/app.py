@@ -86,6 +86,10 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     from ecohub.api.routers import reports  # reports, assessments (noise, soil, radiation), trends, surfaces
 
     app.include_router(reports.router)
+    from ecohub.api.routers import permits, waste  # permit register, emissions; hazardous-waste manifests
+
+    app.include_router(permits.router)
+    app.include_router(waste.router)
     from ecohub.api.routers import forecasts  # forecasts, verification (ecohub.forecast)
 
     app.include_router(forecasts.router)

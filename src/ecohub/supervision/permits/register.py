@@ -165,10 +165,35 @@ def _tonnes(row: Row) -> float:
     return t * factor
 
 
-def import_register(store: Store, path: str | Path, origin: Origin | None = None) -> RegisterImport:
+def import_register(store: Store, path: str | Path, origin: Origin | None = None,
+                    scope: Scope | None = None) -> RegisterImport:
     """Import a register file; see the module doc. Raises :class:`InputError` when the file cannot be read."""
-    tables = read_register(path)
+    return save_tables(store, read_register(path), origin, scope, source=str(path))
+
+
+def rows_from_json(tables: dict[str, list[dict]]) -> dict[str, list[Row]]:
+    """The API's JSON body (``{"permits": [{…}], "outlets": […], …}``) as the rows of a register file (line =
+    position + 2, as if a header were line 1)."""
+    from ecohub.supervision.permits.files import TABLES
+
+    out: dict[str, list[Row]] = {t: [] for t in TABLES}
+    for t, rows in (tables or {}).items():
+        if t not in out:
+            raise InputError("table", t, "one of " + ", ".join(TABLES))
+        out[t] = [Row(t, i, {str(k).lower(): "" if v is None else str(v).strip() for k, v in r.items()})
+                  for i, r in enumerate(rows, start=2)]
+    return out
+
+
+def save_tables(store: Store, tables: dict[str, list[Row]], origin: Origin | None = None,
+                scope: Scope | None = None, source: str = "api") -> RegisterImport:
+    """Save register rows (from a file or the API): each permit whole or not at all. ``scope``: an officer may
+    write permits of enterprises in his region only; enterprises and other roles may not write."""
+    scope = scope or Scope("system")
+    if not scope.full and scope.role != "officer":
+        raise PermissionError("the permit register is written by officers and admins")
     origin = origin or Origin.cli(command="permit register import")
+    path = source
     res = RegisterImport()
     sink = QuarantineSink(store, "file", str(path))
     by_number: dict[str, dict[str, list[Row]]] = defaultdict(lambda: defaultdict(list))
@@ -188,7 +213,7 @@ def import_register(store: Store, path: str | Path, origin: Origin | None = None
     for number, rows in by_number.items():
         try:
             with write_tx(store) as conn:
-                _save_permit(conn, number, rows, sites, params, origin, str(path))
+                _save_permit(conn, number, rows, sites, params, origin, str(path), scope)
             res.saved.append(number)
         except RowError as e:
             res.rejected.append(number)
@@ -220,7 +245,7 @@ def _outlet_of(conn: Connection, pid: int | None, new: dict[str, int], key: str,
 
 
 def _save_permit(conn: Connection, number: str, rows: dict[str, list[Row]], sites: dict, params: dict,
-                 origin: Origin, source: str) -> None:
+                 origin: Origin, source: str, scope: Scope) -> None:
     now = datetime.now(UTC)
     cur = conn.execute(select(permit).where(permit.c.number == number)).mappings().first()
     ent = None
@@ -239,6 +264,12 @@ def _save_permit(conn: Connection, number: str, rows: dict[str, list[Row]], site
         r0 = next(r for t in rows.values() for r in t)
         raise RowError(r0, "permit", number, "unknown permit: not in the register and no row in the permits table")
     assert ent is not None
+    if scope.role == "officer":
+        region = conn.scalar(select(enterprise.c.region_code).where(enterprise.c.id == ent.id)) or ""
+        if not region.startswith(region_prefix(scope.region_code) or "-"):
+            r0 = next(r for t in rows.values() for r in t)
+            raise RowError(r0, "enterprise", ent.uscc, "outside your region: officers register permits of "
+                           "enterprises in their own region")
     versions = _versions(rows["permits"], number, ent.uscc, dict(cur) if cur is not None else None)
     pid = cur["id"] if cur is not None else None
     for v in versions:
