@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ecohub.ingest.hj212.config import GatewayConfig
-from ecohub.ingest.hj212.work import LatencyLog, Work, side_events, side_quarantine
+from ecohub.ingest.hj212.work import DONE, LatencyLog, Work, side_events, side_quarantine
 from ecohub.ingest.hj212.writer import LocalWriter, Payload, ProcessWriter, is_unavailable
 from ecohub.store.db import Store
 from ecohub.store.registry import SeriesResolver
@@ -123,8 +123,7 @@ class StoreCommitter(Committer):
 
     # --- taking work ----------------------------------------------------------------------------------------
     def offer(self, item: Work) -> bool:
-        q = self._queue
-        assert q is not None
+        q: asyncio.Queue[Work] = self._queue  # type: ignore[assignment]  # made in __init__
         if q.full():
             return False
         q.put_nowait(item)
@@ -226,8 +225,12 @@ class StoreCommitter(Committer):
         limit = cfg.max_write_buffer
         lat = self.latency
         for it in batch:
-            if it.session is not None:
-                it.committed()
+            s = it.session
+            if s is not None:  # Work.committed(), inline: once per packet
+                q = s.qns
+                for qn in it.qns:
+                    if q.get(qn) is it:
+                        q[qn] = DONE
             if it.acks:
                 conn = it.conn
                 if conn is not None and not isinstance(conn, str):

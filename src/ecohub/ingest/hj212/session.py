@@ -118,6 +118,7 @@ class Sessions:
         self.records = records
         self.commit = commit
         self.commands = commands
+        self.runner = commands.runner
         self.latency = latency
         self.emit = emit
         self.by_mn: dict[str, Session] = {}
@@ -204,7 +205,7 @@ class Sessions:
                 return
         if cfg.auto_time_sync and qn is not None and len(qn) == 17:
             self._check_clock(session, packet, conn)
-        if self.commands.active:
+        if self.runner.active:  # the runner's dict, read directly: this is the per-packet path
             self.commands.on_packet(packet)
         # split messages (Flag.D): collect the parts, answer them all when the whole message is committed
         acks: list[bytes] = []
@@ -315,7 +316,7 @@ class Sessions:
         """The deviations counted since the gateway started, per MN (or of one MN)."""
         sessions = [self.by_mn[mn]] if mn is not None and mn in self.by_mn else \
             ([] if mn is not None else list(self.by_mn.values()))
-        return {s.mn: [d.as_dict() for d in s.deviations.values()] for s in sessions if s.deviations}
+        return {s.mn: [d.as_dict() for d in list(s.deviations.values())] for s in sessions if s.deviations}
 
     def _remember(self, session: Session, qn: str, state: object) -> None:
         q = session.qns
