@@ -109,3 +109,41 @@ def test_magnus_and_wind_worked_values():
     u, v = wind_components(np.array([10.0, 10.0]), np.array([0.0, 270.0]))  # from north; from west
     assert u[0] == pytest.approx(0, abs=1e-9) and v[0] == pytest.approx(-10)
     assert u[1] == pytest.approx(10) and v[1] == pytest.approx(0, abs=1e-9)
+
+
+def test_persistence_blend_moves_point_and_range_together():
+    h = _synthetic()
+    o = np.arange(700, 760)
+    raw = predict(fit(h, 699, 1, settings=ModelSettings(rounds=60, pollutants=False, persistence_weight={})), h, o)
+    bl = predict(fit(h, 699, 1, settings=ModelSettings(rounds=60, pollutants=False, persistence_weight={1: 0.5})),
+                 h, o)
+    last = h.aqi[o]
+    lo_b, hi_b = np.minimum(raw.aqi, last) - 1, np.maximum(raw.aqi, last) + 1
+    assert np.all((bl.aqi >= lo_b) & (bl.aqi <= hi_b))
+    assert np.all(np.abs(bl.aqi - np.ceil((raw.aqi + last) / 2)) <= 1)  # halfway, up to the rounding
+    inner = (raw.aqi_low > 5) & (raw.aqi_high < 495) & (bl.aqi_low > 5) & (bl.aqi_high < 495)
+    width_raw, width_bl = (raw.aqi_high - raw.aqi_low)[inner], (bl.aqi_high - bl.aqi_low)[inner]
+    assert np.all(np.abs(width_raw - width_bl) <= 2)  # the range moves, its width stays
+    # with meteorology no weight is applied (validated for the history-only model only)
+    from ecohub.forecast.met import DailyMet
+
+    met = DailyMet(h.days, {"temp": np.zeros(len(h))})
+    assert fit(h, 699, 1, met=met, settings=ModelSettings(rounds=5, pollutants=False)).persistence_weight == 0.0
+
+
+def test_auto_weight_uses_only_days_before_the_test_period():
+    from ecohub.forecast.backtest import choose_weight
+    from ecohub.forecast.history import DailyHistory
+
+    h = _synthetic(1000)
+    test_from = h.days[900]
+    a = choose_weight(h, test_from, refit_days=120, settings=FAST)
+    scrambled = h.aqi.copy()
+    scrambled[900:] = np.random.default_rng(0).permutation(scrambled[900:]) * 3
+    h2 = DailyHistory(h.days, scrambled, h.conc, h.name)
+    b = choose_weight(h2, test_from, refit_days=120, settings=FAST)
+    assert a == b and a["weight"] in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+    assert a["validation_to"] == str(h.days[899]) and a["validation_days"] > 400
+    assert set(a["level_accuracy_by_weight"]) == {"0.0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6"}
+    r = backtest(h, test_from, refit_days=120, settings=FAST, persistence_weight="auto").summary
+    assert r["persistence_weight"]["weight"] == a["weight"]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.forecast import service
 from ecohub.forecast.history import read_daily_file
-from ecohub.forecast.model import ModelSettings
+from ecohub.forecast.model import MODEL_VERSION, ModelSettings
 from ecohub.store import registry as R
 from ecohub.store.schema_forecast import forecast_day, forecast_issue
 from ecohub.store.writer import ObservationWriter
@@ -60,7 +60,7 @@ def test_issue_is_stored_and_never_overwritten(store, tianjin):
     assert len(latest) == 1 and latest[0]["id"] == again["id"]
     lt = latest[0]
     assert lt["issued_at"].startswith("2019-06-30T09:00") and lt["inputs_to"] == "2019-06-30"
-    assert lt["model_version"] == "gbm-aqi-1" and lt["input_days"] > 700
+    assert lt["model_version"] == MODEL_VERSION and lt["input_days"] > 700
     d1 = lt["days"][0]
     assert d1["aqi_low"] <= d1["aqi"] <= d1["aqi_high"] and d1["category_zh"] in ("优", "良", "轻度污染", "中度污染",
                                                                                  "重度污染", "严重污染")

@@ -49,6 +49,9 @@ def backtest_cmd(
     met: Annotated[Path | None, typer.Option("--met", help="Hourly or daily meteorology CSV (optional).")] = None,
     horizon: Annotated[int, typer.Option("--horizon", min=1, max=3, help="Days ahead (1 = D+1).")] = 1,
     refit_days: Annotated[int, typer.Option("--refit-days", min=1, help="Refit the model every N days.")] = 30,
+    persistence_weight: Annotated[str, typer.Option(
+        "--persistence-weight", help="Blend the model's AQI with persistence: 'auto' = chosen for this city on the "
+        "up to 2 years before --test-from (best exact level, grid 0…0.6), a number 0…1, or 0 for none.")] = "auto",
     json_out: Annotated[bool, typer.Option("--json", help="Print the scores as one JSON object (last line).")] = False,
 ) -> None:
     from ecohub.domain.errors import InputError
@@ -57,6 +60,14 @@ def backtest_cmd(
     from ecohub.forecast.met import read_met_file
     from ecohub.forecast.model import NotEnoughHistory
 
+    pw: float | str = persistence_weight.strip().lower()
+    if pw != "auto":
+        try:
+            pw = float(pw)
+            if not 0 <= pw <= 1:
+                raise ValueError
+        except ValueError:
+            fail(f"--persistence-weight={persistence_weight!r}: 'auto' or a number 0…1")
     try:
         start = np.datetime64(test_from.strip(), "D")
         if len(test_from.strip()) != 10:
@@ -89,7 +100,8 @@ def backtest_cmd(
     err_console.print(f"history: {s['first_day']} … {s['last_day']}, {s['days_with_aqi']} days with AQI, "
                       f"{s['missing_days']} missing", highlight=False)
     try:
-        res = backtest(hist, start, horizon=horizon, met=m, refit_days=refit_days, test_to=end)
+        res = backtest(hist, start, horizon=horizon, met=m, refit_days=refit_days, test_to=end,
+                       persistence_weight=pw)
     except NotEnoughHistory as e:
         fail(f"{daily.name}: {e}")
     r = res.summary

@@ -20,6 +20,7 @@ from ecohub.forecast.met import DailyMet
 from ecohub.forecast.model import (
     MIN_TRAIN_DAYS,
     MODEL_VERSION,
+    WEIGHT_GRID,
     ModelSettings,
     NotEnoughHistory,
     fit,
@@ -51,11 +52,58 @@ def observed_primary(hist: DailyHistory, idx: np.ndarray) -> np.ndarray:
     return np.array([str(n).replace("O3_8h", "O3").replace("O3_1h", "O3") for n in names], dtype=object)
 
 
+VALIDATION_DAYS = 730
+
+
+def choose_weight(hist: DailyHistory, test_from: np.datetime64, *, horizon: int = 1, refit_days: int = 30,
+                  settings: ModelSettings | None = None) -> dict:
+    """The persistence weight of the history-only model for one city, chosen on its own validation period: the
+    (up to) ``VALIDATION_DAYS`` days before ``test_from`` that leave a year to train on, rolling origin, best
+    exact-level accuracy on :data:`WEIGHT_GRID` (ties → the smaller weight). Nothing of the test period is used."""
+    from dataclasses import replace
+
+    start = int((np.datetime64(test_from, "D") - hist.days[0]).astype(int))
+    first_valid = int(np.flatnonzero(~np.isnan(hist.aqi))[0]) if hist.valid_days else start
+    v0 = max(start - VALIDATION_DAYS, first_valid + MIN_TRAIN_DAYS + 30)
+    if start - v0 < 90:
+        return {"weight": 0.0, "reason": "under 90 validation days before the test period: no blend",
+                "validation_days": max(0, start - v0)}
+    s = replace(settings or ModelSettings(), pollutants=False, persistence_weight={})
+    inner = backtest(hist.until(hist.days[start - 1]), hist.days[v0], horizon=horizon, refit_days=refit_days,
+                     settings=s)
+    obs = inner.observed
+    ok = ~np.isnan(obs) & ~np.isnan(inner.forecast) & ~np.isnan(inner.persistence)
+    acc = {}
+    for w in WEIGHT_GRID:
+        p = np.ceil((1 - w) * inner.forecast + w * inner.persistence)
+        acc[w] = float(np.mean(aqi_cn.level_of(p[ok]) == aqi_cn.level_of(obs[ok]))) * 100 if ok.any() else 0.0
+    best = max(WEIGHT_GRID, key=lambda w: (round(acc[w], 6), -w))
+    return {"weight": best, "validation_from": str(hist.days[v0]), "validation_to": str(hist.days[start - 1]),
+            "validation_days": int(ok.sum()),
+            "level_accuracy_by_weight": {str(w): round(a, 2) for w, a in acc.items()}}
+
+
 def backtest(hist: DailyHistory, test_from: np.datetime64, *, horizon: int = 1, met: DailyMet | None = None,
              refit_days: int = 30, settings: ModelSettings | None = None,
-             test_to: np.datetime64 | None = None) -> BacktestResult:
-    """Rolling-origin backtest of the D+``horizon`` forecast over the days from ``test_from`` to the end."""
+             test_to: np.datetime64 | None = None, persistence_weight: float | str | None = None) -> BacktestResult:
+    """Rolling-origin backtest of the D+``horizon`` forecast over the days from ``test_from`` to the end.
+
+    ``persistence_weight``: None = the settings' weights; a number = that weight; ``"auto"`` = chosen for this
+    city by :func:`choose_weight` on the days before ``test_from`` (history-only model; with meteorology no
+    weight is applied)."""
     t0 = time.perf_counter()
+    weight_info: dict | None = None
+    if persistence_weight is not None:
+        from dataclasses import replace
+
+        if persistence_weight == "auto":
+            weight_info = {"weight": 0.0, "reason": "meteorology given: no blend"} if met is not None else \
+                choose_weight(hist, test_from, horizon=horizon, refit_days=refit_days, settings=settings)
+            w = float(weight_info["weight"])
+        else:
+            w = float(persistence_weight)
+            weight_info = {"weight": w, "reason": "given"}
+        settings = replace(settings or ModelSettings(), persistence_weight={horizon: w})
     start = int((np.datetime64(test_from, "D") - hist.days[0]).astype(int))
     if start >= len(hist):
         raise NotEnoughHistory(f"test-from {test_from} is after the last day of the history ({hist.days[-1]})")
@@ -136,6 +184,7 @@ def backtest(hist: DailyHistory, test_from: np.datetime64, *, horizon: int = 1, 
         "refits": refits,
         "climatology_window_days": CLIM_WINDOW,
         "meteorology": met is not None,
+        "persistence_weight": weight_info,
         "model_version": MODEL_VERSION,
         "seconds": round(time.perf_counter() - t0, 2),
     }

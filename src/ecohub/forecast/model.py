@@ -2,8 +2,10 @@
 
 Per horizon h (D+1, D+2, D+3) the model fits, on every past origin whose target day has data:
 
-* the AQI — a squared-error model of ``log(1 + AQI)`` (the point forecast, whose HJ 633 level is the published
-  level) and two quantile models (``QUANTILES``, pinball loss) giving the published AQI range;
+* the AQI — a squared-error model of ``log(1 + AQI)`` (the median forecast) and two quantile models
+  (``QUANTILES``, pinball loss) giving the range; without meteorology the published AQI may blend the median
+  with persistence (``persistence_weight``, chosen per city on a validation period) and the range moves with
+  it; the HJ 633 level of the published AQI is the published level;
 * each of the six pollutants' daily value (24-h means, O3 daily max 8-h) — squared error on ``log(1 + c)``;
   their HJ 633 daily sub-indices (``ecohub.standards.aqi_cn.aqi_daily``) name the primary pollutant.
 
@@ -24,11 +26,17 @@ from ecohub.forecast.history import POLLUTANTS, DailyHistory
 from ecohub.forecast.met import DailyMet
 from ecohub.standards import aqi_cn
 
-MODEL_VERSION = "gbm-aqi-1"
+MODEL_VERSION = "gbm-aqi-2"
 MIN_TRAIN_DAYS = 365
 #: The published range: these quantiles of the forecast distribution (nominal 60 % interval).
 QUANTILES = (0.2, 0.8)
 MIN_RANGE_WIDTH = 10  # AQI points: a range is never narrower (CNEMC ranges are ~20–40 wide)
+#: Weight of persistence in the published AQI, per horizon: AQI = (1 − w)·model median + w·last observed AQI
+#: (a two-member ensemble; the range moves with the point). Default none: the weight that helps depends on the
+#: city and period (docs/forecast.md), so it is chosen per city on a validation period before the test period
+#: (``backtest(..., persistence_weight="auto")``) or set explicitly.
+PERSISTENCE_WEIGHT: dict[int, float] = {}
+WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
 @dataclass
@@ -44,6 +52,7 @@ class ModelSettings:
     threads: int = 1
     pollutants: bool = True  # fit the six pollutants (primary pollutant, concentrations)
     pollutant_rounds: int = 150
+    persistence_weight: dict[int, float] = field(default_factory=lambda: dict(PERSISTENCE_WEIGHT))
 
     def params(self, objective: str, alpha: float | None = None) -> dict:
         p = {"objective": objective, "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
@@ -77,6 +86,7 @@ class Forecast:
 @dataclass
 class FittedModel:
     horizon: int
+    persistence_weight: float
     clim: Climatology
     boosters: dict  # name → lightgbm.Booster
     feature_names: list[str]
@@ -131,7 +141,9 @@ def fit(hist: DailyHistory, upto: int, horizon: int, *, met: DailyMet | None = N
                                  params={"verbosity": -1, "seed": s.seed})
                 rounds = s.rounds if name == "aqi" else s.pollutant_rounds
                 boosters[f"{name}:{tag}"] = lgb.train(s.params(obj, alpha), ds, num_boost_round=rounds)
-    return FittedModel(horizon, clim, boosters, names, int(origins.size), met is not None)
+    # the weights were validated for the history-only model; with meteorology none is applied (not validated)
+    w = 0.0 if met is not None else float(s.persistence_weight.get(horizon, 0.0))
+    return FittedModel(horizon, w, clim, boosters, names, int(origins.size), met is not None)
 
 
 def predict(model: FittedModel, hist: DailyHistory, origins: np.ndarray, *, met: DailyMet | None = None) -> Forecast:
@@ -147,6 +159,13 @@ def predict(model: FittedModel, hist: DailyHistory, origins: np.ndarray, *, met:
 
     point = run("aqi:point")
     lo, hi = run(f"aqi:q{int(QUANTILES[0] * 100)}"), run(f"aqi:q{int(QUANTILES[1] * 100)}")
+    if model.persistence_weight:
+        from ecohub.forecast.baselines import persistence
+
+        p = persistence(hist.aqi, o)
+        ok = ~np.isnan(p)
+        shift = np.where(ok, model.persistence_weight * (p - point), 0.0)
+        point, lo, hi = point + shift, lo + shift, hi + shift
     aqi = aqi_cn.ceil_index(np.clip(point, 1, 500))
     lo = np.floor(np.clip(np.fmin(lo, aqi), 1, 500))
     hi = aqi_cn.ceil_index(np.clip(np.fmax(hi, aqi), 1, 500))
