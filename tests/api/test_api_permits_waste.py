@@ -68,3 +68,23 @@ def test_manifest_walls_and_conflict(world):
     assert world.get("anonymous", "/api/v1/waste/manifests").status_code == 401
     ev = world.get("ent2", f"{step}/events").json()
     assert [e["to_state"] for e in ev] == ["created", "dispatched", "received"]
+
+
+def test_report_submit_and_return_through_the_api(world):
+    assert world.post("officer_sjz", "/api/v1/permits", json=PERMIT).status_code == 200
+    r = world.post("ent2", f"/api/v1/permits/{N1}/reports", json={"kind": "month", "period": "2026-01"})
+    assert r.status_code == 404  # not its permit
+    r = world.post("ent1", f"/api/v1/permits/{N1}/reports", json={"kind": "month", "period": "2026-01",
+                                                                  "content": {"note": "正常"}})
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    assert world.post("ent1", f"/api/v1/permit-reports/{rid}/review", json={"action": "accept"}).status_code == 403
+    assert world.post("officer_ts", f"/api/v1/permit-reports/{rid}/review",
+                      json={"action": "accept"}).status_code == 404  # another region
+    r = world.post("officer_sjz", f"/api/v1/permit-reports/{rid}/review", json={"action": "return"})
+    assert r.status_code == 400 and "reasons" in r.text
+    r = world.post("officer_sjz", f"/api/v1/permit-reports/{rid}/review", json={"action": "return", "note": "缺项"})
+    assert r.status_code == 200 and r.json()["state"] == "returned"
+    r = world.post("officer_sjz", f"/api/v1/permit-reports/{rid}/review", json={"action": "accept"})
+    assert r.status_code == 409
+    assert [x["state"] for x in world.get("ent1", "/api/v1/permit-reports").json()] == ["returned"]

@@ -53,6 +53,10 @@ CRAWL = {
     "/api/v1/public/permits/{number}": ["/api/v1/public/permits/91130283DEMY00015Q001P"],
     "/api/v1/emissions": ["/api/v1/emissions?enterprise=91130283DEMY00015Q&year=2026"],
     "/api/v1/waste/codes": ["/api/v1/waste/codes"],
+    "/api/v1/permits/{number}/reports": ["/api/v1/permits/91130283DEMY00015Q001P/reports"],
+    "/api/v1/permit-reports": ["/api/v1/permit-reports"],
+    "/api/v1/permits/{number}/completeness": ["/api/v1/permits/91130283DEMY00015Q001P/completeness?kind=month"
+                                              "&period=2026-01"],
     "/api/v1/waste/manifests": ["/api/v1/waste/manifests", "/api/v1/waste/manifests?state=open"],
     "/api/v1/waste/manifests/{number}/events": ["/api/v1/waste/manifests/{manifest}/events"],
     "/status": ["/status"],

@@ -6,7 +6,7 @@ with each change; this router maps HTTP to them."""
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -131,3 +131,104 @@ def emissions(request: Request, store: StoreDep, p: Reader, enterprise: Annotate
               year: Annotated[int, Query(ge=1990, le=2100)], as_of: datetime | None = None):
     return json_response(request, _call(E.enterprise_emissions, store, p.scope, enterprise, year, as_of=as_of))
 
+
+
+# --- self-monitoring and execution reports ---------------------------------------------------------------------
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(pattern="^(month|quarter|year)$")
+    period: str = Field(max_length=8, description="2026-03 | 2026-Q1 | 2026")
+    content: dict[str, Any] = Field(default_factory=dict, description="what the enterprise declares")
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(pattern="^(accept|return)$")
+    note: str | None = Field(None, max_length=4000, description="reasons (required to return)")
+
+
+class ManualReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    site: str = Field(max_length=64)
+    parameter: str = Field(max_length=32)
+    sampled_on: date
+    value: float | None = None
+    lab: str | None = Field(None, max_length=200)
+
+
+def _report_call(fn, *args, **kw):
+    from ecohub.supervision.permits import reports as RP
+
+    try:
+        return fn(*args, **kw)
+    except RP.IllegalReportStep as e:
+        raise ApiProblem(409, str(e)) from None
+    except NotFound as e:
+        raise not_found(str(e) or "report") from None
+    except PermissionError as e:
+        raise forbidden(str(e)) from None
+    except InputError as e:
+        raise bad_request(e) from None
+
+
+@router.get("/permits/{number}/reports", summary="Execution reports of a permit")
+def reports_of(request: Request, store: StoreDep, p: Reader, number: Number, state: str | None = None):
+    from ecohub.supervision.permits import reports as RP
+
+    return json_response(request, _report_call(RP.list_reports, store, p.scope, number=number, state=state))
+
+
+@router.get("/permit-reports", summary="Execution reports the caller may see (officer: to review)")
+def reports_all(request: Request, store: StoreDep, p: Reader,
+                state: Annotated[str | None, Query(pattern="^(submitted|accepted|returned)$")] = None):
+    from ecohub.supervision.permits import reports as RP
+
+    return json_response(request, _report_call(RP.list_reports, store, p.scope, state=state))
+
+
+@router.post("/permits/{number}/reports", status_code=201, summary="Submit an execution report (the enterprise)")
+def report_submit(request: Request, store: StoreDep, p: Annotated[Principal, Depends(role("admin", "enterprise",
+                                                                                           write=True))],
+                  origin: OriginDep, number: Number, body: ReportIn):
+    from ecohub.supervision.permits import reports as RP
+
+    out = _report_call(RP.submit, store, p.scope, origin, number, body.kind, body.period, body.content)
+    request.state.audited = True
+    return json_response(request, out, status_code=201)
+
+
+@router.post("/permit-reports/{report_id}/review", summary="Accept or return (with reasons) a report (officer)")
+def report_review(request: Request, store: StoreDep, p: Writer, origin: OriginDep,
+                  report_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ReviewIn):
+    from ecohub.supervision.permits import reports as RP
+
+    out = _report_call(RP.review, store, p.scope, origin, report_id, body.action, body.note)
+    request.state.audited = True
+    return json_response(request, out)
+
+
+@router.get("/permits/{number}/completeness", summary="Self-monitoring completeness against the plan, findings")
+def completeness(request: Request, store: StoreDep, p: Reader, number: Number,
+                 kind: Annotated[str, Query(pattern="^(month|quarter|year)$")],
+                 period: Annotated[str, Query(max_length=8)]):
+    from ecohub.supervision.permits import reports as RP
+
+    def go():
+        a, b = RP.period_bounds(kind, period)
+        d = REG.permit_detail(store, p.scope, number)
+        return RP.plan_completeness(store, d["id"], a, b)
+
+    return json_response(request, _report_call(go))
+
+
+@router.post("/permits/{number}/monitoring-reports", status_code=201,
+             summary="File a manual monitoring result against the plan (the enterprise)")
+def manual_report(request: Request, store: StoreDep, p: Annotated[Principal, Depends(role("admin", "enterprise",
+                                                                                           write=True))],
+                  origin: OriginDep, number: Number, body: ManualReportIn):
+    from ecohub.supervision.permits import reports as RP
+
+    out = _report_call(RP.file_manual_report, store, p.scope, origin, number, site_code=body.site,
+                       parameter_name=body.parameter, sampled_on=body.sampled_on, value=body.value, lab=body.lab)
+    request.state.audited = True
+    return json_response(request, out, status_code=201)
