@@ -133,3 +133,15 @@ def test_cli_run_and_list_from_a_daily_file(tmp_path, monkeypatch):
     assert r.exit_code == 0 and "too old" in r.stdout
     r = CliRunner().invoke(app, ["forecast", "run", "--daily", str(old)])
     assert r.exit_code == 2 and "city" in r.output
+
+
+def test_cli_verify_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("ECOHUB_DATABASE_URL", f"sqlite:///{tmp_path / 'v.db'}")
+    r = CliRunner().invoke(app, ["forecast", "verify", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert [x["lead"] for x in out["leads"]] == [1, 2, 3] and out["verified"]["targets"] == 0
+    r = CliRunner().invoke(app, ["forecast", "list"])
+    assert r.exit_code == 2 and "--city or --site" in r.output
+    r = CliRunner().invoke(app, ["forecast", "backtest", "--daily", str(TIANJIN), "--persistence-weight", "2"])
+    assert r.exit_code == 2 and "--persistence-weight='2'" in r.output
