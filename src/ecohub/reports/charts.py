@@ -55,7 +55,8 @@ def _bar(names, values, title, ylabel, colour="#2F6FB0", ref: float | None = Non
             ax.text(i, v, f"{v:g}", ha="center", va="bottom", fontsize=7)
         if ref is not None:
             ax.axhline(ref, color="#C00000", linestyle="--", linewidth=1)
-            ax.text(-0.4, ref, ref_label, color="#C00000", fontsize=7, ha="left", va="bottom")
+            ax.text(1.005, ref, ref_label, color="#C00000", fontsize=7, ha="left", va="center",
+                    transform=ax.get_yaxis_transform())
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(ylabel, fontsize=8)
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
