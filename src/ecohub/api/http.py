@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import math
 import threading
 import time
@@ -14,11 +15,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import Request, Response
+from pydantic import TypeAdapter, ValidationError
 
 from ecohub.api.identity import ANONYMOUS, Principal
 from ecohub.api.problems import ApiProblem, forbidden, unauthorized
 from ecohub.domain.timeutil import BEIJING, parse_time
 
+log = logging.getLogger("ecohub.api")
 MAX_LIMIT = 10_000
 MAX_ID = 2**31 - 1
 
@@ -210,12 +213,38 @@ def _respond(request: Request, body: bytes, etag: str, cache: str, status_code: 
     return Response(body, status_code=status_code, media_type="application/json", headers=h)
 
 
+_ADAPTERS: dict[object, TypeAdapter] = {}
+
+
+def check_response(request: Request, body: bytes) -> None:
+    """Validate a JSON body against the response model the route declares (none: nothing to check). The
+    adapters are built once per model; validation runs on the JSON text in pydantic-core."""
+    route = request.scope.get("route")
+    model = getattr(route, "response_model", None)
+    if model is None:
+        return
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS.setdefault(model, TypeAdapter(model))
+    try:
+        adapter.validate_json(body)
+    except ValidationError as e:
+        log.error("response of %s does not match its model %s: %s", request.url.path, model, e)
+        raise ApiProblem(500, "internal error (logged)") from None
+
+
 def json_response(request: Request, payload: Any, *, public_max_age: int | None = None,
                   status_code: int = 200, headers: dict[str, str] | None = None, cache: bool = False) -> Response:
     """JSON with a strong ETag; ``If-None-Match`` → 304. Anonymous GETs of public endpoints get
     ``Cache-Control: public, max-age=N``; everything else ``private, no-cache`` (revalidate with the ETag).
-    ``cache``: keep an anonymous answer in the :class:`PublicCache`."""
+    ``cache``: keep an anonymous answer in the :class:`PublicCache`.
+
+    A 2xx answer is validated against the route's declared ``response_model`` (:func:`check_response`) before
+    it leaves, as FastAPI would validate a returned model: a service that drifts from the documented shape
+    answers 500 (logged) instead of sending what the OpenAPI document does not promise."""
     body = dumps(payload)
+    if 200 <= status_code < 300:
+        check_response(request, body)
     etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     if cache and status_code == 200:
         c = _cache(request)
