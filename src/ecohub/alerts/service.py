@@ -30,6 +30,7 @@ from ecohub.store.queries import SYSTEM, Scope
 from ecohub.store.queries import region_prefix as prefix_of
 from ecohub.store.schema import parameter, site
 from ecohub.store.schema_alerts import alert, alert_event
+from ecohub.store.tx import write_tx
 
 #: Roles that may acknowledge and close alerts (``system``: the command line and the worker).
 ACT_ROLES = ("system", "admin", "officer")
@@ -206,16 +207,12 @@ def _may_act(conn: Connection, scope: Scope, alert_id: int) -> None:
             raise PermissionError(f"alert {alert_id} is outside your region ({scope.region_code})")
 
 
-def _write(store: Store):
-    return store.engine.connect().execution_options(sqlite_immediate=True)
-
-
 def acknowledge(store: Store, alert_id: int, by: str, note: str | None = None, now: datetime | None = None, *,
                 scope: Scope = SYSTEM, origin: Origin | None = None) -> dict:
     """open → acknowledged by ``by`` (an acknowledged alert stays as it is), role-checked, scoped, audited."""
     when = now or datetime.now(UTC)
     origin = origin or Origin(by, scope.role)
-    with _write(store) as conn, conn.begin():
+    with write_tx(store) as conn:
         _may_act(conn, scope, alert_id)
         changed = acknowledge_in(conn, alert_id, by, note, when)
         origin.record(conn, "alert_acknowledge", f"alert:{alert_id}",
@@ -228,7 +225,7 @@ def close(store: Store, alert_id: int, by: str, reason: str, now: datetime | Non
     """→ closed by ``by`` with a reason, role-checked, scoped, audited."""
     when = now or datetime.now(UTC)
     origin = origin or Origin(by, scope.role)
-    with _write(store) as conn, conn.begin():
+    with write_tx(store) as conn:
         _may_act(conn, scope, alert_id)
         close_in(conn, alert_id, by, reason, when)
         origin.record(conn, "alert_close", f"alert:{alert_id}", {"by": by.strip(), "reason": reason.strip()},

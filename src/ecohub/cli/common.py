@@ -50,7 +50,9 @@ def origin(command: str) -> Origin:
 def audit(store: Store, command: str, action: str, target: str | None = None, detail: dict | None = None) -> None:
     """The audit row of a state-changing command (its own transaction, after the change). Commands that write in
     one transaction of their own record with ``origin(command).record(conn, …)`` inside it instead."""
-    with store.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+    from ecohub.store.tx import write_tx
+
+    with write_tx(store) as conn:
         origin(command).record(conn, action, target, detail)
 
 
