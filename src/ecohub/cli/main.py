@@ -57,6 +57,7 @@ COMMAND_MODULES = [
     "ecohub.cli.config_cmds",
     "ecohub.cli.case_cmds",
     "ecohub.cli.inspect_cmds",
+    "ecohub.cli.credit_cmds",
 ]
 
 # Commands that need no database: ``ecohub <command>`` imports only the module that defines it, so these
