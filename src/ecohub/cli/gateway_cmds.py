@@ -46,8 +46,8 @@ def gateway_cmd(
         help="Seconds a new connection has to send its first valid (authenticated) packet; then it is "
              "closed.")] = 120.0,
     max_pending_per_address: Annotated[int, typer.Option(
-        help="Connections from one IP address that may wait for their first valid packet at once; more from "
-             "that address are closed at once (authenticated connections do not count).")] = 64,
+        help="Connections from one IP address that may be open without having sent a single frame; more from "
+             "that address are closed at once (a device sends its first packet at once, so it is not held back).")] = 64,
     device_rate: Annotated[float, typer.Option(help="Sustained packets/s per device (burst: 10×).")] = 50.0,
     queue_packets: Annotated[int, typer.Option(help="Packets waiting for the database at most; then the "
                                                     "sockets are read more slowly.")] = 10000,

@@ -19,9 +19,10 @@ class GatewayConfig:
     max_length: int = 1024  # data-segment bytes (HJ 212-2017 §6.3.1); longer frames are rejected
     read_chunk: int = 16384  # bytes per socket read
     stream_limit: int = 65536  # bytes buffered per socket before its reading pauses
-    max_pending_per_address: int = 64  # connections from one IP address still waiting for their first valid
-    # (authenticated) packet; more from that address are closed at once. Authenticated connections do not count
-    # (many devices behind one carrier NAT address are fine)
+    max_pending_per_address: int = 64  # connections from one IP address that have not sent a single frame yet;
+    # more from that address are closed at once. A device sends its first packet at once, so a burst of
+    # reconnecting devices behind one (carrier NAT) address is not held back; silent sockets are
+    # (with first_packet_timeout) what it stops
     first_packet_timeout: float = 120.0  # seconds a connection has for its first valid (authenticated) packet
     idle_timeout: float = 1800.0  # seconds without a byte before a connection is closed
     max_garbage: int = 65536  # garbage bytes (with or without '#') a connection may send before its first frame

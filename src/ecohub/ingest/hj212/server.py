@@ -43,13 +43,14 @@ class Conn:
     """One device connection."""
 
     __slots__ = ("reader", "writer", "peer", "address", "framer", "auth_failures", "garbage", "garbage_reported",
-                 "frames", "last_rx", "mns", "closed", "reassembler", "split_acks", "opened", "on_valid")
+                 "frames", "last_rx", "mns", "closed", "reassembler", "split_acks", "opened", "on_valid", "counted")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str, max_length: int,
                  address: str = "", on_valid: Callable[[Conn], None] | None = None):
         self.reader = reader
         self.address = address  # the remote IP address
         self.on_valid = on_valid
+        self.counted = False  # counted against its address's cap (until its first frame)
         self.writer = writer
         self.peer = peer
         self.framer = StreamFramer(max_length=max_length)
@@ -112,7 +113,8 @@ class Gateway:
                                       self.latency, self._emit)
         self.commands.sessions = self.session_layer.by_mn
         self.conns: set[Conn] = set()
-        # connections still waiting for their first valid packet (insertion order: oldest first), and per address
+        # connections still waiting for their first valid packet (insertion order: oldest first: the deadline),
+        # and per address those that have not sent a single frame yet (the cap)
         self._pending: dict[Conn, None] = {}
         self._pending_by_address: dict[str, int] = {}
         self.port: int | None = None
@@ -231,7 +233,7 @@ class Gateway:
         if pending_here >= cfg.max_pending_per_address:
             c["address_refused"] += 1
             if c["address_refused"] % 1000 == 1:
-                log.warning("%s: %d connections from this address wait for a first valid packet: refusing more "
+                log.warning("%s: %d connections from this address have sent no frame yet: refusing more "
                             "(max_pending_per_address)", address, pending_here)
             writer.transport.abort()
             return
@@ -239,6 +241,7 @@ class Gateway:
         self.conns.add(conn)
         self._pending[conn] = None
         self._pending_by_address[address] = pending_here + 1
+        conn.counted = True
         c["connections_total"] += 1
         chunk = cfg.read_chunk
         on_frame = self.session_layer.on_frame
@@ -253,6 +256,8 @@ class Gateway:
                 conn.last_rx = time.monotonic()
                 for ev in conn.framer.feed(data):
                     if ev.kind == "frame":
+                        if conn.counted:  # its first frame: no longer held against its address's cap
+                            self._release_address(conn)
                         conn.frames += 1
                         c["frames"] += 1
                         await on_frame(conn, ev.data)
@@ -274,8 +279,13 @@ class Gateway:
             await self._close(conn)
 
     def _validated(self, conn: Conn) -> None:
-        """``conn`` sent its first valid packet: it no longer counts against its address's pending cap."""
-        if self._pending.pop(conn, 0) is None:
+        """``conn`` sent its first valid (authenticated) packet: the first-packet deadline no longer applies."""
+        self._pending.pop(conn, None)
+
+    def _release_address(self, conn: Conn) -> None:
+        """``conn`` sent its first frame (or closed): it no longer counts against its address's cap."""
+        if conn.counted:
+            conn.counted = False
             n = self._pending_by_address.get(conn.address, 0) - 1
             if n > 0:
                 self._pending_by_address[conn.address] = n
@@ -284,6 +294,7 @@ class Gateway:
 
     async def _close(self, conn: Conn) -> None:
         self._validated(conn)
+        self._release_address(conn)
         if conn in self.conns:
             self.conns.discard(conn)
             self.counters["connections_closed"] += 1
@@ -319,6 +330,7 @@ class Gateway:
                 self.counters["first_packet_closed"] += 1
                 log.info("%s: no valid packet within %.0f s of connecting: closing", conn.peer, now - conn.opened)
                 self._validated(conn)  # counted once, even if the close takes a moment
+                self._release_address(conn)
                 conn.abort()
             for conn in list(self.conns):
                 if now - conn.last_rx > cfg.idle_timeout:
