@@ -8,10 +8,11 @@ import io
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ecohub.api import audit
+from ecohub.api.deps import Page, ScopeDep, StoreDep, paging
 from ecohub.api.http import (
     MAX_LIMIT,
     cached_public,
@@ -45,6 +46,7 @@ router = APIRouter(prefix="/api/v1", tags=["data"])
 Multi = Annotated[list[str] | None, Query()]
 MAX_CODES = 200
 NO_SITE_SPAN = timedelta(hours=25)
+Paged = Annotated[Page, Depends(paging(1000, MAX_LIMIT))]
 
 
 def _store(request: Request):
@@ -100,13 +102,12 @@ def page(results: list, limit: int, key) -> dict:
 
 # --- reference ------------------------------------------------------------------------------------------------
 @router.get("/regions", response_model=Regions, summary="Administrative divisions (GB/T 2260)")
-def regions(request: Request, level: int | None = Query(None, ge=1, le=3), parent: str | None = None,
-            under: str | None = None, limit: int = 1000, cursor: str | None = None):
-    check_limit(limit)
-    after = decode_cursor(cursor, (str,))
-    rows = Q.regions(_store(request), level=level, parent=parent, under=region_param(under), limit=limit + 1,
+def regions(request: Request, store: StoreDep, pg: Paged, level: int | None = Query(None, ge=1, le=3),
+            parent: str | None = None, under: str | None = None):
+    after = pg.after((str,))
+    rows = Q.regions(store, level=level, parent=parent, under=region_param(under), limit=pg.limit + 1,
                      after=after[0] if after else None)
-    return json_response(request, page(rows, limit, lambda r: [r["code"]]), public_max_age=3600)
+    return json_response(request, page(rows, pg.limit, lambda r: [r["code"]]), public_max_age=3600)
 
 
 @router.get("/parameters", response_model=list[Parameter], summary="The parameter catalogue")
@@ -116,20 +117,20 @@ def parameters(request: Request):
 
 # --- sites ----------------------------------------------------------------------------------------------------
 @router.get("/sites", response_model=Sites, summary="Sites: filter by kind, region, bounding box, distance")
-def sites(request: Request, kind: Multi = None, region: str | None = None,
+def sites(request: Request, store: StoreDep, scope: ScopeDep, pg: Paged, kind: Multi = None,
+          region: str | None = None,
           bbox: Annotated[str | None, Query(description="min lon,min lat,max lon,max lat (WGS-84)")] = None,
           near: Annotated[str | None, Query(description="lon,lat: sites within `radius` km, nearest first")] = None,
-          radius: Annotated[float, Query(gt=0, le=1000, description="km, with `near`")] = 10.0,
-          limit: int = 1000, cursor: str | None = None):
-    check_limit(limit)
+          radius: Annotated[float, Query(gt=0, le=1000, description="km, with `near`")] = 10.0):
+    limit = pg.limit
     bb = parse_floats(bbox, "bbox", 4)
     nr = parse_floats(near, "near", 2)
     if nr is not None and not (-180 <= nr[0] <= 180 and -90 <= nr[1] <= 90):
         raise ApiProblem(400, f"near={near!r}: lon,lat in degrees")
-    after = decode_cursor(cursor, (str,))
-    rows = Q.sites(_store(request), kinds=kinds_param(kind), region=region_param(region), bbox=bb,
+    after = pg.after((str,))
+    rows = Q.sites(store, kinds=kinds_param(kind), region=region_param(region), bbox=bb,
                    near=(nr[0], nr[1], radius) if nr else None, limit=limit + 1,
-                   after=after[0] if after else None, scope=principal(request).scope)
+                   after=after[0] if after else None, scope=scope)
     if nr is not None:
         return json_response(request, {"meta": {"next_cursor": None, "limit": limit}, "results": rows[:limit]},
                              public_max_age=_max_age(request))
@@ -137,23 +138,23 @@ def sites(request: Request, kind: Multi = None, region: str | None = None,
 
 
 @router.get("/sites/{code}", response_model=SiteDetail, summary="One site and its series")
-def site_detail(request: Request, code: str):
-    s = Q.site_detail(_store(request), code, scope=principal(request).scope)
+def site_detail(request: Request, store: StoreDep, scope: ScopeDep, code: str):
+    s = Q.site_detail(store, code, scope=scope)
     if s is None:
         raise not_found("site")
     return json_response(request, s, public_max_age=_max_age(request))
 
 
 @router.get("/series", response_model=SeriesPage, summary="Series (site × parameter × interval)")
-def series(request: Request, site: Multi = None, parameter: Multi = None, interval: str | None = None,
-           kind: Multi = None, region: str | None = None, limit: int = 1000, cursor: str | None = None):
-    check_limit(limit)
-    after = decode_cursor(cursor, (str, str, str))
+def series(request: Request, store: StoreDep, scope: ScopeDep, pg: Paged, site: Multi = None,
+           parameter: Multi = None, interval: str | None = None, kind: Multi = None, region: str | None = None):
+    limit = pg.limit
+    after = pg.after((str, str, str))
     reg = region_param(region)
     flt = Q.SeriesFilter(sites=codes_param(site, "site"), parameters=codes_param(parameter, "parameter"),
                          interval=interval_param(interval), kinds=kinds_param(kind),
                          region_prefix=Q.region_prefix(reg))
-    rows = Q.series_list(_store(request), flt, scope=principal(request).scope, limit=limit + 1, after=after)
+    rows = Q.series_list(store, flt, scope=scope, limit=limit + 1, after=after)
     return json_response(request, page(rows, limit, lambda r: [r["site"], r["parameter"], r["interval"]]),
                          public_max_age=_max_age(request))
 
@@ -244,8 +245,8 @@ async def observations_route(
 
 
 @router.get("/latest", response_model=list[Latest], summary="Newest value of every series (served from `latest`)")
-def latest(request: Request, site: Multi = None, parameter: Multi = None, kind: Multi = None,
-           interval: str | None = None, region: str | None = None, limit: int = MAX_LIMIT):
+def latest(request: Request, store: StoreDep, scope: ScopeDep, site: Multi = None, parameter: Multi = None,
+           kind: Multi = None, interval: str | None = None, region: str | None = None, limit: int = MAX_LIMIT):
     check_limit(limit)
     reg = region_param(region)
     flt = Q.SeriesFilter(sites=codes_param(site, "site"), parameters=codes_param(parameter, "parameter"),
@@ -254,12 +255,13 @@ def latest(request: Request, site: Multi = None, parameter: Multi = None, kind: 
     hit = cached_public(request, _max_age(request))
     if hit is not None:
         return hit
-    rows = Q.latest_values(_store(request), flt, scope=principal(request).scope, limit=limit)
+    rows = Q.latest_values(store, flt, scope=scope, limit=limit)
     return json_response(request, rows, public_max_age=_max_age(request), cache=True)
 
 
 @router.get("/aggregates", response_model=Aggregates, summary="Count, mean, min, max per Beijing hour/day/month/year")
-def aggregates(request: Request, window: str = "day", site: Multi = None, parameter: Multi = None,
+def aggregates(request: Request, store: StoreDep, scope: ScopeDep, window: str = "day", site: Multi = None,
+               parameter: Multi = None,
                interval: str | None = None,
                from_: Annotated[str | None, Query(alias="from")] = None, to: str | None = None,
                limit: int = 1000):
@@ -275,15 +277,14 @@ def aggregates(request: Request, window: str = "day", site: Multi = None, parame
         raise ApiProblem(400, "give site=CODE, or from and to at most 31 days apart")
     flt = Q.SeriesFilter(sites=sites_, parameters=codes_param(parameter, "parameter"),
                          interval=interval_param(interval))
-    rows = Q.aggregate(_store(request), flt, window, start, end, scope=principal(request).scope, limit=limit)
+    rows = Q.aggregate(store, flt, window, start, end, scope=scope, limit=limit)
     return json_response(request, {"meta": {"next_cursor": None, "limit": limit}, "results": rows},
                          public_max_age=_max_age(request))
 
 
 @router.get("/enterprises", response_model=Enterprises, summary="Enterprises (public fields)")
-def enterprises(request: Request, region: str | None = None, limit: int = 1000, cursor: str | None = None):
-    check_limit(limit)
-    after = decode_cursor(cursor, (str,))
-    rows = Q.enterprises(_store(request), region=region_param(region), limit=limit + 1,
-                         after=after[0] if after else None, scope=principal(request).scope)
-    return json_response(request, page(rows, limit, lambda r: [r["uscc"]]), public_max_age=_max_age(request))
+def enterprises(request: Request, store: StoreDep, scope: ScopeDep, pg: Paged, region: str | None = None):
+    after = pg.after((str,))
+    rows = Q.enterprises(store, region=region_param(region), limit=pg.limit + 1,
+                         after=after[0] if after else None, scope=scope)
+    return json_response(request, page(rows, pg.limit, lambda r: [r["uscc"]]), public_max_age=_max_age(request))
