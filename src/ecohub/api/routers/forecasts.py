@@ -10,10 +10,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from ecohub.api.deps import StoreDep
+from ecohub.api.deps import ScopeDep, StoreDep
 from ecohub.api.http import json_response, parse_date_param
 from ecohub.api.problems import ApiProblem
 from ecohub.forecast import service
+from ecohub.store.db import Store
+from ecohub.store.queries import Scope, site_detail
 
 router = APIRouter(prefix="/api/v1", tags=["forecasts"])
 CityQ = Annotated[str | None, Query(pattern=r"^\d{6}$", description="city division code, e.g. 120100")]
@@ -21,10 +23,15 @@ SiteQ = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$",
                                     description="air station code (station issues instead of city issues)")]
 
 
-def _target(city: str | None, site: str | None) -> tuple[str | None, str]:
+def _target(store: Store, scope: Scope, city: str | None, site: str | None) -> tuple[str | None, str]:
+    """The forecast target; a station the caller may not see answers 404, as one that does not exist."""
     if city and site:
         raise ApiProblem(400, "give city or site, not both")
-    return (site, "site") if site else (city, "city")
+    if site:
+        if site_detail(store, site, scope=scope) is None:
+            raise ApiProblem(404, f"site {site} not found")
+        return site, "site"
+    return city, "city"
 
 
 class ForecastDay(BaseModel):
@@ -115,14 +122,14 @@ class VsObserved(BaseModel):
 
 
 @router.get("/forecasts", response_model=list[ForecastIssue], summary="Forecast issues (latest, or the history)")
-def forecasts(request: Request, store: StoreDep, city: CityQ = None, site: SiteQ = None,
+def forecasts(request: Request, store: StoreDep, scope: ScopeDep, city: CityQ = None, site: SiteQ = None,
               issued: Annotated[Literal["latest", "all"], Query(description="latest: the newest issue of each "
                                                                 "city; all: every issue of `city`, newest first")]
               = "latest",
               limit: Annotated[int, Query(ge=1, le=1000, description="issues with issued=all")] = 30):
     """D+1 … D+3 daily AQI, range, level and primary pollutant per city, with the baselines stored beside
     them and the heavy-pollution warning the issue implies. Issues are never overwritten."""
-    target, kind = _target(city, site)
+    target, kind = _target(store, scope, city, site)
     if issued == "all":
         if not target:
             raise ApiProblem(400, "issued=all needs city or site")
@@ -133,12 +140,12 @@ def forecasts(request: Request, store: StoreDep, city: CityQ = None, site: SiteQ
 
 
 @router.get("/forecasts/verification", response_model=Verification, summary="Running verification report")
-def verification(request: Request, store: StoreDep, city: CityQ = None, site: SiteQ = None,
+def verification(request: Request, store: StoreDep, scope: ScopeDep, city: CityQ = None, site: SiteQ = None,
                  from_: Annotated[str | None, Query(alias="from", description="first target day")] = None):
     """Per lead: exact level, ±1 level, AQI MAE, range hit rate, POD/FAR/CSI of polluted days (AQI > 100) of
     the stored forecasts whose days have been observed, beside persistence and climatology on the same days."""
     since: date | None = parse_date_param(from_, "from")
-    target, kind = _target(city, site)
+    target, kind = _target(store, scope, city, site)
     rep = service.verification(store, target=target, since=since, kind=kind)
     return json_response(request, rep, public_max_age=request.app.state.config.public_max_age)
 
