@@ -93,6 +93,11 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     from ecohub.api.routers import forecasts  # forecasts, verification (ecohub.forecast)
 
     app.include_router(forecasts.router)
+    from ecohub.api.routers import cases, credit, inspections  # enforcement cases, random draws, credit
+
+    app.include_router(cases.router)
+    app.include_router(inspections.router)
+    app.include_router(credit.router)
 
     @app.get("/healthz", tags=["status"])
     def healthz() -> dict:

@@ -34,6 +34,10 @@ PUBLIC_STATES = ("decided", "executing", "closed")
 OVERDUE_RULE = "case_overdue"
 
 
+class IllegalStep(InputError):
+    """A transition the procedure does not declare (the API answers 409 with the reason)."""
+
+
 def _date(name: str, value: date | str | None, default: date | None = None) -> date:
     if value is None or value == "":
         if default is None:
@@ -68,7 +72,8 @@ def _may_write(scope: Scope, region_code: str) -> None:
 
 def _find(conn: Connection, ref: int | str, scope: Scope, *, lock: bool = False):
     q = select(enf_case)
-    q = q.where(enf_case.c.id == int(ref)) if str(ref).isdigit() else q.where(enf_case.c.number == str(ref))
+    by_id = str(ref).isdigit() and len(str(ref)) <= 9
+    q = q.where(enf_case.c.id == int(ref)) if by_id else q.where(enf_case.c.number == str(ref))
     cond = _cond(scope)
     if cond is not None:
         q = q.where(cond)
@@ -137,7 +142,7 @@ def _transition(conn: Connection, case, to: str, on: date, origin: Origin, note:
     frm = case["state"]
     why = machine.refusal(frm, to)
     if why:
-        raise InputError("to", to, why)
+        raise IllegalStep("to", to, why)
     step = machine.TRANSITIONS[(frm, to)]
     if on > today:
         raise InputError("on", on.isoformat(), "is in the future")
@@ -198,7 +203,7 @@ def advance(store: Store, scope: Scope, origin: Origin, ref: int | str, to: str 
         _may_write(scope, case["region_code"])
         target = to or machine.NEXT.get(case["state"])
         if target is None:
-            raise InputError("to", None, machine.refusal(case["state"], "closed") or "no next step")
+            raise IllegalStep("to", None, machine.refusal(case["state"], "closed") or "no next step")
         _transition(conn, case, target, when, origin, note, waived, today, now)
     return get_case(store, scope, case["number"])
 
@@ -210,7 +215,7 @@ def close(store: Store, scope: Scope, origin: Origin, ref: int | str, *, reason:
         state = _find(conn, ref, scope)["state"]
     target = machine.CLOSE.get(state)
     if target is None:
-        raise InputError("state", state, machine.refusal(state, "closed") or "cannot be closed now")
+        raise IllegalStep("state", state, machine.refusal(state, "closed") or "cannot be closed now")
     return advance(store, scope, origin, ref, target, on=on, note=reason, today=today, now=now)
 
 

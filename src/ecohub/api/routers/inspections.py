@@ -1,0 +1,92 @@
+"""Random inspections (:mod:`ecohub.supervision.inspect`): ``/api/v1/inspections/draws`` (staff) and
+``/api/v1/public/draws`` (published draws: objects without the inspectors; anyone)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ecohub.api.deps import OriginDep, StoreDep, role
+from ecohub.api.http import json_response
+from ecohub.api.identity import Principal
+from ecohub.api.routers._supervision_calls import call
+from ecohub.store.queries import PUBLIC
+from ecohub.supervision.inspect import service as S
+
+router = APIRouter(prefix="/api/v1", tags=["inspections"])
+Staff = Annotated[Principal, Depends(role("admin", "analyst", "officer"))]
+Writer = Annotated[Principal, Depends(role("admin", "officer", write=True))]
+DrawId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class DrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    period: str = Field(description="YYYY-MM")
+    seed: str = Field(min_length=1, max_length=100)
+    scope: str = Field("000000", min_length=6, max_length=6)
+    ratios: dict[str, float] | None = None
+    local: bool = True
+
+
+class DrawOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: int
+    period: str
+    seed: str
+    algorithm: str
+    status: str
+    result_sha256: str
+    items: list[dict[str, Any]]
+
+
+@router.get("/inspections/draws", summary="Draws (staff)")
+def draws(request: Request, store: StoreDep, p: Staff):
+    return json_response(request, call(S.list_draws, store, p.scope))
+
+
+@router.post("/inspections/draws", response_model=DrawOut, status_code=201,
+             summary="Draw a period (once; a second draw is refused)")
+def draw(request: Request, store: StoreDep, p: Writer, origin: OriginDep, body: DrawIn):
+    d = call(S.perform, store, p.scope, origin, period=body.period, seed=body.seed, scope_code=body.scope,
+             ratios=body.ratios, rules={"local": body.local})
+    return json_response(request, d, status_code=201)
+
+
+@router.get("/inspections/draws/{draw_id}", response_model=DrawOut, summary="A draw with objects and inspectors")
+def draw_one(request: Request, store: StoreDep, p: Staff, draw_id: DrawId):
+    return json_response(request, call(S.get_draw, store, p.scope, draw_id, what="draw"))
+
+
+@router.get("/inspections/draws/{draw_id}/verify", summary="Re-run a draw from its record (anyone may verify a "
+            "published draw at /public/draws/{id}/verify)")
+def draw_verify(request: Request, store: StoreDep, p: Staff, draw_id: DrawId):
+    return json_response(request, call(S.verify, store, draw_id, what="draw"))
+
+
+@router.post("/inspections/draws/{draw_id}/publish", response_model=DrawOut, summary="Publish (公开)")
+def draw_publish(request: Request, store: StoreDep, p: Writer, origin: OriginDep, draw_id: DrawId):
+    return json_response(request, call(S.publish, store, p.scope, origin, draw_id, what="draw"))
+
+
+@router.post("/inspections/draws/{draw_id}/close", response_model=DrawOut, summary="Close the period")
+def draw_close(request: Request, store: StoreDep, p: Writer, origin: OriginDep, draw_id: DrawId):
+    return json_response(request, call(S.close, store, p.scope, origin, draw_id, what="draw"))
+
+
+@router.get("/public/draws", summary="Published draws (anyone)")
+def public_draws(request: Request, store: StoreDep):
+    return json_response(request, S.list_draws(store, PUBLIC, public=True), public_max_age=300)
+
+
+@router.get("/public/draws/{draw_id}", response_model=DrawOut, summary="A published draw: objects, seed, hashes")
+def public_draw(request: Request, store: StoreDep, draw_id: DrawId):
+    return json_response(request, call(S.get_draw, store, PUBLIC, draw_id, public=True, what="draw"),
+                         public_max_age=300)
+
+
+@router.get("/public/draws/{draw_id}/verify", summary="Anyone re-runs a published draw")
+def public_verify(request: Request, store: StoreDep, draw_id: DrawId):
+    call(S.get_draw, store, PUBLIC, draw_id, public=True, what="draw")
+    return json_response(request, call(S.verify, store, draw_id, what="draw"))
