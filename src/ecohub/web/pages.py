@@ -180,6 +180,10 @@ def pages_router(*, demo_note: bool = True, store: Store | None = None) -> APIRo
     def incidents(request: Request):
         return render(request, "incidents.html", "incidents", title_key="inc_title")
 
+    @r.get("/permits", response_class=HTMLResponse)
+    def permits_page(request: Request):
+        return render(request, "permits.html", "permits", title_key="pm_title")
+
     @r.get("/staff/complaints", response_class=HTMLResponse)
     def staff_complaints(request: Request):
         return render(request, "staff_complaints.html", "staff_complaints", title_key="complaint_title")

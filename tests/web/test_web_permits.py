@@ -1,0 +1,75 @@
+"""In the browser: an officer opens a permit and sees the emissions chart (actual, projected, permitted); the
+enterprise submits an execution report on the same page; the officer returns it with reasons."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ecohub.api.identity import create_user
+from ecohub.store.schema import enterprise, site
+from ecohub.supervision.permits.register import rows_from_json, save_tables
+
+
+def _permit(demo) -> str:
+    store = demo.store()
+    try:
+        with store.engine.connect() as conn:
+            uscc, code = conn.execute(select(enterprise.c.uscc, site.c.code)
+                                      .select_from(site.join(enterprise, enterprise.c.id == site.c.enterprise_id))
+                                      .where(site.c.region_code.startswith("1301"), site.c.kind == "gas_outlet")
+                                      .order_by(site.c.id)).first()
+        number = uscc + "001P"
+        res = save_tables(store, rows_from_json({
+            "permits": [{"number": number, "enterprise": uscc, "category": "key", "issued_on": "2025-01-01",
+                         "valid_from": "2025-01-01", "valid_to": "2029-12-31"}],
+            "outlets": [{"permit": number, "outlet_code": "DA001", "site": code, "type": "main"}],
+            "limits": [{"permit": number, "outlet": "DA001", "parameter": "a21026", "limit": "35", "unit": "mg/m3",
+                        "period": "hour", "standard": "GB 13223-2011"}],
+            "tonnage": [{"permit": number, "parameter": "so2", "tonnes": "80"},
+                        {"permit": number, "parameter": "nox", "tonnes": "120"}]}))
+        assert res.errors == [], res.errors
+        with store.engine.begin() as c:
+            create_user(c, "ent_t", demo.users["admin_t"], "enterprise", enterprise_uscc=uscc)
+        demo.users["ent_t"] = demo.users["admin_t"]
+    finally:
+        store.close()
+    return number
+
+
+def test_officer_chart_enterprise_submits_officer_returns(web_page, demo, browser):
+    number = _permit(demo)
+    p = web_page.page
+    web_page.login("officer_t", next_path=f"/permits?number={number}")
+    p.wait_for_selector("body[data-chart]")
+    opt = "() => echarts.getInstanceByDom(document.querySelector('#pm-chart')).getOption()"
+    assert p.evaluate(opt + ".series.length") == 3  # actual, projected, permitted
+    # so2 and nox have a tonnage; the demo's earlier limit rows of this outlet (attached) add their pollutants
+    assert {"so2_gas", "nox"} <= set(p.evaluate(opt + ".xAxis[0].data"))
+    assert "DA001" in p.inner_text("#pm-outlets") and "so2_gas" in p.inner_text("#pm-limits")
+    web_page.shot("permit-officer")
+    # the enterprise, in its own browser context
+    ctx = browser.new_context(viewport={"width": 1300, "height": 900}, locale="zh-CN")
+    ent = ctx.new_page()
+    ent.goto(demo.url + f"/login?next=/permits?number={number}")
+    ent.fill("#username", "ent_t")
+    ent.fill("#password", demo.users["ent_t"])
+    with ent.expect_navigation():
+        ent.click("#login-go")
+    ent.wait_for_selector("#pm-report-form:not(.hidden)")
+    ent.wait_for_selector("body[data-chart]")
+    ent.select_option("#pm-kind", "month")
+    ent.fill("#pm-period", "2026-01")
+    ent.fill("#pm-note", "正常生产")
+    ent.click("#pm-submit")
+    ent.wait_for_selector("#pm-reports tr[data-state='submitted']")
+    ctx.close()
+    # the officer returns it with reasons
+    p.reload()
+    p.wait_for_selector("#pm-reports tr[data-state='submitted'] button[id^='pm-return-']")
+    rid = p.get_attribute("#pm-reports tr[data-state='submitted']", "data-report")
+    p.fill(f"#pm-return-note-{rid}", "缺少1月手工监测报告")
+    p.click(f"#pm-return-{rid}")
+    p.wait_for_selector(f"#pm-reports tr[data-report='{rid}'][data-state='returned']")
+    assert "缺少1月手工监测报告" in p.inner_text("#pm-reports")
+    web_page.shot("permit-report-returned")
+    assert web_page.problems() == []
