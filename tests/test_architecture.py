@@ -24,7 +24,7 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "quality": ("standards", "store"),
     "analytics": ("standards", "store"),
     "catalog": ("store",),
-    "bus": ("store",),
+    "bus": ("store", "ingest"),  # publish/consume around the ingest writer (its Committer, payloads)
     "lake": ("store",),
     "alerts": ("store", "quality", "analytics"),
     "forecast": ("standards", "store", "analytics"),

@@ -60,9 +60,14 @@ def gateway_cmd(
                                                       "threads of the gateway process.")] = True,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
     stats_json: Annotated[bool, typer.Option("--stats-json", help="Print the final counters as JSON.")] = False,
+    bus: Annotated[str | None, typer.Option(
+        help="NATS URL (nats://127.0.0.1:4222): publish validated records to the JetStream ingest stream and "
+             "answer 9014 after the stream's ack, instead of writing to the database (run `ecohub writer "
+             "--bus …` to consume). Env ECOHUB_BUS_URL.", envvar="ECOHUB_BUS_URL")] = None,
 ) -> None:
     """Run the HJ 212 TCP gateway: authenticate devices (MN + PW), store their data through the one writer,
-    answer 9014 after commit, execute queued commands. Stops on Ctrl-C / SIGTERM."""
+    answer 9014 after commit, execute queued commands. Stops on Ctrl-C / SIGTERM. With --bus the records go
+    to NATS JetStream (9014 after the stream's ack) and `ecohub writer` writes them."""
     from ecohub.ingest.hj212 import GatewayConfig, run_gateway
 
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
@@ -80,7 +85,16 @@ def gateway_cmd(
         sys.stdout.flush()
 
     try:
-        stats = run_gateway(store, cfg, on_ready=ready)
+        factory = None
+        if bus:
+            from ecohub.bus.publish import BusCommitter
+            from ecohub.bus.streams import BusConfig
+
+            bus_cfg = BusConfig(url=bus)
+
+            def factory(c, counters, latency):  # type: ignore[no-untyped-def]
+                return BusCommitter(store, bus_cfg, c, counters, latency)
+        stats = run_gateway(store, cfg, on_ready=ready, committer_factory=factory)
     except OSError as e:
         fail(f"cannot listen on {host}:{port}: {e.strerror or e}")
     finally:

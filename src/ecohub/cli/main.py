@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "ecohub.cli.serve_cmds",
     "ecohub.cli.data_cmds",
     "ecohub.cli.gateway_cmds",
+    "ecohub.cli.bus_cmds",
     "ecohub.cli.api_cmds",
     "ecohub.cli.standards_cmds",
     "ecohub.cli.worker_cmds",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ecohub.ingest.hj212.config import GatewayConfig, GatewayEvent
-from ecohub.ingest.hj212.server import Gateway
+from ecohub.ingest.hj212.server import CommitterFactory, Gateway
 from ecohub.store.db import Store
 
 __all__ = ["GatewayHandle", "new_loop", "run_gateway", "start_in_thread"]
@@ -29,12 +29,13 @@ def new_loop() -> asyncio.AbstractEventLoop:
 def run_gateway(store: Store, config: GatewayConfig | None = None, *,
                 on_event: Callable[[GatewayEvent], None] | None = None,
                 on_ready: Callable[[Gateway], None] | None = None,
-                stop_event: threading.Event | None = None) -> dict[str, Any]:
+                stop_event: threading.Event | None = None,
+                committer_factory: CommitterFactory | None = None) -> dict[str, Any]:
     """Run the gateway until SIGINT/SIGTERM (main thread) or ``stop_event``; returns its final stats."""
     import signal
 
     loop = new_loop()
-    gw = Gateway(store, config, on_event=on_event)
+    gw = Gateway(store, config, on_event=on_event, committer_factory=committer_factory)
 
     async def main() -> None:
         await gw.start()

@@ -91,12 +91,18 @@ class Conn:
             self.writer.transport.abort()
 
 
+CommitterFactory = Callable[[GatewayConfig, dict[str, int], LatencyLog], Committer]
+
+
 class Gateway:
     """The gateway server. ``await gateway.start()`` … ``await gateway.stop()``; or
     :func:`~ecohub.ingest.hj212.run.run_gateway`."""
 
     def __init__(self, store: Store, config: GatewayConfig | None = None, *,
-                 on_event: Callable[[GatewayEvent], None] | None = None, committer: Committer | None = None):
+                 on_event: Callable[[GatewayEvent], None] | None = None, committer: Committer | None = None,
+                 committer_factory: CommitterFactory | None = None):
+        """``committer_factory(config, counters, latency)`` builds the committer sharing the gateway's counters
+        (e.g. the bus publisher of :mod:`ecohub.bus`); default: the database committer."""
         self.store = store
         self.config = cfg = config or GatewayConfig()
         self.on_event = on_event
@@ -105,6 +111,8 @@ class Gateway:
         self.directory = DeviceDirectory(store, ttl=cfg.auth_ttl, negative_ttl=cfg.negative_ttl)
         self.runner = CommandRunner(store, timeout=cfg.command_timeout, retries=cfg.command_retries)
         self._db_exec = ThreadPoolExecutor(1, thread_name_prefix="hj212-db")
+        if committer is None and committer_factory is not None:
+            committer = committer_factory(cfg, self.counters, self.latency)
         self.commit: Committer = committer or StoreCommitter(store, cfg, self.counters, self.latency)
         self.commands = CommandLoop(store, self.runner, {}, self.counters, self._db_exec, self._emit,
                                     poll=cfg.command_poll, max_write_buffer=cfg.max_write_buffer)

@@ -1,0 +1,56 @@
+"""``ecohub writer --bus nats://… [--workers N]``: consume the JetStream ingest stream and write it through the
+one idempotent writer, acking each message after the database commit (``docs/bus.md``)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from ecohub.cli.common import DatabaseUrl
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("writer")(writer_cmd)
+
+
+def writer_cmd(
+    bus: Annotated[str, typer.Option(help="NATS URL of the JetStream server (nats://127.0.0.1:4222). Env "
+                                          "ECOHUB_BUS_URL.", envvar="ECOHUB_BUS_URL")] = "nats://127.0.0.1:4222",
+    database_url: DatabaseUrl = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Writer processes (each its own NATS and "
+                                                                 "database connection, one shared consumer).")] = 1,
+    subject: Annotated[str, typer.Option(help="Subjects to consume: ecohub.ingest.> (all), or by kind and "
+                                              "region, e.g. ecohub.ingest.air.> or ecohub.ingest.*.320100.")
+                       ] = "ecohub.ingest.>",
+    durable: Annotated[str, typer.Option(help="Durable consumer name (one per subject filter).")
+                       ] = "ecohub-writers",
+    fetch: Annotated[int, typer.Option(min=1, max=10000, help="Messages per fetch (one database transaction).")
+                     ] = 64,
+    max_ack_pending: Annotated[int, typer.Option(min=1, help="Unacked messages at most over all workers.")
+                               ] = 1024,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+) -> None:
+    """Write what the gateways published to the bus: fetch, write (idempotent), commit, then ack. A message that
+    fails validation, or that the database refuses, goes to the dead-letter stream ecohub.dead.<reason> with the
+    reason. Stops on Ctrl-C / SIGTERM."""
+    from ecohub.bus.consume import run_writers
+    from ecohub.bus.streams import BusConfig
+    from ecohub.cli.common import open_store
+
+    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    store = open_store(database_url)  # migrated, and its URL (the workers open their own)
+    url = store.engine.url.render_as_string(hide_password=False)
+    store.close()
+    cfg = BusConfig(url=bus, subject=subject, durable=durable, fetch=fetch, max_ack_pending=max_ack_pending)
+
+    def ready() -> None:
+        sys.stdout.write(f"writing {subject} from {bus} with {workers} worker(s)\n")
+        sys.stdout.flush()
+
+    run_writers(url, cfg, workers, on_ready=ready)
