@@ -73,3 +73,36 @@ def test_officer_chart_enterprise_submits_officer_returns(web_page, demo, browse
     assert "缺少1月手工监测报告" in p.inner_text("#pm-reports")
     web_page.shot("permit-report-returned")
     assert web_page.problems() == []
+
+
+def test_manifest_list_with_state_filter(web_page, demo):
+    from datetime import date
+
+    from ecohub.store.audit import Origin
+    from ecohub.store.queries import SYSTEM
+    from ecohub.supervision.waste import manifest as M
+    from ecohub.supervision.waste.codes import add_licence
+
+    store = demo.store()
+    try:
+        with store.engine.connect() as c:
+            ents = [u for (u,) in c.execute(select(enterprise.c.uscc).where(enterprise.c.region_code.startswith("1301"))
+                                            .order_by(enterprise.c.id).limit(2))]
+        o = Origin("e2e", "system")
+        add_licence(store, o, uscc=ents[1], licence_no="E2E-LIC", codes=["HW08"], valid_from=date(2025, 1, 1),
+                    valid_to=date(2035, 1, 1))
+        a = M.create(store, SYSTEM, o, generator=ents[0], receiver=ents[1], code="900-249-08", tonnes=2)["number"]
+        b = M.create(store, SYSTEM, o, generator=ents[0], receiver=ents[1], code="900-214-08", tonnes=1)["number"]
+        M.transition(store, SYSTEM, o, b, "cancel", reason="重复填报")
+    finally:
+        store.close()
+    p = web_page.page
+    web_page.login("officer_t", next_path="/waste")
+    p.wait_for_selector(f"#wst-table tr[data-manifest='{a}']")
+    assert p.query_selector(f"#wst-table tr[data-manifest='{b}']") is None  # cancelled is not open
+    p.select_option("#wst-state", "cancelled")
+    p.wait_for_selector(f"#wst-table tr[data-manifest='{b}'][data-state='cancelled']")
+    assert p.query_selector(f"#wst-table tr[data-manifest='{a}']") is None
+    assert "→" in p.inner_text("#wst-table")
+    web_page.shot("waste-manifests")
+    assert web_page.problems() == []
