@@ -50,6 +50,9 @@ def test_calendar_reach_is_stated_and_enforced():
     assert workdays.coverage() == (date(2025, 1, 1), date(2026, 12, 31))
     with pytest.raises(workdays.CalendarRangeError, match="2027-01-04"):
         workdays.is_working_day(date(2027, 1, 4))
+    # the case workflow goes on beyond the calendar on weekends only, and says so
+    assert workdays.add_working_days(date(2026, 12, 30), 5, strict=False) == date(2027, 1, 6)
+    assert workdays.provisional(date(2027, 1, 6)) and not workdays.provisional(date(2026, 12, 31))
 
 
 def test_daily_fine_worked_value():

@@ -196,3 +196,26 @@ def case_check_overdue(
     for r in raised:
         console.print(f"alert {r['alert_id']}: {r['case']} {r['state']} due {r['due']} → {r['notify']}",
                       highlight=False)
+
+
+@case_app.command("document")
+def case_document(
+    case: Annotated[str, typer.Argument(help="case number or id")],
+    kind: Annotated[str, typer.Option(help="correction_order (责令改正违法行为决定书) | penalty_decision (行政处罚决定书)")],
+    out: Annotated[str | None, typer.Option(help="also write the DOCX to this file")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the document record as JSON")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Generate a case document (DOCX from the templates), store it with its SHA-256, audit it."""
+    from pathlib import Path
+
+    from ecohub.supervision.cases import documents
+
+    store = open_store(database_url)
+    d = _run(documents.generate, store, SYSTEM, origin("case document"), case, kind)
+    if out:
+        Path(out).write_bytes(_run(documents.content, store, SYSTEM, case, d["id"])[1])
+    if as_json:
+        print_json(d)
+    else:
+        console.print(f"document {d['id']} {d['filename']} {d['size']} bytes sha256 {d['sha256']}", highlight=False)

@@ -229,3 +229,40 @@ credit_blacklist = Table(
     CheckConstraint("status IN ('listed', 'applied', 'restored', 'refused')", name="status"),
 )
 Index("ix_credit_blacklist_enterprise_id", credit_blacklist.c.enterprise_id)
+
+# --- inspection records (migration 0014b) ------------------------------------------------------------------------
+inspection = Table(
+    "inspection", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(12), nullable=False),  # random | targeted
+    Column("draw_item_id", Integer, ForeignKey("insp_draw_item.id"), nullable=True),
+    Column("trigger_kind", String(12), nullable=True),  # alert | complaint (targeted)
+    Column("trigger_ref", String(64), nullable=True),
+    Column("enterprise_id", Integer, ForeignKey("enterprise.id"), nullable=False),
+    Column("region_code", String(6), ForeignKey("region.code"), nullable=False),
+    Column("inspected_at", UTCTime, nullable=False),
+    Column("lon", Float, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("inspectors", JSON, nullable=False),
+    Column("industry", String(40), nullable=True),
+    Column("checklist", JSON, nullable=False),
+    Column("findings", Text, nullable=True),
+    Column("created_by", String(100), nullable=True),
+    Column("created_at", UTCTime, nullable=False),
+    CheckConstraint("kind IN ('random', 'targeted')", name="kind"),
+    CheckConstraint("kind = 'random' OR trigger_kind IS NOT NULL", name="targeted_trigger"),
+)
+Index("ix_inspection_enterprise_id", inspection.c.enterprise_id, inspection.c.inspected_at)
+
+insp_attachment = Table(
+    "insp_attachment", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("inspection_id", Integer, ForeignKey("inspection.id"), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(40), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", UTCTime, nullable=False),
+)
+Index("ix_insp_attachment_inspection_id", insp_attachment.c.inspection_id)

@@ -6,8 +6,10 @@ Why it matters: 《中华人民共和国行政处罚法》(2021) art. 85 — "�
 不含法定节假日" — so the 5-day hearing request window (art. 64) and the 7-day service of a decision (art. 61)
 count working days, while 15-day and 90-day periods count calendar days.
 
-A date beyond the shipped calendar raises :class:`CalendarRangeError` instead of guessing: a deadline computed
-without the holidays of its year would be wrong by up to a week (Spring Festival).
+A date beyond the shipped calendar raises :class:`CalendarRangeError` instead of guessing (``strict=True``, the
+default): a deadline computed without the holidays of its year can be wrong by up to a week (Spring Festival).
+The case workflow computes with ``strict=False`` — beyond the calendar only weekends are known — and marks such
+a deadline *provisional* (:func:`provisional`) until that year's notice is added.
 """
 
 from __future__ import annotations
@@ -54,7 +56,14 @@ def _check(d: date) -> None:
                                  "add the State Council's notice of that year to supervision/data/cn_holidays.json")
 
 
-def is_working_day(d: date) -> bool:
+def provisional(d: date | None) -> bool:
+    """True when ``d`` lies beyond the calendar (a deadline computed on weekends only)."""
+    return d is not None and not coverage()[0] <= d <= coverage()[1]
+
+
+def is_working_day(d: date, strict: bool = True) -> bool:
+    if not strict and provisional(d):
+        return d.weekday() < 5
     _check(d)
     _, _, off, work, _ = _calendar()
     if d in work:
@@ -68,7 +77,7 @@ def holiday_name(d: date) -> str | None:
     return _calendar()[4].get(d)
 
 
-def add_working_days(start: date, n: int) -> date:
+def add_working_days(start: date, n: int, strict: bool = True) -> date:
     """The ``n``-th working day after ``start`` (``start`` itself not counted — 期间开始之日不计算在期间内,
     行政处罚法 art. 85 with 民法典 art. 201)."""
     if n < 0:
@@ -77,16 +86,16 @@ def add_working_days(start: date, n: int) -> date:
     left = n
     while left:
         d += timedelta(days=1)
-        if is_working_day(d):
+        if is_working_day(d, strict):
             left -= 1
     return d
 
 
-def add_calendar_days(start: date, n: int) -> date:
+def add_calendar_days(start: date, n: int, strict: bool = True) -> date:
     """``start`` + ``n`` days; if the last day is a public holiday or weekend the period ends on the next working
     day (民法典 art. 203: 期间的最后一日是法定休假日的，以法定休假日结束的次日为期间的最后一日)."""
     d = start + timedelta(days=n)
-    while not is_working_day(d):
+    while not is_working_day(d, strict):
         d += timedelta(days=1)
     return d
 

@@ -18,7 +18,8 @@ Deadlines (``state_due`` of the state entered; dates are the legal dates of the 
 * ``decided`` — the decision served within 7 days (行政处罚法 art. 61); working days (art. 85).
 * ``executing`` — the fine paid within 15 days of service (行政处罚法 art. 67); calendar days.
 
-A period ending on a holiday ends on the next working day (民法典 art. 203).
+A period ending on a holiday ends on the next working day (民法典 art. 203). Beyond the shipped holiday calendar a
+deadline is computed on weekends only and marked provisional (``due_provisional`` in the step's record).
 """
 
 from __future__ import annotations
@@ -98,17 +99,17 @@ def refusal(frm: str, to: str) -> str | None:
 def due(state: str, *, discovered_on: date, on: date, decision_due: date | None) -> date | None:
     """The deadline of ``state`` entered on ``on`` (see the module doc for the rules)."""
     if state == "clue":
-        return workdays.add_calendar_days(discovered_on, CLUE_DAYS)
+        return workdays.add_calendar_days(discovered_on, CLUE_DAYS, strict=False)
     if state in ("filed", "investigating", "hearing"):
         return decision_due
     if state == "notified":
-        return workdays.add_working_days(on, HEARING_REQUEST_WORKDAYS)
+        return workdays.add_working_days(on, HEARING_REQUEST_WORKDAYS, strict=False)
     if state == "decided":
-        return workdays.add_working_days(on, SERVICE_WORKDAYS)
+        return workdays.add_working_days(on, SERVICE_WORKDAYS, strict=False)
     if state == "executing":
-        return workdays.add_calendar_days(on, PAYMENT_DAYS)
+        return workdays.add_calendar_days(on, PAYMENT_DAYS, strict=False)
     return None
 
 
 def decision_deadline(filed_on: date) -> date:
-    return workdays.add_calendar_days(filed_on, DECISION_DAYS)
+    return workdays.add_calendar_days(filed_on, DECISION_DAYS, strict=False)

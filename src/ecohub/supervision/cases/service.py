@@ -26,6 +26,7 @@ from ecohub.store.queries import Scope, region_prefix
 from ecohub.store.schema import enterprise
 from ecohub.store.schema_enforcement import SOURCE_KINDS, enf_case, enf_case_event, enf_document, enf_penalty
 from ecohub.store.tx import write_tx
+from ecohub.supervision import workdays
 from ecohub.supervision.cases import legal, machine, penalties
 
 READ_ALL = ("system", "admin", "analyst")
@@ -182,6 +183,9 @@ def _transition(conn: Connection, case, to: str, on: date, origin: Origin, note:
     values["state_due"] = machine.due(to, discovered_on=case["discovered_on"], on=on, decision_due=decision_due)
     conn.execute(update(enf_case).where(enf_case.c.id == case["id"]).values(**values))
     detail = {"from": frm, "to": to, "on": on.isoformat(), "due": values["state_due"] and values["state_due"].isoformat()}
+    if workdays.provisional(values["state_due"]) or workdays.provisional(decision_due):
+        detail["due_provisional"] = ("beyond the shipped holiday calendar (to "
+                                     f"{workdays.coverage()[1]}): weekends only")
     if waived:
         detail["hearing_waived"] = True
     _event(conn, case["id"], frm, to, on, origin, note, detail, now)
