@@ -71,3 +71,32 @@ def test_draw_and_credit_endpoints(world):
     levels = world.get("anonymous", "/api/v1/public/credit", params={"year": 2026}).json()
     assert levels[0]["uscc"] == E1 and "facts" not in levels[0]
     assert world.get("anonymous", "/api/v1/public/blacklist").status_code == 200
+
+
+def test_inspection_upload_evidence_and_document(world):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    form = {"enterprise": E1, "inspected_at": "2026-03-01T10:00:00+08:00", "inspectors": "甲,乙",
+            "trigger_kind": "alert", "trigger_ref": "9", "checklist": '{"permit_posted": "ok"}'}
+    fake = [("files", ("photo.png", b"MZ\x90\x00not an image", "image/png"))]
+    r = world.client.post("/api/v1/inspections", data=form, files=fake, headers=world.headers("officer_sjz"))
+    assert r.status_code == 400 and "attachments[0]" in r.json()["detail"]
+    r = world.client.post("/api/v1/inspections", data=form, files=[("files", ("p.png", png, "image/png"))],
+                          headers=world.headers("officer_ts"))
+    assert r.status_code == 403
+    r = world.client.post("/api/v1/inspections", data=form, files=[("files", ("p.png", png, "image/png"))],
+                          headers=world.headers("officer_sjz"))
+    assert r.status_code == 201, r.text
+    iid = r.json()["id"]
+    assert world.get("ent2", f"/api/v1/inspections/{iid}").status_code == 404
+    assert world.get("ent1", f"/api/v1/inspections/{iid}").status_code == 200
+    ev = world.get("officer_sjz", f"/api/v1/inspections/{iid}/evidence")
+    assert ev.status_code == 200 and ev.json()["outlets"][0]["site"] == "OUT-SJZ-E1"
+    n = _case(world).json()["number"]
+    r = world.post("officer_sjz", f"/api/v1/cases/{n}/documents", json={"kind": "penalty_decision"})
+    assert r.status_code == 400 and "issued in states" in r.json()["detail"]
+    world.post("officer_sjz", f"/api/v1/cases/{n}/advance", json={"on": "2026-03-04"})
+    r = world.post("officer_sjz", f"/api/v1/cases/{n}/documents", json={"kind": "correction_order"})
+    assert r.status_code == 201
+    f = world.get("ent1", f"/api/v1/cases/{n}/documents/{r.json()['id']}")
+    assert f.status_code == 200 and f.content[:2] == b"PK"
+    assert world.get("ent2", f"/api/v1/cases/{n}/documents/{r.json()['id']}").status_code == 404

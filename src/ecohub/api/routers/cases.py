@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecohub.api.deps import OriginDep, StoreDep, role
 from ecohub.api.http import json_response
 from ecohub.api.identity import Principal
 from ecohub.api.routers._supervision_calls import call
+from ecohub.supervision.cases import documents as D
 from ecohub.supervision.cases import service as S
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -128,3 +130,21 @@ def case_penalty(request: Request, store: StoreDep, p: Writer, origin: OriginDep
 def public_penalties(request: Request, store: StoreDep,
                      region: Annotated[str | None, Query(min_length=6, max_length=6)] = None):
     return json_response(request, S.public_penalties(store, region_code=region), public_max_age=300)
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(description="correction_order | penalty_decision")
+
+
+@router.post("/cases/{ref}/documents", status_code=201, summary="Generate a case document (DOCX from a template)")
+def case_document(request: Request, store: StoreDep, p: Writer, origin: OriginDep, ref: Ref, body: DocumentIn):
+    return json_response(request, call(D.generate, store, p.scope, origin, ref, body.kind, what="case"),
+                         status_code=201)
+
+
+@router.get("/cases/{ref}/documents/{document_id}", summary="Download a case document (DOCX)",
+            response_class=Response)
+def case_document_file(store: StoreDep, p: Reader, ref: Ref, document_id: Annotated[int, Path(ge=1, le=2**31 - 1)]):
+    name, data = call(D.content, store, p.scope, ref, document_id, what="document")
+    return Response(data, media_type=D.DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecohub.api.deps import OriginDep, StoreDep, role
@@ -13,10 +14,13 @@ from ecohub.api.http import json_response
 from ecohub.api.identity import Principal
 from ecohub.api.routers._supervision_calls import call
 from ecohub.store.queries import PUBLIC
+from ecohub.supervision.inspect import evidence as EV
+from ecohub.supervision.inspect import records as REC
 from ecohub.supervision.inspect import service as S
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
 Staff = Annotated[Principal, Depends(role("admin", "analyst", "officer"))]
+Reader = Annotated[Principal, Depends(role("admin", "analyst", "officer", "enterprise"))]
 Writer = Annotated[Principal, Depends(role("admin", "officer", write=True))]
 DrawId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
@@ -90,3 +94,47 @@ def public_draw(request: Request, store: StoreDep, draw_id: DrawId):
 def public_verify(request: Request, store: StoreDep, draw_id: DrawId):
     call(S.get_draw, store, PUBLIC, draw_id, public=True, what="draw")
     return json_response(request, call(S.verify, store, draw_id, what="draw"))
+
+
+@router.post("/inspections", status_code=201, summary="Record an inspection with attachments (multipart; a "
+             "targeted one names its trigger)")
+async def inspection_record(request: Request, store: StoreDep, p: Writer, origin: OriginDep,
+                            enterprise: Annotated[str, Form(max_length=18)],
+                            inspected_at: Annotated[datetime, Form(description="ISO 8601 with zone")],
+                            inspectors: Annotated[str, Form(max_length=500, description="names, comma-separated")],
+                            kind: Annotated[str, Form()] = "targeted",
+                            trigger_kind: Annotated[str | None, Form()] = None,
+                            trigger_ref: Annotated[str | None, Form(max_length=64)] = None,
+                            industry: Annotated[str | None, Form(max_length=40)] = None,
+                            checklist: Annotated[str | None, Form(max_length=20_000, description="JSON object")] = None,
+                            findings: Annotated[str | None, Form(max_length=20_000)] = None,
+                            files: Annotated[list[UploadFile] | None, File()] = None):
+    import json
+
+    from ecohub.api.problems import bad_request
+
+    try:
+        items = json.loads(checklist) if checklist else {}
+        if not isinstance(items, dict):
+            raise ValueError("not an object")
+    except ValueError as e:
+        raise bad_request(f"checklist: not a JSON object ({e})") from None
+    atts = []
+    for f in files or []:
+        data = await f.read(REC.MAX_ATTACHMENT_BYTES + 1)
+        atts.append(REC.Attachment(f.filename or "file", f.content_type or "", data))
+    rec = call(REC.record, store, p.scope, origin, uscc=enterprise, inspected_at=inspected_at,
+               inspectors=[x for x in inspectors.split(",")], kind=kind, trigger_kind=trigger_kind,
+               trigger_ref=trigger_ref, industry=industry, checklist=items, findings=findings, attachments=atts)
+    return json_response(request, rec, status_code=201)
+
+
+@router.get("/inspections/{inspection_id}", summary="An inspection record (staff by region; the enterprise its own)")
+def inspection_one(request: Request, store: StoreDep, p: Reader, inspection_id: DrawId):
+    return json_response(request, call(REC.get, store, p.scope, inspection_id, what="inspection"))
+
+
+@router.get("/inspections/{inspection_id}/evidence", summary="The evidence panel: the outlets' data around the "
+            "inspection time (exceedance hours, QC flags, suspicious indicators, offline periods, alerts)")
+def inspection_evidence(request: Request, store: StoreDep, p: Staff, inspection_id: DrawId):
+    return json_response(request, call(EV.panel, store, p.scope, inspection_id, what="inspection"))
