@@ -176,6 +176,19 @@ def test_scope_officer_region_and_enterprise_own(store, tmp_path):
         permit_detail(store, Scope("officer", region_code="130100"), n2)
     pub = public_view(store, NUMBER)
     assert "site" not in json.dumps(pub["outlets"]) and "lon" not in json.dumps(pub)
+    assert pub["exceedances"] == []
+    from ecohub.alerts.lifecycle import Condition, raise_condition
+    from ecohub.store.schema import parameter as par_t
+    from ecohub.store.schema import site as site_t
+
+    with store.engine.begin() as c:
+        sid = c.scalar(select(site_t.c.id).where(site_t.c.code == "GAS1"))
+        pid = c.scalar(select(par_t.c.id).where(par_t.c.name == "so2_gas"))
+        raise_condition(c, Condition(rule="permit", cause_key="permit:GAS1:so2_gas:hour", severity="major",
+                                     message="超标", site_id=sid, parameter_id=pid, level=35, value=52), 1_767_225_600)
+    exc = public_view(store, NUMBER)["exceedances"]
+    assert [(e["outlet"], e["parameter"], e["value"], e["level"]) for e in exc] == [("DA001", "so2_gas", 52, 35)]
+    assert "GAS1" not in json.dumps(public_view(store, NUMBER))
 
 
 def test_cli_register_import_and_show(store, tmp_path, monkeypatch):

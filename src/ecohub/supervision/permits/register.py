@@ -500,15 +500,27 @@ def permit_detail(store: Store, scope: Scope, number: str) -> dict:
 def public_view(store: Store, number: str) -> dict:
     """What the disclosure rules let anyone see of a permit (《排污许可管理条例》 art. 23 publishes the permit's
     basic items; see docs/permits.md): number, enterprise name, category, industry, validity, status, authority,
-    outlet codes and types, limits and permitted tonnage. Masked: site codes, coordinates, internal ids."""
+    outlet codes and types, limits and permitted tonnage, and the last 50 limit exceedances (rule ``permit``:
+    outlet code, pollutant, time, value, limit). Masked: site codes, coordinates, internal ids."""
     d = permit_detail(store, Scope("system"), number)
+    from ecohub.store.schema_alerts import alert
+
+    with store.engine.connect() as conn:
+        exc = [dict(r) for r in conn.execute(
+            select(permit_outlet.c.outlet_code.label("outlet"), parameter.c.name.label("parameter"),
+                   alert.c.opened_at, alert.c.value, alert.c.level)
+            .select_from(alert.join(permit_outlet, permit_outlet.c.site_id == alert.c.site_id)
+                         .join(parameter, parameter.c.id == alert.c.parameter_id))
+            .where(alert.c.rule == "permit", permit_outlet.c.permit_id == d["id"])
+            .order_by(alert.c.opened_at.desc()).limit(50)).mappings()]
     keep = ("number", "enterprise_name", "category", "industry", "authority", "status", "issued_on", "valid_from",
             "valid_to")
     return {**{k: d[k] for k in keep},
             "outlets": [{"outlet_code": o["outlet_code"], "outlet_type": o["outlet_type"], "kind": o["kind"]}
                         for o in d["outlets"]],
             "limits": [{k: v for k, v in x.items() if k != "site"} for x in d["limits"]],
-            "tonnage": d["tonnage"]}
+            "tonnage": d["tonnage"],
+            "exceedances": [_jsonable(e) for e in exc]}
 
 
 def permit_id_for(store: Store, scope: Scope, number: str) -> tuple[int, int]:
