@@ -184,6 +184,10 @@ def pages_router(*, demo_note: bool = True, store: Store | None = None) -> APIRo
     def permits_page(request: Request):
         return render(request, "permits.html", "permits", title_key="pm_title")
 
+    @r.get("/workbench", response_class=HTMLResponse)
+    def workbench_page(request: Request):
+        return render(request, "workbench.html", "workbench", title_key="wb_title")
+
     @r.get("/disclosure", response_class=HTMLResponse)
     def disclosure_page(request: Request):
         return render(request, "disclosure.html", "disclosure", title_key="pub_title")

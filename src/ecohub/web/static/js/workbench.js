@@ -1,0 +1,40 @@
+/* Officer workbench: the cases the caller may see (officers: their region), the most urgent deadline first,
+   overdue steps marked; a case's timeline on click. Text from data is set as text (EH.el). */
+(function () {
+  'use strict';
+  var t = EH.t, el = EH.el;
+  var msg = EH.$('#wb-msg');
+
+  EH.requireRole(EH.STAFF, msg).then(function () {
+    EH.$('#wb-overdue').addEventListener('change', load);
+    load();
+  }).catch(function () {});
+
+  function load() {
+    var q = EH.$('#wb-overdue').checked ? '?overdue=true' : '';
+    EH.getJSON('/api/v1/cases' + q).then(function (rows) {
+      var tb = EH.clear(EH.$('#wb-cases tbody'));
+      rows.forEach(function (c) {
+        var link = el('a', { href: '#', 'data-open': c.number, onclick: function (e) { e.preventDefault(); show(c.number); } },
+          c.number);
+        tb.append(el('tr', { 'data-case': c.number, 'data-overdue': c.overdue ? '1' : '0' }, el('td', null, link),
+          el('td', null, c.enterprise_name || ''), el('td', null, c.state_name + ' (' + c.state + ')'),
+          el('td', null, (c.state_due || '') + (c.overdue ? ' ' + t('wb_overdue') : '')), el('td', null, c.owner)));
+      });
+      document.body.setAttribute('data-cases', String(rows.length));
+    }).catch(function (e) { EH.msg(msg, 'error', String(e && e.message || e)); });
+  }
+
+  function show(number) {
+    EH.getJSON('/api/v1/cases/' + encodeURIComponent(number)).then(function (c) {
+      EH.$('#wb-case-number').textContent = c.number;
+      var ol = EH.clear(EH.$('#wb-timeline'));
+      c.timeline.forEach(function (e) {
+        ol.append(el('li', { 'data-step': e.to_state }, e.on_date + ' ' + e.to_name + ' — ' + (e.actor || '') +
+          (e.note ? '：' + e.note : '')));
+      });
+      EH.$('#wb-case').classList.remove('hidden');
+      document.body.setAttribute('data-timeline', c.number);
+    }).catch(function (e) { EH.msg(msg, 'error', String(e && e.message || e)); });
+  }
+})();
