@@ -48,6 +48,8 @@ CRAWL = {
     "/api/v1/me": ["/api/v1/me"],
     "/api/v1/status": ["/api/v1/status"],
     "/healthz": ["/healthz"],
+    "/metrics": ["/metrics"],
+    "/readyz": ["/readyz"],
     "/api/v1/permits": ["/api/v1/permits", "/api/v1/permits?enterprise=91130110DEMY000589"],
     "/api/v1/permits/{number}": ["/api/v1/permits/91130283DEMY00015Q001P"],
     "/api/v1/public/permits/{number}": ["/api/v1/public/permits/91130283DEMY00015Q001P"],

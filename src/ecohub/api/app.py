@@ -99,6 +99,10 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     app.include_router(inspections.router)
     app.include_router(credit.router)
 
+    from ecohub.api.metrics import install_metrics  # /metrics (Prometheus), /readyz (database, bus)
+
+    install_metrics(app, store)
+
     @app.get("/healthz", tags=["status"])
     def healthz() -> dict:
         return {"status": "ok", "database": store.ping()}

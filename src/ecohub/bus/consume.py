@@ -39,9 +39,14 @@ class BusWriter:
     """One writer worker: its NATS connection, its database connection, its counters."""
 
     def __init__(self, store: Store, cfg: BusConfig):
+        from ecohub.bus.metrics import writer_registry
+
         self.store = store
         self.cfg = cfg
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
+        self.in_hand = 0  # messages fetched and not yet acked (queue depth, bounded by cfg.fetch)
+        self.registry, self.write_hist = writer_registry(lambda: self.counters,
+                                                         lambda: {"in_hand": float(self.in_hand)})
         self.resolver = SeriesResolver()
         self.writers: dict[str, ObservationWriter] = {}
         self.exec = ThreadPoolExecutor(1, thread_name_prefix="bus-writer")
@@ -95,6 +100,7 @@ class BusWriter:
         """Decode, write (one transaction per source), then ack; bad ones to the dead-letter stream."""
         c = self.counters
         c["messages"] += len(msgs)
+        self.in_hand = len(msgs)
         good: list[tuple[Any, BusMessage]] = []
         for m in msgs:
             try:
@@ -106,6 +112,7 @@ class BusWriter:
             by_source.setdefault(b.source, []).append((m, b))
         for source, items in by_source.items():
             await self._write_items(source, items)
+        self.in_hand = 0
 
     async def _write_items(self, source: str, items: list[tuple[Any, BusMessage]]) -> None:
         loop = asyncio.get_running_loop()
@@ -141,6 +148,7 @@ class BusWriter:
 
     def observe(self, seconds: float, counts: WriteCounts) -> None:
         c = self.counters
+        self.write_hist.observe(seconds)
         c["batches"] += 1
         c["stored"] += counts.imported
         c["duplicates"] += counts.duplicates
@@ -179,10 +187,17 @@ def _payload(items: list[tuple[Any, BusMessage]]) -> Payload:
     return p
 
 
-def run_worker(url: str, cfg: BusConfig, stop_event: threading.Event | None = None) -> dict[str, int]:
-    """One worker until SIGINT/SIGTERM (main thread) or ``stop_event``; returns its counters."""
+def run_worker(url: str, cfg: BusConfig, stop_event: threading.Event | None = None,
+               metrics_port: int | None = None) -> dict[str, int]:
+    """One worker until SIGINT/SIGTERM (main thread) or ``stop_event``; returns its counters. With
+    ``metrics_port`` its Prometheus metrics are served on 127.0.0.1:<port>/metrics."""
     store = Store.open(url)
     w = BusWriter(store, cfg)
+    server = None
+    if metrics_port:
+        from ecohub.bus.metrics import serve
+
+        server = serve(metrics_port, w.registry)
     loop = asyncio.new_event_loop()
 
     async def main() -> None:
@@ -201,22 +216,29 @@ def run_worker(url: str, cfg: BusConfig, stop_event: threading.Event | None = No
     finally:
         loop.close()
         store.close()
+        if server is not None:
+            server.shutdown()
     return w.counters
 
 
-def _child(url: str, cfg_d: dict[str, Any]) -> None:
+def _child(url: str, cfg_d: dict[str, Any], metrics_port: int | None) -> None:
     logging.basicConfig(level=logging.WARNING)
-    run_worker(url, BusConfig(**cfg_d))
+    run_worker(url, BusConfig(**cfg_d), metrics_port=metrics_port)
 
 
-def run_writers(url: str, cfg: BusConfig, workers: int = 1, on_ready: Any = None) -> int:
+def run_writers(url: str, cfg: BusConfig, workers: int = 1, on_ready: Any = None,
+                metrics_port: int | None = None) -> int:
     """``workers`` worker processes (1: this process) until SIGINT/SIGTERM; a worker that dies is restarted.
-    Returns 0."""
+    Worker i serves its metrics on ``metrics_port + i``. Returns 0."""
     if workers <= 1:
         if on_ready is not None:
             on_ready()
-        run_worker(url, cfg)
+        run_worker(url, cfg, metrics_port=metrics_port)
         return 0
+
+    def port(i: int) -> int | None:
+        return metrics_port + i if metrics_port else None
+
     ctx = mp.get_context("spawn")
     stopping = threading.Event()
     procs: list[Any] = []
@@ -227,7 +249,7 @@ def run_writers(url: str, cfg: BusConfig, workers: int = 1, on_ready: Any = None
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     for i in range(workers):
-        p = ctx.Process(target=_child, args=(url, asdict(cfg)), name=f"bus-writer-{i}")
+        p = ctx.Process(target=_child, args=(url, asdict(cfg), port(i)), name=f"bus-writer-{i}")
         p.start()
         procs.append(p)
     if on_ready is not None:
@@ -236,7 +258,7 @@ def run_writers(url: str, cfg: BusConfig, workers: int = 1, on_ready: Any = None
         for i, p in enumerate(procs):
             if not p.is_alive():
                 log.error("writer worker %d exited (%s); restarting it", i, p.exitcode)
-                procs[i] = ctx.Process(target=_child, args=(url, asdict(cfg)), name=f"bus-writer-{i}")
+                procs[i] = ctx.Process(target=_child, args=(url, asdict(cfg), port(i)), name=f"bus-writer-{i}")
                 procs[i].start()
     for p in procs:
         if p.is_alive():

@@ -9,6 +9,7 @@ reading its sockets — back-pressure that never grows memory."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 
@@ -60,3 +61,21 @@ async def ensure_streams(js, cfg: BusConfig) -> None:  # type: ignore[no-untyped
             await js.add_stream(sc)
         except Exception:  # noqa: BLE001 - it exists with other limits: update them
             await js.update_stream(sc)
+
+
+async def bus_ready(url: str, timeout: float = 2.0) -> tuple[bool, str]:
+    """Readiness of the bus: NATS reachable and the ingest stream present (``(ok, detail)``)."""
+    import nats
+
+    try:
+        nc = await asyncio.wait_for(nats.connect(url, connect_timeout=timeout, max_reconnect_attempts=0,
+                                                 allow_reconnect=False), timeout)
+    except Exception as e:  # noqa: BLE001 - any failure means not ready; the detail says why
+        return False, f"cannot connect to {url}: {type(e).__name__}: {e}"
+    try:
+        info = await nc.jetstream(timeout=timeout).stream_info(STREAM)
+        return True, f"{STREAM}: {info.state.messages} messages"
+    except Exception as e:  # noqa: BLE001
+        return False, f"stream {STREAM}: {type(e).__name__}: {e}"
+    finally:
+        await nc.close()

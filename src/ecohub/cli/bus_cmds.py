@@ -33,6 +33,8 @@ def writer_cmd(
                      ] = 64,
     max_ack_pending: Annotated[int, typer.Option(min=1, help="Unacked messages at most over all workers.")
                                ] = 1024,
+    metrics_port: Annotated[int, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (worker i "
+                                                   "on PORT+i; 0: none).")] = 0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
 ) -> None:
     """Write what the gateways published to the bus: fetch, write (idempotent), commit, then ack. A message that
@@ -53,4 +55,4 @@ def writer_cmd(
         sys.stdout.write(f"writing {subject} from {bus} with {workers} worker(s)\n")
         sys.stdout.flush()
 
-    run_writers(url, cfg, workers, on_ready=ready)
+    run_writers(url, cfg, workers, on_ready=ready, metrics_port=metrics_port or None)

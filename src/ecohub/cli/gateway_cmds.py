@@ -64,6 +64,9 @@ def gateway_cmd(
         help="NATS URL (nats://127.0.0.1:4222): publish validated records to the JetStream ingest stream and "
              "answer 9014 after the stream's ack, instead of writing to the database (run `ecohub writer "
              "--bus …` to consume). Env ECOHUB_BUS_URL.", envvar="ECOHUB_BUS_URL")] = None,
+    metrics_port: Annotated[int, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (packets, "
+                                                   "acks, rejects by reason, queue depth, ack latency; 0: none).")
+                            ] = 0,
 ) -> None:
     """Run the HJ 212 TCP gateway: authenticate devices (MN + PW), store their data through the one writer,
     answer 9014 after commit, execute queued commands. Stops on Ctrl-C / SIGTERM. With --bus the records go
@@ -80,6 +83,10 @@ def gateway_cmd(
                         writer_process=writer_process)
 
     def ready(gw) -> None:
+        if metrics_port:
+            from ecohub.bus.metrics import gateway_registry, serve
+
+            serve(metrics_port, gateway_registry(gw))
         # one machine-readable line: tests and scripts wait for it
         sys.stdout.write(f"listening {host}:{gw.port}\n")
         sys.stdout.flush()

@@ -1,0 +1,59 @@
+"""``/metrics`` (Prometheus: requests by method, route and status, request latency histogram) and ``/readyz``
+(ready when the database answers and, when ``ECOHUB_BUS_URL`` is set, the NATS JetStream ingest stream is
+reachable; 503 with the reason otherwise)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+__all__ = ["install_metrics"]
+
+
+def install_metrics(app: FastAPI, store: Any) -> None:
+    reg = CollectorRegistry()
+    requests = Counter("ecohub_api_requests", "API requests", ["method", "route", "status"], registry=reg)
+    latency = Histogram("ecohub_api_request_seconds", "API request time", ["route"], registry=reg,
+                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+    app.state.metrics_registry = reg
+
+    @app.middleware("http")
+    async def _measure(request: Request, call_next):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", None) or "unmatched"  # the template, never the raw path (bounded labels)
+        requests.labels(request.method, name, str(response.status_code)).inc()
+        latency.labels(name).observe(time.perf_counter() - t0)
+        return response
+
+    @app.get("/metrics", tags=["status"], include_in_schema=True)
+    def metrics() -> Response:
+        """Prometheus exposition of the API's metrics."""
+        return Response(generate_latest(reg), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/readyz", tags=["status"])
+    def readyz() -> JSONResponse:
+        """Ready: the database answers, and the bus (``ECOHUB_BUS_URL``) when one is configured."""
+        checks: dict[str, Any] = {}
+        ok = True
+        try:
+            checks["database"] = store.ping()
+        except Exception as e:  # noqa: BLE001 - not ready, with the reason
+            checks["database"] = f"{type(e).__name__}: {e}"
+            ok = False
+        bus = os.environ.get("ECOHUB_BUS_URL")
+        if bus:
+            from ecohub.bus.streams import bus_ready
+
+            bus_ok, detail = asyncio.run(bus_ready(bus))
+            checks["bus"] = detail
+            ok = ok and bus_ok
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
+                            status_code=200 if ok else 503)
