@@ -30,12 +30,11 @@ class ReceptorIn(BaseModel):
     population: int | None = None
 
 
-class DispersionIn(BaseModel):
-    """A release scenario. ``rate_gs`` for a continuous release (plume), ``mass_kg`` for an instantaneous one
-    (puff). ``height_m`` is the physical release height; plume rise only with all three exit parameters."""
+class ReleaseIn(BaseModel):
+    """The release and the weather of a scenario (shared by a free scenario and an incident's).
+    ``rate_gs`` for a continuous release (plume), ``mass_kg`` for an instantaneous one (puff). ``height_m`` is
+    the physical release height; plume rise only with all three exit parameters."""
     model_config = ConfigDict(extra="forbid")
-    lon: float
-    lat: float
     wind_ms: float
     wind_from_deg: float
     thresholds_mg_m3: list[float] = Field(min_length=1, max_length=10)
@@ -53,8 +52,14 @@ class DispersionIn(BaseModel):
     scheme: Literal["pg", "briggs-rural", "briggs-urban"] = "pg"
     terrain: Literal["rural", "urban"] = "rural"
     mixing_height_m: float | None = None
-    ground_reflection: bool = True
     x_max_m: float = 50_000.0
+
+
+class DispersionIn(ReleaseIn):
+    """A release scenario at a place, with receptors of its own and/or the registered ones."""
+    lon: float
+    lat: float
+    ground_reflection: bool = True
     receptors: list[ReceptorIn] = Field(default_factory=list, max_length=5000)
     use_registered_receptors: bool = Field(True, description="add the registered sensitive receptors")
 
@@ -262,26 +267,8 @@ class TaskIn(BaseModel):
     result: dict[str, Any] | None = None
 
 
-class IncidentDispersionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    wind_ms: float
-    wind_from_deg: float
-    thresholds_mg_m3: list[float] = Field(min_length=1, max_length=10)
-    rate_gs: float | None = None
-    mass_kg: float | None = None
-    height_m: float = 0.0
-    stability: str = "D"
-    cloud: int | None = None
-    low_cloud: int | None = None
-    time: str | None = None
-    exit_velocity_ms: float | None = None
-    exit_temp_c: float | None = None
-    diameter_m: float | None = None
-    ambient_temp_c: float = 20.0
-    scheme: Literal["pg", "briggs-rural", "briggs-urban"] = "pg"
-    terrain: Literal["rural", "urban"] = "rural"
-    mixing_height_m: float | None = None
-    x_max_m: float = 50_000.0
+class IncidentDispersionIn(ReleaseIn):
+    """The release at an incident's place (taken from the incident)."""
 
 
 IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
