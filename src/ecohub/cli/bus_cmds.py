@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ __all__ = ["register"]
 
 def register(app: typer.Typer) -> None:
     app.command("writer")(writer_cmd)
+    app.command("loadtest")(loadtest_cmd)
 
 
 def writer_cmd(
@@ -56,3 +58,34 @@ def writer_cmd(
         sys.stdout.flush()
 
     run_writers(url, cfg, workers, on_ready=ready, metrics_port=metrics_port or None)
+
+
+def loadtest_cmd(
+    outlets: Annotated[int, typer.Option(min=1, max=100_000, help="Simulated outlets (HJ 212 devices).")] = 200,
+    gateways: Annotated[int, typer.Option(min=1, max=8, help="Gateway processes.")] = 1,
+    writers: Annotated[int, typer.Option(min=0, max=16, help="Writer workers on the bus (0: the gateways write "
+                                                             "directly, no bus).")] = 1,
+    seconds: Annotated[float, typer.Option(min=1, max=600, help="Seconds of load.")] = 10.0,
+    rate: Annotated[float | None, typer.Option(help="Packets/s over all outlets (default: one per outlet per "
+                                                    "second, minute data compressed 60x).")] = None,
+    bus: Annotated[str | None, typer.Option(help="NATS URL (default ECOHUB_BUS_URL or nats://127.0.0.1:4222).",
+                                            envvar="ECOHUB_BUS_URL")] = "nats://127.0.0.1:4222",
+    database_url: DatabaseUrl = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Bounded load on 127.0.0.1: M outlets through G gateways → the bus → W writers → the database (or direct
+    with --writers 0); prints acknowledged packets/s, ack latency and end-to-end observations/s. Use a scratch
+    database: it registers the outlets and writes their data."""
+    from ecohub.bus.loadtest import run_loadtest
+    from ecohub.cli.common import open_store, print_json
+
+    store = open_store(database_url)
+    url = store.engine.url.render_as_string(hide_password=False)
+    store.close()
+    r = run_loadtest(url, outlets=outlets, gateways=gateways, writers=writers, seconds=seconds, bus=bus,
+                     rate=rate, prefix=f"LT{int(time.time()) % 100000:05d}")
+    if json_out:
+        print_json(r)
+    else:
+        for k, v in r.items():
+            sys.stdout.write(f"{k}: {v}\n")
