@@ -83,6 +83,22 @@ CRAWL = {
     "/api/v1/redlines/areas": ["/api/v1/redlines/areas"],
     "/api/v1/redlines/check": ["/api/v1/redlines/check", "/api/v1/redlines/check?buffer_m=1000"],
     "/api/v1/risk-sources": ["/api/v1/risk-sources", "/api/v1/risk-sources?format=geojson"],
+    "/api/v1/cases": ["/api/v1/cases", "/api/v1/cases?overdue=true"],
+    "/api/v1/cases/{ref}": ["/api/v1/cases/1"],
+    "/api/v1/cases/{ref}/documents/{document_id}": ["/api/v1/cases/1/documents/1"],
+    "/api/v1/credit/enterprises/{uscc}": ["/api/v1/credit/enterprises/91130283DEMY00015Q",
+                                          "/api/v1/credit/enterprises/91130110DEMY000589"],
+    "/api/v1/inspections/draws": ["/api/v1/inspections/draws"],
+    "/api/v1/inspections/draws/{draw_id}": ["/api/v1/inspections/draws/1"],
+    "/api/v1/inspections/draws/{draw_id}/verify": ["/api/v1/inspections/draws/1/verify"],
+    "/api/v1/inspections/{inspection_id}": ["/api/v1/inspections/1"],
+    "/api/v1/inspections/{inspection_id}/evidence": ["/api/v1/inspections/1/evidence"],
+    "/api/v1/public/blacklist": ["/api/v1/public/blacklist"],
+    "/api/v1/public/credit": ["/api/v1/public/credit?year=2026"],
+    "/api/v1/public/draws": ["/api/v1/public/draws"],
+    "/api/v1/public/draws/{draw_id}": ["/api/v1/public/draws/1"],
+    "/api/v1/public/draws/{draw_id}/verify": ["/api/v1/public/draws/1/verify"],
+    "/api/v1/public/penalties": ["/api/v1/public/penalties", "/api/v1/public/penalties?region=130200"],
     "/status": ["/status"],
 }
 CALLERS = sorted(VISIBLE)
@@ -91,7 +107,8 @@ ADMIN_ONLY = {"/api/v1/audit", "/api/v1/users", "/api/v1/apikeys?all=true"}
 # they may answer 404 even to an admin; every other rule of the crawl applies to them.
 NOT_IN_THIS_WORLD = ("/api/v1/assessments/noise", "/api/v1/assessments/radiation", "/api/v1/reports/1",
                      "/api/v1/incidents/1", "/api/v1/forecasts/observed", "/api/v1/trends",
-                     "/api/v1/surfaces")  # surfaces: the world has 3 air stations, a surface needs 5
+                     "/api/v1/surfaces", "/api/v1/cases/1", "/api/v1/inspections/1", "/api/v1/inspections/draws/1", "/api/v1/public/draws/1",
+                     "/api/v1/credit/enterprises/")  # surfaces: the world has 3 air stations, a surface needs 5
 
 
 def _secret_dataset(world) -> int:
