@@ -129,8 +129,8 @@ def test_spark_daily_aqi_equals_the_embedded_path_on_a_year_of_real_data(sqlite_
 def test_daily_definition_on_a_hand_made_day():
     from ecohub.lake.daily import station_daily
 
-    d = date(2026, 3, 2)  # HJ 633-2026 in force
-    t0 = int(datetime(2026, 3, 2, tzinfo=BEIJING).astimezone(UTC).timestamp())
+    d = date(2025, 3, 3)  # HJ 633-2012 in force (2026 changed the PM2.5 breakpoints)
+    t0 = int(datetime(2025, 3, 3, tzinfo=BEIJING).astimezone(UTC).timestamp())
     hours = np.arange(24)
     times = np.concatenate([t0 + 3600 * hours] * 2)
     params = np.array(["pm25"] * 24 + ["so2"] * 24)
@@ -140,4 +140,7 @@ def test_daily_definition_on_a_hand_made_day():
     so2[:5] = np.nan  # 19 valid hours: no daily SO2
     out = station_daily("X", times, params, np.concatenate([pm, so2]), d, d)
     assert out["pm25"] == [75.0] and out["so2"] == [None]
-    assert out["aqi"] == [100] and out["level"] == [2]  # PM2.5 75 µg/m³: IAQI 100 (HJ 633 Table 1)
+    assert out["aqi"] == [100] and out["level"] == [2]  # PM2.5 75 µg/m³: IAQI 100 (HJ 633-2012 Table 1)
+    later = station_daily("X", times + 3600 * 24 * 364, params, np.concatenate([pm, so2]), date(2026, 3, 2),
+                          date(2026, 3, 2))
+    assert later["aqi"] == [114]  # HJ 633-2026 (from 2026-03-01): PM2.5 75 µg/m³ is above its IAQI-100 point
