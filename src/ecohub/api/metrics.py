@@ -33,7 +33,9 @@ def install_metrics(app: FastAPI, store: Any) -> None:
         latency.labels(name).observe(time.perf_counter() - t0)
         return response
 
-    @app.get("/metrics", tags=["status"], include_in_schema=True)
+    @app.get("/metrics", tags=["status"], response_class=Response,
+             responses={200: {"description": "Prometheus text format",
+                              "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}})
     def metrics() -> Response:
         """Prometheus exposition of the API's metrics."""
         return Response(generate_latest(reg), media_type=CONTENT_TYPE_LATEST)
