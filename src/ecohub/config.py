@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # --- API ---------------------------------------------------------------------------------------------------
     secret_key: SecretStr | None = Field(None, description=(
         "key that signs access tokens (≥ 32 characters); default generated once and kept in the data folder"))
+    bus_url: str | None = Field(None, description="NATS JetStream URL of the ingest bus (nats://host:4222); "
+                                "checked by /readyz; default none (no bus)")
     cors_origins: str = Field("", description="origins allowed by CORS, comma-separated; default none (CORS off)")
     rate_limit_anon: int = Field(600, ge=0, description="requests per minute per client address (0: off)")
     rate_limit_auth: int = Field(1200, ge=0, description="requests per minute per signed-in user or API key")

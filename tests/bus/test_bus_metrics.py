@@ -121,7 +121,8 @@ def test_api_metrics_and_readiness(store, nats_server, monkeypatch):
     assert sample(text, "ecohub_api_requests_total", '{method="GET",route="/api/v1/status",status="200"}') == n1 + 1
     r = client.get("/readyz")
     assert r.status_code == 200 and r.json()["checks"] == {"database": True}
-    monkeypatch.setenv("ECOHUB_BUS_URL", nats_server.url)
+    settings = client.app.state.settings  # as if started with ECOHUB_BUS_URL set
+    client.app.state.settings = settings.model_copy(update={"bus_url": nats_server.url})
 
     async def make_stream() -> None:
         nc = await nats.connect(nats_server.url)

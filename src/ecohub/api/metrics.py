@@ -5,7 +5,6 @@ reachable; 503 with the reason otherwise)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from typing import Any
 
@@ -50,7 +49,7 @@ def install_metrics(app: FastAPI, store: Any) -> None:
         except Exception as e:  # noqa: BLE001 - not ready, with the reason
             checks["database"] = f"{type(e).__name__}: {e}"
             ok = False
-        bus = os.environ.get("ECOHUB_BUS_URL")
+        bus = app.state.settings.bus_url
         if bus:
             from ecohub.bus.streams import bus_ready
 
