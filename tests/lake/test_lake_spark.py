@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def load_months(store, months) -> int:
 def test_sync_is_incremental_and_readers_see_each_row_once(sqlite_store, tmp_path):
     n1 = load_months(sqlite_store, [1])
     lake = tmp_path / "lake"
+    time.sleep(1.1)  # a sync stops before the current second (received_at has whole seconds)
     r1 = sync(sqlite_store, lake, settle_seconds=0)
     assert r1.rows == n1 and r1.previous is None
     again = sync(sqlite_store, lake, settle_seconds=0)
@@ -59,6 +61,7 @@ def test_sync_is_incremental_and_readers_see_each_row_once(sqlite_store, tmp_pat
     stale = next(iter(committed_files(lake))).with_name("part-deadbeef-0-0.parquet")
     shutil.copy(next(iter(committed_files(lake))), stale)
     n2 = load_months(sqlite_store, [2])
+    time.sleep(1.1)
     r2 = sync(sqlite_store, lake, settle_seconds=0)
     assert r2.rows == n2 and r2.removed_stale_files == 1 and not stale.exists()
     files = committed_files(lake)
@@ -75,6 +78,7 @@ def test_sync_is_incremental_and_readers_see_each_row_once(sqlite_store, tmp_pat
 
 def test_lake_sync_cli_reports_and_rejects_bad_input(sqlite_store, tmp_path):
     load_months(sqlite_store, [3])
+    time.sleep(1.1)
     url = sqlite_store.engine.url.render_as_string(hide_password=False)
     r = CliRunner().invoke(app, ["lake", "sync", "--to", str(tmp_path / "l"), "--settle-seconds", "0", "--json",
                                  "--database-url", url])
@@ -96,6 +100,7 @@ def test_spark_daily_aqi_equals_the_embedded_path_on_a_year_of_real_data(sqlite_
     pytest.importorskip("pyspark")
     load_months(sqlite_store, range(1, 13))
     lake = tmp_path / "lake"
+    time.sleep(1.1)
     sync(sqlite_store, lake, settle_seconds=0)
     from ecohub.lake.spark_jobs import daily_aqi, session
 

@@ -108,6 +108,8 @@ def sync(store: Store, root: Path, *, settle_seconds: float = 120, now: datetime
     removed = _remove_uncommitted(root, {s["id"] for s in m["syncs"]})
     previous = datetime.fromisoformat(m["syncs"][-1]["watermark"]) if m["syncs"] else None
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=settle_seconds)
+    # received_at is stamped in whole seconds: rows of the current second may still come, so stop before it
+    cutoff = cutoff.replace(microsecond=0) - timedelta(seconds=1)
     sync_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + uuid.uuid4().hex[:6]
     q = (select(site.c.code, parameter.c.name, series.c.interval, site.c.kind, site.c.region_code,
                 observation.c.time, observation.c.value, observation.c.flag, source.c.name,
