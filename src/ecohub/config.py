@@ -12,6 +12,7 @@ with the variable's name (pydantic's validation error), never silently replaced 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from pydantic import Field, SecretStr, model_validator
@@ -127,6 +128,7 @@ class Settings(BaseSettings):
         out = []
         for name, f in type(self).model_fields.items():
             v = getattr(self, name)
+            value: Any
             if isinstance(v, SecretStr):
                 value = "********"
             elif name == "database_url":
