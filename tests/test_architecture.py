@@ -37,7 +37,7 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "supervision.complaints": ("store", "alerts", "supervision.permits"),
     "emergency": ("standards", "store", "alerts"),
     "crypto": ("protocols", "store", "catalog"),
-    "exchange": ("protocols", "store", "catalog", "crypto"),
+    "exchange": ("protocols", "store", "catalog", "crypto", "ingest"),  # incoming batches: the ingest writer
     "reports": ("analytics", "supervision", "supervision.permits", "supervision.waste", "supervision.inspect",
                 "supervision.cases", "supervision.credit", "supervision.complaints"),
     "api": ("ingest", "alerts", "forecast", "supervision", "supervision.permits", "supervision.waste",

@@ -100,6 +100,7 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     app.include_router(credit.router)
 
     from ecohub.api.metrics import install_metrics  # /metrics (Prometheus), /readyz (database, bus)
+    from ecohub.exchange.forward import forwarding_summary
 
     install_metrics(app, store)
 
@@ -111,7 +112,7 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     def status() -> dict:
         counts = store_status(store)
         return {"version": __version__, "backend": store.dialect, "started_at": app.state.started_at.isoformat(),
-                "counts": counts}
+                "counts": counts, "forwarding": forwarding_summary(store)}
 
     @app.get("/status", response_class=HTMLResponse, include_in_schema=False)
     def status_page(request: Request):
@@ -137,7 +138,7 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
             d["last_seen_local"] = d["last_seen"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") \
                 if d["last_seen"] else "—"
         return TEMPLATES.TemplateResponse(request, "status.html", {
-            "devices": devices,
+            "devices": devices, "forwarding": forwarding_summary(store),
             "version": __version__, "backend": store.dialect, "counts": store_status(store), "kinds": kinds,
             "stations": sorted(stations.values(), key=lambda s: (s["region"], s["code"])),
             "pollutants": POLLUTANTS, "now": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),

@@ -20,6 +20,7 @@ def install_metrics(app: FastAPI, store: Any) -> None:
     requests = Counter("ecohub_api_requests", "API requests", ["method", "route", "status"], registry=reg)
     latency = Histogram("ecohub_api_request_seconds", "API request time", ["route"], registry=reg,
                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+    reg.register(_ForwardingCollector(store))
     app.state.metrics_registry = reg
 
     @app.middleware("http")
@@ -58,3 +59,44 @@ def install_metrics(app: FastAPI, store: Any) -> None:
             ok = ok and bus_ok
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
                             status_code=200 if ok else 503)
+
+
+class _ForwardingCollector:
+    """HJ 212 forwarding per destination, read from the database at each scrape (the forwarder may run in
+    another process): backlog, lag, failures, sent/acknowledged totals, time of the last ack."""
+
+    def __init__(self, store: Any):
+        self.store = store
+
+    def describe(self) -> list:
+        return []  # collected at scrape time only
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        from ecohub.exchange.forward import forwarding_summary
+
+        rows = forwarding_summary(self.store)
+        backlog = GaugeMetricFamily("ecohub_forward_backlog", "Packets queued for the destination", labels=["destination"])
+        lag = GaugeMetricFamily("ecohub_forward_lag_seconds", "Age of the oldest queued packet", labels=["destination"])
+        last = GaugeMetricFamily("ecohub_forward_last_ack_timestamp_seconds", "Time of the last 9014 answer",
+                                 labels=["destination"])
+        failed = GaugeMetricFamily("ecohub_forward_failed_packets", "Packets given up (no answer after the attempts)",
+                                   labels=["destination"])
+        failures = CounterMetricFamily("ecohub_forward_failures", "Link failures (connection, unanswered window)",
+                                       labels=["destination"])
+        sent = CounterMetricFamily("ecohub_forward_sent", "Packets sent", labels=["destination"])
+        acked = CounterMetricFamily("ecohub_forward_acked", "Packets answered with 9014", labels=["destination"])
+        from datetime import datetime
+
+        for r in rows:
+            name = [r["name"]]
+            backlog.add_metric(name, r["backlog"])
+            lag.add_metric(name, r["lag_seconds"] or 0.0)
+            if r["last_ack_at"]:
+                last.add_metric(name, datetime.fromisoformat(r["last_ack_at"]).timestamp())
+            failed.add_metric(name, r["failed"])
+            failures.add_metric(name, r["failures"])
+            sent.add_metric(name, r["sent"])
+            acked.add_metric(name, r["acked"])
+        yield from (backlog, lag, last, failed, failures, sent, acked)

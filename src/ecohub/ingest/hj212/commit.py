@@ -23,6 +23,7 @@ from ecohub.ingest.hj212.config import GatewayConfig
 from ecohub.ingest.hj212.work import DONE, LatencyLog, Work, side_events, side_quarantine
 from ecohub.ingest.hj212.writer import LocalWriter, Payload, ProcessWriter, is_unavailable
 from ecohub.store.db import Store
+from ecohub.store.forwarding import ActiveDestinations
 from ecohub.store.registry import SeriesResolver
 from ecohub.store.writer import WriteCounts
 
@@ -100,6 +101,7 @@ class StoreCommitter(Committer):
         self._flushes: set[asyncio.Task[None]] = set()
         self._collector_task: asyncio.Task[None] | None = None
         self._resolver = SeriesResolver()
+        self.forward_to = ActiveDestinations(store)
 
     async def start(self) -> None:
         cfg = self.config
@@ -277,11 +279,15 @@ class StoreCommitter(Committer):
                           it.origin, str(e).splitlines()[0][:300])
         return good, total
 
-    @staticmethod
-    def write_batch(batch: list[Work], w: Writer) -> WriteCounts:
-        """In a writer thread: the batch's payload, written by ``w`` (here or in the writer process)."""
+    def write_batch(self, batch: list[Work], w: Writer) -> WriteCounts:
+        """In a writer thread: the batch's payload, written by ``w`` (here or in the writer process). Uploads go
+        to the forwarding outbox too while a destination is enabled."""
         p = Payload()
         rows = p.rows
+        dests = self.forward_to.current()
+        if dests:
+            p.destinations = dests
+            p.forward = [it.forward for it in batch if it.forward is not None]
         for it in batch:
             if it.rows:
                 rows.extend(it.rows)

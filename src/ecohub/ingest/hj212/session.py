@@ -40,6 +40,8 @@ __all__ = ["DEVIATION_RECORD_EVERY", "Deviation", "Link", "Session", "Sessions"]
 log = logging.getLogger("ecohub.gateway")
 
 _LOOSE = Dialect(name="loose values", strict_values=False)
+#: CNs of the 2xxx range that are platform → device notifications, never uploads to forward
+_NOT_FORWARDED = frozenset({"2012", "2022"})
 _HEADER_FIELDS = frozenset({"QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO", "header", "length", "CRC", "CP",
                             "data", None})
 
@@ -210,6 +212,7 @@ class Sessions:
         # split messages (Flag.D): collect the parts, answer them all when the whole message is committed
         acks: list[bytes] = []
         qns: list[str] = []
+        whole = packet.pnum is None  # split messages are not forwarded (docs/exchange.md)
         if packet.pnum is not None:
             c["split_parts"] += 1
             merged = self._add_part(conn, session, packet, frame)
@@ -227,6 +230,10 @@ class Sessions:
                 c["answers_9013"] += 1
             self._request_time_sync(session, "device asked (1013)")
         item = self.records.build(conn, session, info, packet, frame, qns, acks, t0, loose)
+        if whole and cn[0] == "2" and cn not in _NOT_FORWARDED:  # an upload, whole: forwardable
+            ref = qn or packet.cp.fields.get("DataTime") or ""
+            if ref:
+                item.forward = (mn, cn, ref, frame.decode("utf-8", "replace"))
         for q in qns:
             self._remember(session, q, item)
         if not commit.offer(item):

@@ -34,9 +34,10 @@ class QnHolder(Protocol):
 class Work:
     """One unit of work for the commit path. ``conn`` is the connection to answer on (``None`` or a peer
     string for side rows that answer nothing); ``rows`` are ``((site id, parameter id, interval), epoch s,
-    value, flag)``, ``quarantine`` ``(reason, field, raw, mn)``, ``events`` ``device_event`` rows."""
+    value, flag)``, ``quarantine`` ``(reason, field, raw, mn)``, ``events`` ``device_event`` rows; ``forward``
+    ``(MN, CN, ref, frame)`` of an upload the forwarding outbox may take (:mod:`ecohub.store.forwarding`)."""
 
-    __slots__ = ("conn", "session", "qns", "acks", "rows", "quarantine", "events", "t0", "on_commit")
+    __slots__ = ("conn", "session", "qns", "acks", "rows", "quarantine", "events", "t0", "on_commit", "forward")
 
     def __init__(self, conn: AckTarget | str | None, session: QnHolder | None, qns: list[str], acks: list[bytes],
                  rows: list[tuple[Any, ...]], quarantine: list[tuple[Any, ...]], events: list[dict[str, Any]],
@@ -50,6 +51,7 @@ class Work:
         self.events = events
         self.t0 = t0
         self.on_commit = on_commit
+        self.forward: tuple[str, str, str, str] | None = None
 
     @property
     def origin(self) -> str:

@@ -1,8 +1,8 @@
 """The gateway's writing step, in a thread (:class:`LocalWriter`) or in a child process (:class:`ProcessWriter`).
 
 One *payload* is what one batch of packets asks the database for: observations ``[((site id, parameter id,
-interval), epoch s, value, flag)]``, quarantine rows ``[(origin, reason, field, raw)]`` and ``device_event``
-rows. :func:`write_payload` creates missing series, writes the quarantine rows and events, then the
+interval), epoch s, value, flag)]``, quarantine rows ``[(origin, reason, field, raw)]``, ``device_event``
+rows and, when forwarding destinations are enabled, the uploads for their outbox (written first). :func:`write_payload` creates missing series, writes the quarantine rows and events, then the
 observations through :class:`~ecohub.store.writer.ObservationWriter` — durable when it returns, so the gateway
 may answer 9014.
 
@@ -27,6 +27,7 @@ from sqlalchemy import insert
 
 from ecohub.ingest.hj212.commands import begin_write
 from ecohub.store.db import Store
+from ecohub.store.forwarding import enqueue
 from ecohub.store.quarantine import QuarantineSink
 from ecohub.store.registry import SeriesResolver
 from ecohub.store.schema import device_event
@@ -48,6 +49,9 @@ class Payload:
     rows: list = field(default_factory=list)
     quarantine: list = field(default_factory=list)
     events: list = field(default_factory=list)
+    # uploads for the forwarding outbox ``[(MN, CN, ref, frame)]`` and the destinations that take them
+    forward: list = field(default_factory=list)
+    destinations: list = field(default_factory=list)
 
 
 def _text(value: str | None, limit: int = 4000) -> str | None:
@@ -72,6 +76,9 @@ def write_payload(store: Store, resolver: SeriesResolver, w: ObservationWriter, 
             sink.add(_text(reason) or "", field=_text(fld, 64), raw=_text(raw))
         for sink in sinks.values():
             sink.flush()
+    if p.forward and p.destinations:  # before the observations: what is answered is always queued (and once)
+        with begin_write(store) as conn:
+            enqueue(conn, p.destinations, p.forward)
     if p.events:
         with begin_write(store) as conn:
             if store.is_postgres:

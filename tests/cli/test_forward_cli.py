@@ -1,0 +1,50 @@
+"""``ecohub forward add|list|status|disable|enable|remove`` and ``ecohub forwarder --help``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ecohub.cli.main import app
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, sqlite_template):
+    db = tmp_path / "ecohub.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    monkeypatch.setenv("ECOHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ECOHUB_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def run(*args, ok=True):
+        r = runner.invoke(app, [str(a) for a in args])
+        if ok:
+            assert r.exit_code == 0, r.output
+        return r
+
+    return run
+
+
+def test_forward_destinations_contract(cli):
+    cli("forward", "add", "province", "--host", "127.0.0.1", "--port", 6011)
+    cli("forward", "add", "nation", "--host", "10.0.0.9", "--port", 6012, "--mode", "reencode", "--edition", "2025",
+        "--map", "010000A8900016F000169DC0=UP0000000000000000000001:654321", "--parameter", "a21026",
+        "--device", "010000A8900016F000169DC0")
+    bad = cli("forward", "add", "x", "--host", "127.0.0.1", "--port", 6013, "--parameter", "a21026", ok=False)
+    assert bad.exit_code == 2 and "reencode" in bad.output
+    bad = cli("forward", "add", "y", "--host", "127.0.0.1", "--port", 6013, "--map", "nonsense", ok=False)
+    assert bad.exit_code == 2 and "LOCAL_MN=REMOTE_MN" in bad.output
+    rows = [json.loads(line) for line in cli("forward", "list", "--json").output.splitlines()]
+    assert [r["name"] for r in rows] == ["province", "nation"]
+    assert rows[1]["mn_map"] == {"010000A8900016F000169DC0": {"mn": "UP0000000000000000000001", "pw": "654321"}}
+    cli("forward", "disable", "province")
+    status = [json.loads(line) for line in cli("forward", "status", "--json").output.splitlines()]
+    assert {s["name"]: (s["enabled"], s["backlog"], s["lag_seconds"]) for s in status} == {
+        "province": (False, 0, None), "nation": (True, 0, None)}
+    cli("forward", "enable", "province")
+    assert "removed" in cli("forward", "remove", "nation").output
+    missing = cli("forward", "remove", "nation", ok=False)
+    assert missing.exit_code == 2 and "nation" in missing.output
+    assert "in order per device" in cli("forwarder", "--help").output
