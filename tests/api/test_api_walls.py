@@ -47,6 +47,8 @@ CRAWL = {
     "/api/v1/apikeys": ["/api/v1/apikeys", "/api/v1/apikeys?all=true"],
     "/api/v1/me": ["/api/v1/me"],
     "/api/v1/status": ["/api/v1/status"],
+    "/api/v1/exchange/log": ["/api/v1/exchange/log", "/api/v1/exchange/log?direction=out"],
+    "/api/v1/exchange/forwarding": ["/api/v1/exchange/forwarding"],
     "/healthz": ["/healthz"],
     "/metrics": ["/metrics"],
     "/readyz": ["/readyz"],

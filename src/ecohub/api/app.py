@@ -83,6 +83,9 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
 
     app.include_router(emergency.router)
     app.include_router(ingest_router(store))
+    from ecohub.api.routers import exchange  # partner exchange (signed batches), exchange log, forwarding
+
+    app.include_router(exchange.router)
     from ecohub.api.routers import reports  # reports, assessments (noise, soil, radiation), trends, surfaces
 
     app.include_router(reports.router)

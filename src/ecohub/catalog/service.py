@@ -341,40 +341,44 @@ class Export:
     masked: list[str]
 
 
-def _rows(store: Store, ds: dict, start: datetime | None, end: datetime | None, limit: int) -> Iterator[dict]:
+def _filter(ds: dict) -> SeriesFilter:
     src = ds["source"]
-    if src["type"] == "observations":
-        flt = SeriesFilter(sites=src.get("sites") or (), parameters=src.get("parameters") or (),
-                           interval=src.get("interval"), kinds=src.get("kinds") or (),
-                           region_prefix=src.get("region_prefix"))
-        for r in observations(store, flt, start, end, limit=limit, scope=SYSTEM):
+    return SeriesFilter(sites=src.get("sites") or (), parameters=src.get("parameters") or (),
+                        interval=src.get("interval"), kinds=src.get("kinds") or (),
+                        region_prefix=src.get("region_prefix"))
+
+
+def _rows(store: Store, ds: dict, start: datetime | None, end: datetime | None, limit: int, *,
+          received: tuple[datetime | None, datetime] | None = None, offset: int = 0,
+          ids: tuple[int, int] | None = None) -> Iterator[dict]:
+    """The dataset's rows; ``received`` (after, until]: only observations received then (from the ``offset``-th
+    on); ``ids`` (after, until]: only those records (deltas for a partner push)."""
+    if ds["source"]["type"] == "observations":
+        flt = _filter(ds)
+        after, until = received if received is not None else (None, None)
+        for r in observations(store, flt, start, end, limit=limit, scope=SYSTEM, as_of=until,
+                              received_after=after, offset=offset):
             yield {"site": r["site"], "parameter": r["parameter"], "interval": r["interval"], "time": r["time"],
                    "value": r["value"], "flag": r["flag"], "source": r["source"]}
         return
     q = select(dataset_record.c.data).where(dataset_record.c.dataset_id == ds["id"]).order_by(
         dataset_record.c.id).limit(limit)
+    if ids is not None:
+        q = q.where(dataset_record.c.id > ids[0], dataset_record.c.id <= ids[1])
     with store.engine.connect() as conn:
         for (data,) in conn.execute(q):
             yield dict(data)
 
 
-def export_dataset(store: Store, ds: dict, who: Requester, fmt: str, *, start: datetime | None = None,
-                   end: datetime | None = None, ip: str | None = None, max_rows: int = 1_000_000) -> Export:
-    """Masked, watermarked export of a dataset for ``who`` (the caller checked :func:`may_export`)."""
-    if fmt not in FORMATS:
-        raise InputError("format", fmt, f"one of {', '.join(FORMATS)}")
-    if ds["source"]["type"] == "observations":
-        if start is None or end is None:
-            raise InputError("from", None, "an observation dataset is exported for a time range: give from and to")
-        if end <= start or (end - start).days > MAX_EXPORT_DAYS:
-            raise InputError("to", end.isoformat(), f"the range must be positive and at most {MAX_EXPORT_DAYS} days")
+def _masked(ds: dict, rows: Iterator[dict], key: bytes) -> tuple[list[dict], list[str], dict, dict]:
+    """Rows as exported: masked (field ``mask`` policies), watermarked with ``key`` (``watermark`` fields; the
+    decimals kept in ``__dec_<field>``), times in Beijing time (ISO-8601). Returns (rows, names, masks, marks)."""
     fields = ds["fields"]
     names = [f["name"] for f in fields]
     masks = {f["name"]: f["mask"] for f in fields if f.get("mask")}
     marks = {f["name"]: f.get("decimals") for f in fields if f.get("watermark")}
-    key = secrets.token_bytes(32)
     out_rows = []
-    for r in _rows(store, ds, start, end, max_rows):
+    for r in rows:
         row = {n: r.get(n) for n in names}
         for n, pol in masks.items():
             row[n] = masking.mask(row[n], pol)
@@ -387,15 +391,90 @@ def export_dataset(store: Store, ds: dict, who: Requester, fmt: str, *, start: d
         if isinstance(row.get("time"), datetime):
             row["time"] = row["time"].astimezone(BEIJING).isoformat()
         out_rows.append(row)
+    return out_rows, names, masks, marks
+
+
+def _record_export(store: Store, ds: dict, who: Requester, recipient: str, fmt: str, rows: int, masks: dict,
+                   key: bytes, ip: str | None) -> int:
+    with write_tx(store) as conn:
+        return int(conn.execute(insert(export_record).values(
+            dataset_id=ds["id"], user_id=who.user_id, recipient=recipient[:200], format=fmt, rows=rows,
+            masked_fields=sorted(masks), wm_key=key.hex(), created_at=datetime.now(UTC), ip=ip)
+        ).inserted_primary_key[0])
+
+
+def export_dataset(store: Store, ds: dict, who: Requester, fmt: str, *, start: datetime | None = None,
+                   end: datetime | None = None, ip: str | None = None, max_rows: int = 1_000_000) -> Export:
+    """Masked, watermarked export of a dataset for ``who`` (the caller checked :func:`may_export`)."""
+    if fmt not in FORMATS:
+        raise InputError("format", fmt, f"one of {', '.join(FORMATS)}")
+    if ds["source"]["type"] == "observations":
+        if start is None or end is None:
+            raise InputError("from", None, "an observation dataset is exported for a time range: give from and to")
+        if end <= start or (end - start).days > MAX_EXPORT_DAYS:
+            raise InputError("to", end.isoformat(), f"the range must be positive and at most {MAX_EXPORT_DAYS} days")
+    key = secrets.token_bytes(32)
+    out_rows, names, masks, marks = _masked(ds, _rows(store, ds, start, end, max_rows), key)
     body, media = _serialise(out_rows, names, marks, fmt)
     recipient = who.name or f"anonymous@{ip or 'unknown'}"
-    with write_tx(store) as conn:
-        eid = conn.execute(insert(export_record).values(
-            dataset_id=ds["id"], user_id=who.user_id, recipient=recipient[:200], format=fmt, rows=len(out_rows),
-            masked_fields=sorted(masks), wm_key=key.hex(), created_at=datetime.now(UTC), ip=ip)
-        ).inserted_primary_key[0]
+    eid = _record_export(store, ds, who, recipient, fmt, len(out_rows), masks, key, ip)
     stamp = datetime.now(BEIJING).strftime("%Y%m%d%H%M")
     return Export(body, media, f"{ds['code']}_{stamp}_{eid}.{fmt}", int(eid), len(out_rows), sorted(masks))
+
+
+@dataclass
+class Delta:
+    """What a partner push carries: rows exactly as a JSON export gives them, and where the next one starts."""
+
+    rows: list[dict]
+    cursor: str
+    export_id: int | None
+    masked: list[str]
+
+
+def _epoch(t: datetime) -> str:
+    return str(int(t.timestamp()))
+
+
+def delta_rows(store: Store, ds: dict, who: Requester, cursor: str | None, *, recipient: str,
+               max_rows: int = 5000) -> Delta:
+    """The next at most ``max_rows`` rows of ``ds`` for ``who`` after ``cursor`` (the caller checked
+    :func:`may_export`), masked and watermarked like an export (recorded in ``export_record`` when there are
+    rows: identifiable like any export).
+
+    Observations: a *window* of what was received after the previous window and before the current second
+    (``received_at`` has whole seconds: rows of this second may still come) is read in pages of ``max_rows`` in
+    the query layer's order; raw observations never change, so a window's pages are stable. Cursor
+    ``recv:<after>:<until>:<offset>`` while a window is being read, ``recv:<until>`` when it is done (Unix
+    seconds). Records: ids after the cursor's (``id:<n>``)."""
+    if ds["source"]["type"] == "observations":
+        parts = (cursor or "recv:").removeprefix("recv:").split(":")
+        after = datetime.fromtimestamp(int(parts[0]), UTC) if parts[0] else None
+        if len(parts) == 3:
+            until, offset = datetime.fromtimestamp(int(parts[1]), UTC), int(parts[2])
+        else:
+            until, offset = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1), 0
+            if after is not None and until <= after:
+                return Delta([], cursor or "", None, [])
+        rows = list(_rows(store, ds, None, None, max_rows, received=(after, until), offset=offset))
+        head = _epoch(after) if after is not None else ""
+        new_cursor = f"recv:{head}:{_epoch(until)}:{offset + len(rows)}" if len(rows) == max_rows \
+            else f"recv:{_epoch(until)}"
+        source: Iterator[dict] = iter(rows)
+    else:
+        after_id = int(cursor.removeprefix("id:")) if cursor else 0
+        with store.engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(select(dataset_record.c.id).where(
+                dataset_record.c.dataset_id == ds["id"], dataset_record.c.id > after_id)
+                .order_by(dataset_record.c.id).limit(max_rows))]
+        until_id = ids[-1] if ids else after_id
+        source = _rows(store, ds, None, None, max_rows, ids=(after_id, until_id))
+        new_cursor = f"id:{until_id}"
+    key = secrets.token_bytes(32)
+    out_rows, names, masks, _marks = _masked(ds, source, key)
+    clean = [{n: r[n] for n in names} for r in out_rows]
+    eid = _record_export(store, ds, who, recipient, "push", len(clean), masks, key, None) if clean else None
+    return Delta(clean, new_cursor, eid, sorted(masks))
 
 
 def _serialise(rows: list[dict], names: list[str], marks: dict, fmt: str) -> tuple[bytes, str]:

@@ -1,5 +1,6 @@
-"""``ecohub forward add|list|remove|enable|disable|status`` (HJ 212 forwarding destinations) and
-``ecohub forwarder`` (the process that sends their outboxes). Design: ``docs/exchange.md``."""
+"""``ecohub forward add|list|remove|enable|disable|status`` (HJ 212 forwarding destinations), ``ecohub forwarder``
+(the process that sends their outboxes), ``ecohub partner add|list|subscribe`` and ``ecohub exchange
+push|log|reconcile`` (push exchange with partners). Design: ``docs/exchange.md``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def register(app: typer.Typer) -> None:
     app.add_typer(forward_app, name="forward")
     app.command("forwarder")(forwarder_cmd)
+    register_exchange(app)
 
 
 @forward_app.command("add")
@@ -158,3 +160,147 @@ def forwarder_cmd(
         asyncio.run(main())
     finally:
         store.close()
+
+
+# --- partners and push exchange ----------------------------------------------------------------------------------
+partner_app = typer.Typer(help="Exchange partners (departments, provinces): keys, subscriptions.", no_args_is_help=True)
+exchange_app = typer.Typer(help="Push exchange with partners: push deltas, the exchange log, reconcile.",
+                           no_args_is_help=True)
+
+
+def register_exchange(app: typer.Typer) -> None:
+    app.add_typer(partner_app, name="partner")
+    app.add_typer(exchange_app, name="exchange")
+
+
+@partner_app.command("add")
+def partner_add(
+    name: Annotated[str, typer.Argument(help="Partner name.")],
+    endpoint: Annotated[str | None, typer.Option(help="https:// URL batches are pushed to (none: incoming only).")
+                        ] = None,
+    alg: Annotated[str, typer.Option(help="hmac-sha256 or sm2 (the partner's choice).")] = "hmac-sha256",
+    user: Annotated[str | None, typer.Option(help="The partner's user account: its catalogue grants and "
+                                                  "masking apply to what is pushed.")] = None,
+    department: Annotated[str | None, typer.Option(help="Department name.")] = None,
+    incoming: Annotated[list[str] | None, typer.Option("--incoming", help="Dataset code it may push to us "
+                                                                         "(repeat).")] = None,
+    partner_public: Annotated[str | None, typer.Option(help="sm2: the partner's public key (hex), verifies what "
+                                                            "it sends.")] = None,
+    database_url: DatabaseUrl = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Add a partner. Prints the key id and, once, the shared secret (hmac-sha256) or our SM2 public key."""
+    from ecohub.exchange.partners import add_partner
+
+    store = open_store(database_url)
+    try:
+        p = add_partner(store, name, alg=alg, endpoint=endpoint, user=user, department=department,
+                        incoming=incoming, partner_public=partner_public)
+    except (InputError, ImportError) as e:
+        fail(str(e))
+    audit(store, "partner add", "partner.add", name, {"alg": alg, "endpoint": endpoint, "user": user})
+    shown = {"name": p["name"], "key_id": p["key_id"], "alg": p["alg"], "endpoint": p["endpoint"],
+             "secret": p.get("secret"), "public_key": p.get("sign_public"), "incoming": p["incoming"]}
+    if json_out:
+        print_json(shown)
+    else:
+        console.print(f"partner {name}: key id {p['key_id']} ({alg})")
+        if p.get("secret"):
+            console.print(f"shared secret (give it to the partner; shown once): {p['secret']}")
+        if p.get("sign_public"):
+            console.print(f"our SM2 public key for this partner: {p['sign_public']}")
+
+
+@partner_app.command("list")
+def partner_list(database_url: DatabaseUrl = None, json_out: JsonOut = False) -> None:
+    """List partners (no secrets)."""
+    from ecohub.exchange.partners import list_partners
+
+    print_rows(list_partners(open_store(database_url)), json_out,
+               {"name": "name", "alg": "alg", "key id": "key_id", "endpoint": "endpoint", "incoming": "incoming"})
+
+
+@partner_app.command("subscribe")
+def partner_subscribe(name: Annotated[str, typer.Argument()], dataset: Annotated[str, typer.Argument()],
+                      disable: Annotated[bool, typer.Option("--disable", help="Stop pushing it.")] = False,
+                      database_url: DatabaseUrl = None) -> None:
+    """Subscribe a partner to a dataset (its catalogue access is checked at each push)."""
+    from ecohub.exchange.partners import subscribe
+
+    store = open_store(database_url)
+    try:
+        subscribe(store, name, dataset, enabled=not disable)
+    except (InputError, NotFound) as e:
+        fail(str(e))
+    audit(store, "partner subscribe", "partner.subscribe", f"{name}:{dataset}", {"enabled": not disable})
+    console.print(f"{name} {'unsubscribed from' if disable else 'subscribed to'} {dataset}")
+
+
+@exchange_app.command("push")
+def exchange_push(
+    partner: Annotated[str | None, typer.Option(help="Only this partner.")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
+    max_rows: Annotated[int, typer.Option(help="Rows per batch at most.")] = 5000,
+    database_url: DatabaseUrl = None,
+    json_out: JsonOut = False,
+) -> None:
+    """One push round: undelivered batches again (same id), then the new deltas, signed, in order."""
+    from ecohub.exchange.push import push
+
+    store = open_store(database_url)
+    try:
+        results = push(store, partner, dataset, max_rows=max_rows)
+    except NotFound as e:
+        fail(str(e))
+    print_rows(results, json_out, {"partner": "partner", "dataset": "dataset", "status": "status",
+                                   "batches": "delivered", "rows": "rows", "pending": "pending", "error": "error"})
+    if any(r["status"] != "ok" for r in results):
+        raise typer.Exit(1)
+
+
+@exchange_app.command("log")
+def exchange_log_cmd(partner: Annotated[str | None, typer.Option()] = None,
+                     direction: Annotated[str | None, typer.Option(help="in or out.")] = None,
+                     limit: Annotated[int, typer.Option()] = 1000,
+                     database_url: DatabaseUrl = None, json_out: JsonOut = False) -> None:
+    """The exchange log, newest first: batch id, direction, partner, dataset, rows, hash, status, attempts."""
+    from ecohub.exchange.push import exchange_log
+
+    print_rows(exchange_log(open_store(database_url), partner, direction, limit), json_out,
+               {"batch": "batch_id", "dir": "direction", "partner": "partner", "dataset": "dataset", "rows": "rows",
+                "hash": lambda r: f"{r['hash_alg']}:{r['hash'][:16]}…", "status": "status", "attempts": "attempts"})
+
+
+@exchange_app.command("reconcile")
+def exchange_reconcile(
+    partner: Annotated[str, typer.Option(help="The partner.")],
+    log_url: Annotated[str | None, typer.Option(help="Where the partner serves its log (default: its endpoint + "
+                                                     "'/log'); a signed GET answered with [{batch_id, rows, "
+                                                     "hash}].")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Compare our log of batches exchanged with a partner with the partner's log (counts and hashes)."""
+    from urllib.parse import urlparse
+
+    import httpx
+
+    from ecohub.exchange.partners import get_partner, signer_for
+    from ecohub.exchange.push import compare_logs, exchange_log
+
+    store = open_store(database_url)
+    try:
+        p = get_partner(store, partner)
+    except NotFound as e:
+        fail(str(e))
+    url = log_url or ((p["endpoint"] or "").rstrip("/") + "/log")
+    headers = signer_for(p).headers("GET", urlparse(url).path or "/", "reconcile", b"")
+    try:
+        r = httpx.get(url, headers=headers, timeout=30.0)
+        r.raise_for_status()
+        theirs = r.json()
+    except (httpx.HTTPError, ValueError) as e:
+        fail(f"cannot read the partner's log at {url}: {e}")
+    result = compare_logs(exchange_log(store, partner, None, 100_000), theirs)
+    print_json(result)
+    if not result["ok"]:
+        raise typer.Exit(1)

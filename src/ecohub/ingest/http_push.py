@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -124,16 +125,24 @@ class HttpIngest:
 
     def push(self, records: list, interval: str, key: ApiKey) -> PushResult:
         """Store the good records (committed on return) and quarantine the bad ones."""
-        origin = f"apikey:{key.prefix}"
+        return self.store_records(records, interval, f"apikey:{key.prefix}")
+
+    def store_records(self, records: list, interval: str, origin: str, *, channel: str = "http",
+                      source: str = SOURCE, check_record: Callable[[dict], None] | None = None) -> PushResult:
+        """Validate ``records`` (JSON record format), write the good ones through the one writer as ``source``
+        (committed on return), quarantine the bad ones (``channel``, ``origin``). ``check_record`` may refuse a
+        record with an :class:`InputError` before the common checks (e.g. a site outside a partner's dataset)."""
         started = datetime.now(UTC)
         result = PushResult()
-        quarantine = QuarantineSink(self.store, "http", origin)
-        writer = ObservationWriter(self.store, SOURCE, origin=origin, batch_size=max(MAX_RECORDS, 1))
+        quarantine = QuarantineSink(self.store, channel, origin)
+        writer = ObservationWriter(self.store, source, origin=origin, batch_size=max(MAX_RECORDS, 1))
         buf = SeriesBuffer(self.store, writer, self._resolver)
         with self._lock:  # the shared caches; validation is CPU work, the GIL serialises it anyway
             check = self.validator()
             for i, rec in enumerate(records):
                 try:
+                    if check_record is not None:
+                        check_record(rec)
                     k, t, v, flag = check.json_record(rec, interval=interval)
                 except InputError as e:
                     result.rejected += 1
@@ -149,7 +158,7 @@ class HttpIngest:
         result.imported, result.duplicates, result.conflicts = counts.imported, counts.duplicates, counts.conflicts
         with write_tx(self.store) as conn:
             conn.execute(insert(ingest_log).values(
-                channel="http", origin=origin, started_at=started, finished_at=datetime.now(UTC),
+                channel=channel, origin=origin, started_at=started, finished_at=datetime.now(UTC),
                 imported=result.imported, duplicates=result.duplicates, conflicts=result.conflicts,
                 rejected=result.rejected))
         return result

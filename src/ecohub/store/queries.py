@@ -215,13 +215,16 @@ OBS_KEY = ("site", "parameter", "interval", "time", "source_id")
 def observations(store: Store, flt: SeriesFilter, start: datetime | None = None, end: datetime | None = None,
                  limit: int | None = None, batch: int = 10_000, *, corrected: bool = False,
                  as_of: datetime | None = None, scope: Scope | None = None,
-                 after: Sequence | None = None) -> Iterator[dict]:
+                 after: Sequence | None = None, received_after: datetime | None = None,
+                 offset: int = 0) -> Iterator[dict]:
     """Observations ordered by site, parameter, interval, time, source. ``start`` inclusive, ``end`` exclusive.
 
     Raw values as stored by default. ``corrected=True`` gives the newest correction's value and flag where
     there is one (with ``raw_value`` and ``corrected`` columns). ``as_of`` shows the data as they were at that
     moment: observations received and corrections made after it are left out. ``after``: the
     :data:`OBS_KEY` of the last row already seen (keyset paging); rows carry ``source_id`` for that.
+    ``received_after`` (with ``as_of``): only what was received in that window — a delta (partner push);
+    ``offset``: skip that many rows of the order (pages of a fixed, append-only window).
     """
     value: ColumnElement[Any] = observation.c.value
     flag: ColumnElement[Any] = observation.c.flag
@@ -251,6 +254,8 @@ def observations(store: Store, flt: SeriesFilter, start: datetime | None = None,
     q = _scope(scope).apply(flt.apply(q))
     if as_of is not None:
         q = q.where(observation.c.received_at <= as_of)
+    if received_after is not None:
+        q = q.where(observation.c.received_at > received_after)
     if start is not None:
         q = q.where(observation.c.time >= start)
     if end is not None:
@@ -258,6 +263,8 @@ def observations(store: Store, flt: SeriesFilter, start: datetime | None = None,
     if after is not None:
         q = q.where(_after([site.c.code, parameter.c.name, series.c.interval, observation.c.time,
                             observation.c.source_id], after))
+    if offset:
+        q = q.offset(offset)
     if limit is not None:
         q = q.limit(limit)
     with store.engine.connect() as conn:
