@@ -20,16 +20,19 @@ PG_URL = os.environ.get("ECOHUB_BENCH_POSTGRES_URL") or os.environ.get("ECOHUB_T
 
 
 @contextmanager
-def sqlite_store():
+def sqlite_store(init=None):
+    """A fresh SQLite store; ``init(store)`` creates the schema instead of ``store.init()`` (e.g. another
+    commit's code, for a baseline of the previous code path)."""
     with tempfile.TemporaryDirectory() as d:
         s = Store.open(f"sqlite:///{Path(d) / 'bench.db'}")
-        s.init()
+        (init or Store.init)(s)
         yield s
         s.close()
 
 
 @contextmanager
-def pg_store():
+def pg_store(init=None):
+    """A fresh PostgreSQL database (dropped at the end); ``init`` as for :func:`sqlite_store`."""
     name = f"ecohub_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(make_url(PG_URL).set(drivername="postgresql+psycopg", database="postgres"),
                           isolation_level="AUTOCOMMIT")
@@ -37,7 +40,7 @@ def pg_store():
         c.execute(text(f'CREATE DATABASE "{name}"'))
     s = Store.open(make_url(PG_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(False))
     try:
-        s.init()
+        (init or Store.init)(s)
         yield s
     finally:
         s.close()

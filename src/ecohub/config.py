@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     forecast_scheme: str = Field("2018", description="warning-level scheme of the forecasts")
     forecast_enabled: bool = Field(True, description="issue forecasts from the worker")
     report_regions: str = Field("130000", description="regions of the scheduled monthly/annual reports, comma-separated")
+    # --- HJ 212 gateway ----------------------------------------------------------------------------------------
+    hj212_ack_timeout: float = Field(10.0, gt=0, description=(
+        "seconds an HJ 212 device waits for the platform's answer before it retransmits (its OverTime); the "
+        "gateway reads more slowly when a packet would spend more than a quarter of it inside the gateway"))
     # --- MQTT --------------------------------------------------------------------------------------------------
     mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="MQTT broker of ecohub mqtt-subscribe")
     mqtt_client_id: str | None = Field(None, description="MQTT client id; default ecohub-<host name>")

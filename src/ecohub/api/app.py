@@ -24,6 +24,7 @@ from ecohub.api.http import PublicCache
 from ecohub.api.identity import AuthConfig, load_secret
 from ecohub.api.security import ApiConfig, EcohubMiddleware, RateLimiter
 from ecohub.config import Settings
+from ecohub.config import settings as env_settings
 from ecohub.domain.timeutil import BEIJING
 from ecohub.store.db import Store
 from ecohub.store.queries import SYSTEM, SeriesFilter, latest_values, region_names, site_kind_counts
@@ -56,7 +57,7 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     ``app.state.settings``; ``config``, ``auth``, ``secret_key`` and ``data_dir`` override parts of it."""
     # /docs and /redoc from vendored assets (ecohub.api.docs), not FastAPI's CDN pages
     app = FastAPI(title=title, version=__version__, description=DESCRIPTION, docs_url=None, redoc_url=None)
-    app.state.settings = settings = settings or Settings()
+    app.state.settings = settings = settings or env_settings()
     app.state.store = store
     app.state.started_at = datetime.now(UTC)
     app.state.config = config or ApiConfig.from_settings(settings)

@@ -193,6 +193,8 @@ class BusCommitter(Committer):
                         if conn.send(a, limit):
                             c["acks_sent"] += 1
                     self.latency.add(now - it.t0)
+            if it.flow is not None:
+                it.finish()
             if it.on_commit is not None:
                 try:
                     it.on_commit()

@@ -55,6 +55,17 @@ def gateway_cmd(
     batch_linger: Annotated[float, typer.Option(help="Seconds to wait for more packets before writing a small "
                                                      "batch (fewer, larger transactions).")] = 0.0,
     writers: Annotated[int, typer.Option(help="Writers (0: 2 on PostgreSQL, 1 on SQLite).")] = 0,
+    ack_timeout: Annotated[float | None, typer.Option(
+        help="Seconds the devices wait for an answer before retransmitting (default: the setting "
+             "ECOHUB_HJ212_ACK_TIMEOUT, 10): the gateway keeps the packets it holds within a quarter of it "
+             "at the measured commit rate and otherwise reads the sockets more slowly.")] = None,
+    max_inflight_per_conn: Annotated[int, typer.Option(
+        help="Packets read from one connection and not yet answered at most; then its socket is not read.")
+                                     ] = 64,
+    max_inflight: Annotated[int, typer.Option(help="Packets read and not yet answered at most, in all.")
+                            ] = 10000,
+    socket_rcvbuf: Annotated[int, typer.Option(help="Receive buffer of the device sockets in bytes (SO_RCVBUF; "
+                                                    "0: the OS's).")] = 16384,
     writer_process: Annotated[bool, typer.Option("--writer-process/--writer-thread",
                                                  help="Write in child processes (the other CPU core) or in "
                                                       "threads of the gateway process.")] = True,
@@ -71,6 +82,7 @@ def gateway_cmd(
     """Run the HJ 212 TCP gateway: authenticate devices (MN + PW), store their data through the one writer,
     answer 9014 after commit, execute queued commands. Stops on Ctrl-C / SIGTERM. With --bus the records go
     to NATS JetStream (9014 after the stream's ack) and `ecohub writer` writes them."""
+    from ecohub.config import settings
     from ecohub.ingest.hj212 import GatewayConfig, run_gateway
 
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
@@ -80,7 +92,10 @@ def gateway_cmd(
                         first_packet_timeout=first_packet_timeout, max_pending_per_address=max_pending_per_address,
                         device_rate=device_rate, device_burst=device_rate * 10, queue_packets=queue_packets,
                         batch_records=batch_records, batch_linger=batch_linger, writers=writers,
-                        writer_process=writer_process)
+                        writer_process=writer_process, max_inflight_per_conn=max_inflight_per_conn,
+                        max_inflight=max_inflight, min_inflight=min(max_inflight, 1000),
+                        ack_timeout=ack_timeout if ack_timeout is not None else settings().hj212_ack_timeout,
+                        socket_rcvbuf=socket_rcvbuf)
 
     def ready(gw) -> None:
         if metrics_port:
@@ -226,6 +241,9 @@ def simulate_cmd(
     ack_timeout: Annotated[float, typer.Option(help="Seconds to wait for a 9014 before retransmitting "
                                                     "(OverTime).")] = 10.0,
     recount: Annotated[int, typer.Option(help="Retransmissions at most (ReCount).")] = 3,
+    sndbuf: Annotated[int, typer.Option(help="Model loggers with this TCP send buffer (bytes): a device's "
+                                             "write waits while its socket is full and a packet's answer is "
+                                             "awaited from when the socket took it (0: the OS's buffer).")] = 0,
     password: Annotated[str, typer.Option(help="PW of the simulated devices.")] = "123456",
     prefix: Annotated[str, typer.Option(help="Site-code prefix of the simulated devices.")] = "SIM",
     sm4_key: Annotated[str | None, typer.Option(help="HJ 212-2025: encrypt the CP with this SM4 key "
@@ -287,7 +305,7 @@ def simulate_cmd(
     try:
         stats = simulate(devs, host, port, rate=rate, duration=duration if duration > 0 else math.inf,
                          faults=fault_map, ack_timeout=ack_timeout, recount=recount, mix=mix, seed=seed,
-                         start=start_at)
+                         start=start_at, sndbuf=sndbuf or None)
     except ValueError as e:
         fail(str(e))
     d = stats.as_dict()

@@ -37,8 +37,10 @@ Slot = tuple[ThreadPoolExecutor, Writer]
 
 class Committer(ABC):
     """Where the gateway's work goes. Contract: a work item's ``acks`` are sent (``conn.send``), its
-    ``committed()`` called and its ``on_commit`` run only once its rows are durable; an item that can never be
-    made durable gets ``forget()`` and no answer (the device keeps its data and retries)."""
+    ``committed()`` and ``finish()`` called and its ``on_commit`` run only once its rows are durable; an item
+    that can never be made durable gets ``forget()`` and no answer (the device keeps its data and retries).
+    ``finish()`` frees the item's place in flight (:mod:`.flow`): a committer that never calls it stops the
+    gateway from reading once the in-flight bound is reached."""
 
     def __init__(self, config: GatewayConfig, counters: dict[str, int], latency: LatencyLog):
         self.config = config
@@ -240,6 +242,8 @@ class StoreCommitter(Committer):
                         if conn.send(a, limit):
                             c["acks_sent"] += 1
                     lat.add(now - it.t0)
+            if it.flow is not None:
+                it.finish()
             if it.on_commit is not None:
                 try:
                     it.on_commit()

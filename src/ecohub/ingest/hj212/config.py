@@ -18,7 +18,7 @@ class GatewayConfig:
     max_connections: int = 5000  # further connections are accepted and closed at once
     max_length: int = 1024  # data-segment bytes (HJ 212-2017 §6.3.1); longer frames are rejected
     read_chunk: int = 16384  # bytes per socket read
-    stream_limit: int = 65536  # bytes buffered per socket before its reading pauses
+    stream_limit: int = 16384  # bytes buffered per socket (StreamReader) before its reading pauses
     max_pending_per_address: int = 64  # connections from one IP address that have not sent a single frame yet;
     # more from that address are closed at once. A device sends its first packet at once, so a burst of
     # reconnecting devices behind one (carrier NAT) address is not held back; silent sockets are
@@ -29,6 +29,15 @@ class GatewayConfig:
     quarantine_garbage: int = 3  # garbage / broken-frame samples quarantined per connection
     max_write_buffer: int = 262144  # unread answers (bytes) before a connection is dropped
     queue_packets: int = 10000  # packets waiting for the writer (then readers block)
+    # back-pressure (:mod:`.flow`): packets read and not yet answered, per connection and in all; at the bound
+    # the connection's socket is not read (pause_reading) and the device's TCP window closes
+    max_inflight_per_conn: int = 64
+    max_inflight: int = 10000  # in all, at most …
+    min_inflight: int = 1000  # … and at least (whatever the measured rate says)
+    ack_timeout: float = 10.0  # seconds the devices wait for an answer (Settings.hj212_ack_timeout) …
+    inflight_latency: float = 0.25  # … this fraction of it: the target time a packet spends inside the gateway
+    socket_rcvbuf: int = 16384  # SO_RCVBUF of the device sockets (0: the OS's, which autotunes to MBs): what
+    # the gateway does not read stays with the device
     batch_records: int = 50000  # observations per write transaction at most
     batch_linger: float = 0.0  # seconds to wait for more packets before a small batch is written
     device_rate: float = 50.0  # sustained packets/s per device (token bucket) …

@@ -99,9 +99,11 @@ class GatewayHandle:
 
 def start_in_thread(store: Store, host: str = "127.0.0.1", port: int = 6010, *,
                     config: GatewayConfig | None = None, on_event: Callable[[GatewayEvent], None] | None = None,
-                    ready_timeout: float = 30.0) -> GatewayHandle:
+                    ready_timeout: float = 30.0, committer_factory: CommitterFactory | None = None
+                    ) -> GatewayHandle:
     """Start the gateway on its own event loop in a daemon thread (``ecohub demo``, tests). ``port=0`` picks a
-    free port (``handle.port``). Returns once it listens; raises ``RuntimeError`` if it does not start."""
+    free port (``handle.port``). Returns once it listens; raises ``RuntimeError`` if it does not start.
+    ``committer_factory``: as for :func:`run_gateway` (default: commit to ``store``)."""
     cfg = config or GatewayConfig()
     cfg.host, cfg.port = host, port
     ready = threading.Event()
@@ -114,7 +116,8 @@ def start_in_thread(store: Store, host: str = "127.0.0.1", port: int = 6010, *,
 
     def target() -> None:
         try:
-            holder["stats"] = run_gateway(store, cfg, on_event=on_event, on_ready=on_ready, stop_event=stop_event)
+            holder["stats"] = run_gateway(store, cfg, on_event=on_event, on_ready=on_ready, stop_event=stop_event,
+                                          committer_factory=committer_factory)
         except BaseException as e:  # noqa: BLE001 - reported to the starting thread
             holder["error"] = e
             ready.set()

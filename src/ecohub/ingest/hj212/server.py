@@ -8,15 +8,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from ecohub.ingest.hj212.auth import DeviceDirectory
 from ecohub.ingest.hj212.commands import CommandLoop, CommandRunner
 from ecohub.ingest.hj212.commit import Committer, Slot, StoreCommitter
 from ecohub.ingest.hj212.config import GatewayConfig, GatewayEvent
+from ecohub.ingest.hj212.flow import Flow, FlowGate
 from ecohub.ingest.hj212.records import PacketRecords
 from ecohub.ingest.hj212.session import Session, Sessions, SplitKey
 from ecohub.ingest.hj212.work import LatencyLog
@@ -43,7 +45,8 @@ class Conn:
     """One device connection."""
 
     __slots__ = ("reader", "writer", "peer", "address", "framer", "auth_failures", "garbage", "garbage_reported",
-                 "frames", "last_rx", "mns", "closed", "reassembler", "split_acks", "opened", "on_valid", "counted")
+                 "frames", "last_rx", "mns", "closed", "reassembler", "split_acks", "opened", "on_valid", "counted",
+                 "flow")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str, max_length: int,
                  address: str = "", on_valid: Callable[[Conn], None] | None = None):
@@ -64,6 +67,25 @@ class Conn:
         self.reassembler: Reassembler | None = None
         self.split_acks: dict[SplitKey, list[tuple[str | None, bytes | None]]] = {}
         self.opened = time.monotonic()
+        self.flow: Flow | None = None
+
+    def pause_reading(self) -> bool:
+        """Stop reading the socket (back-pressure, :mod:`.flow`); ``False`` if it was not reading (closing, or
+        paused by its StreamReader, which then resumes it itself)."""
+        tr = cast(asyncio.Transport, self.writer.transport)  # a socket transport: it reads too
+        try:
+            if tr.is_closing() or not tr.is_reading():
+                return False
+            tr.pause_reading()
+        except Exception:  # noqa: BLE001 - a transport that cannot pause: read on (bounded by the StreamReader)
+            return False
+        return True
+
+    def resume_reading(self) -> None:
+        tr = cast(asyncio.Transport, self.writer.transport)
+        with contextlib.suppress(Exception):
+            if not tr.is_closing() and not tr.is_reading():
+                tr.resume_reading()
 
     def send(self, data: bytes, limit: int) -> bool:
         if self.closed:
@@ -108,6 +130,8 @@ class Gateway:
         self.on_event = on_event
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.latency = LatencyLog()
+        self.flow = FlowGate(cfg.max_inflight_per_conn, cfg.max_inflight, cfg.min_inflight,
+                             cfg.ack_timeout * cfg.inflight_latency)
         self.directory = DeviceDirectory(store, ttl=cfg.auth_ttl, negative_ttl=cfg.negative_ttl)
         self.runner = CommandRunner(store, timeout=cfg.command_timeout, retries=cfg.command_retries)
         self._db_exec = ThreadPoolExecutor(1, thread_name_prefix="hj212-db")
@@ -177,6 +201,10 @@ class Gateway:
         self._server = await asyncio.start_server(self._handle, cfg.host, cfg.port, limit=cfg.stream_limit,
                                                   backlog=1024)
         self.port = self._server.sockets[0].getsockname()[1]
+        if cfg.socket_rcvbuf > 0:  # inherited by the accepted sockets (and their TCP window is sized by it)
+            for sock in self._server.sockets:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, cfg.socket_rcvbuf)
         await self.commit.start()
         self._tasks = [loop.create_task(self._sweeper(), name="hj212-sweeper"),
                        loop.create_task(self.commands.run(), name="hj212-commands")]
@@ -211,6 +239,11 @@ class Gateway:
         out["connections_open"] = len(self.conns)
         out["devices_online"] = self.session_layer.online()
         out["queue"] = self.commit.qsize()
+        fg = self.flow
+        out["inflight"] = fg.total
+        out["inflight_peak"] = fg.peak
+        out["inflight_limit"] = fg.limit
+        out["reading_pauses"] = fg.pauses
         out["argon2_verifications"] = self.directory.verifications
         p50, p99 = self.latency.quantile(0.5), self.latency.quantile(0.99)
         out["ack_latency_p50_ms"] = None if p50 is None else round(p50 * 1000, 2)
@@ -246,6 +279,7 @@ class Gateway:
             writer.transport.abort()
             return
         conn = Conn(reader, writer, peer, cfg.max_length, address, self._validated)
+        conn.flow = flow = self.flow.flow(conn)
         self.conns.add(conn)
         self._pending[conn] = None
         self._pending_by_address[address] = pending_here + 1
@@ -255,6 +289,8 @@ class Gateway:
         on_frame = self.session_layer.on_frame
         try:
             while not conn.closed:
+                if flow.paused:  # the gate paused it while a packet waited for room: there is room now
+                    flow.resume()
                 try:
                     data = await reader.read(chunk)
                 except (ConnectionError, OSError):

@@ -21,6 +21,7 @@ from ecohub.ingest.hj212.auth import AuthResult, DeviceDirectory, DeviceInfo
 from ecohub.ingest.hj212.commands import CommandLoop
 from ecohub.ingest.hj212.commit import Committer
 from ecohub.ingest.hj212.config import GatewayConfig
+from ecohub.ingest.hj212.flow import Flow
 from ecohub.ingest.hj212.records import PacketRecords, event_row, mask_password
 from ecohub.ingest.hj212.work import DONE, HELD, LatencyLog, Work
 from ecohub.protocols.hj212 import (
@@ -58,6 +59,7 @@ class Link(Protocol):
     mns: set[str]
     reassembler: Reassembler | None
     split_acks: dict[SplitKey, list[tuple[str | None, bytes | None]]]
+    flow: Flow | None
 
     def send(self, data: bytes, limit: int) -> bool: ...
 
@@ -229,11 +231,15 @@ class Sessions:
                 conn.send(encode(notify_ack(packet)), cfg.max_write_buffer)
                 c["answers_9013"] += 1
             self._request_time_sync(session, "device asked (1013)")
+        flow = conn.flow
+        if flow is not None and not flow.gate.try_take(flow):
+            await flow.gate.acquire(flow)  # back-pressure: this connection's reading is paused meanwhile
         item = self.records.build(conn, session, info, packet, frame, qns, acks, t0, loose)
         if whole and cn[0] == "2" and cn not in _NOT_FORWARDED:  # an upload, whole: forwardable
             ref = qn or packet.cp.fields.get("DataTime") or ""
             if ref:
                 item.forward = (mn, cn, ref, frame.decode("utf-8", "replace"))
+        item.flow = flow
         for q in qns:
             self._remember(session, q, item)
         if not commit.offer(item):

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["DONE", "HELD", "AckTarget", "LatencyLog", "QnHolder", "Work", "side_events", "side_quarantine"]
+__all__ = ["DONE", "HELD", "AckTarget", "Finishable", "LatencyLog", "QnHolder", "Work", "side_events", "side_quarantine"]
 
 DONE = object()  # QN memory: committed
 HELD = object()  # QN memory: a split part waiting for the rest of its message
@@ -31,13 +31,20 @@ class QnHolder(Protocol):
     qns: OrderedDict[str, object]
 
 
+class Finishable(Protocol):
+    """A connection's in-flight account (:class:`~ecohub.ingest.hj212.flow.Flow`)."""
+
+    def done(self, n: int = 1) -> None: ...
+
+
 class Work:
     """One unit of work for the commit path. ``conn`` is the connection to answer on (``None`` or a peer
     string for side rows that answer nothing); ``rows`` are ``((site id, parameter id, interval), epoch s,
     value, flag)``, ``quarantine`` ``(reason, field, raw, mn)``, ``events`` ``device_event`` rows; ``forward``
     ``(MN, CN, ref, frame)`` of an upload the forwarding outbox may take (:mod:`ecohub.store.forwarding`)."""
 
-    __slots__ = ("conn", "session", "qns", "acks", "rows", "quarantine", "events", "t0", "on_commit", "forward")
+    __slots__ = ("conn", "session", "qns", "acks", "rows", "quarantine", "events", "t0", "on_commit", "forward",
+                 "flow")
 
     def __init__(self, conn: AckTarget | str | None, session: QnHolder | None, qns: list[str], acks: list[bytes],
                  rows: list[tuple[Any, ...]], quarantine: list[tuple[Any, ...]], events: list[dict[str, Any]],
@@ -52,6 +59,7 @@ class Work:
         self.t0 = t0
         self.on_commit = on_commit
         self.forward: tuple[str, str, str, str] | None = None
+        self.flow: Finishable | None = None  # the connection's in-flight account (:mod:`.flow`), if counted
 
     @property
     def origin(self) -> str:
@@ -70,8 +78,16 @@ class Work:
                 if q.get(qn) is self:
                     q[qn] = DONE
 
+    def finish(self) -> None:
+        """Answered (or given up): its place in flight is free. Committers call it once per item."""
+        f = self.flow
+        if f is not None:
+            self.flow = None
+            f.done()
+
     def forget(self) -> None:
         """It will not be committed: a retransmission is processed again, not treated as in flight."""
+        self.finish()
         s = self.session
         if s is not None:
             for qn in self.qns:

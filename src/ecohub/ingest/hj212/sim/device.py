@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import socket
 import time
 from collections import OrderedDict
 from datetime import datetime
@@ -175,6 +176,16 @@ class _Device:
             self.sim.stats.retransmitted += 1
         p.last = now
         p.attempts += 1
+        if self.sim.sndbuf:  # the logger's write blocks while its socket is full: sent when the socket took it
+            await self._transmit(p)
+            now = time.monotonic()
+            if p.attempts == 1:
+                p.first = now
+            p.last = now
+            return
+        await self._transmit(p)
+
+    async def _transmit(self, p: _Pending) -> None:
         frame = p.frame
         if p.corrupt:
             p.corrupt = False
@@ -226,7 +237,7 @@ class _Device:
         try:
             w.write(data)
             st.bytes_sent += len(data)
-            if w.transport.get_write_buffer_size() > 65536:
+            if w.transport.get_write_buffer_size() > (0 if sim.sndbuf else 65536):
                 await w.drain()
         except (ConnectionError, OSError, RuntimeError):
             return
@@ -272,7 +283,9 @@ class _Device:
             if pend is not None:
                 st = self.sim.stats
                 st.acked += 1
-                st.latencies.append(time.monotonic() - pend.first)
+                now = time.monotonic()
+                st.last_ack = now
+                st.latencies.append(now - pend.first)
                 if pend.record is not None:
                     st.acked_packets.append(pend.record)
                 if pend.future is not None and not pend.future.done():
@@ -355,6 +368,11 @@ class _Device:
                 await asyncio.sleep(delay + self.rng.random() * delay)
                 delay = min(delay * 2, 1.0)
                 continue
+            if sim.sndbuf:
+                sock = writer.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sim.sndbuf)
+                writer.transport.set_write_buffer_limits(high=0)  # drain() waits until the socket took it all
             self.writer = writer
             sim.stats.connects += 1
             if self.reader_task is not None:

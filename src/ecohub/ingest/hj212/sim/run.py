@@ -16,7 +16,8 @@ async def run_simulation(devices: list[SimDevice], host: str = "127.0.0.1", port
                          ack_timeout: float = 10.0, recount: int = 3, rtd_interval: int = 30,
                          time_lapse: bool | None = None, mix: str = "realistic", keep_acked: bool = False,
                          seed: int = 1, drain: float | None = None, ramp: float = 1.0,
-                         stop_event: asyncio.Event | None = None, start: float | None = None) -> SimStats:
+                         stop_event: asyncio.Event | None = None, start: float | None = None,
+                         sndbuf: int | None = None) -> SimStats:
     """Run ``devices`` against the gateway at ``host:port`` for ``duration`` seconds at ``rate`` packets/s in
     total (default: one packet per device per second), then wait up to ``drain`` seconds (default
     ``ack_timeout × (recount + 1)``) for the last answers. ``mix``: ``realistic`` or ``realtime`` (2011 only:
@@ -24,15 +25,20 @@ async def run_simulation(devices: list[SimDevice], host: str = "127.0.0.1", port
     in ``stats.acked_packets`` (for checks against the store). Connections start spread over ``ramp`` s.
     ``start`` (epoch seconds): the simulated clock of a time-lapse run starts there — e.g. after the newest
     stored time (:func:`newest_time`, :func:`~ecohub.ingest.hj212.sim.stats.next_start`) so that a second run
-    sends new data, not the first run's again; ``ValueError`` when the run would reach more than a day ahead."""
+    sends new data, not the first run's again; ``ValueError`` when the run would reach more than a day ahead.
+    ``sndbuf`` (bytes): model loggers with a small TCP send buffer (``SO_SNDBUF``) whose ``write`` blocks while
+    the socket is full — the device keeps its data meanwhile and a packet's answer is awaited (and its latency
+    counted) from when the socket took it; default: the OS's buffer, and packets counted from the ``write``
+    call (on loopback the OS buffer grows to MBs, so an overloaded gateway's backlog piles up there)."""
     n = len(devices)
     rate = float(rate if rate is not None else n)
     sim = Simulation(host, port, devices, rate=rate, duration=duration, faults=faults or {},
                       ack_timeout=ack_timeout, recount=recount, rtd_interval=rtd_interval, time_lapse=time_lapse,
                       mix_realtime=(mix == "realtime"), keep_acked=keep_acked, seed=seed,
-                      drain=ack_timeout * (recount + 1) if drain is None else drain, start=start)
+                      drain=ack_timeout * (recount + 1) if drain is None else drain, start=start, sndbuf=sndbuf)
     period = n / rate if rate > 0 else math.inf
     t_start = time.monotonic()
+    sim.stats.started = t_start
     gen_until = t_start + duration
     end_at = gen_until + sim.drain
     devs = [_Device(d, sim, i) for i, d in enumerate(devices)]

@@ -33,6 +33,8 @@ class SimStats:
     by_cn: dict[str, int] = field(default_factory=dict)
     commands: dict[str, int] = field(default_factory=dict)
     duration: float = 0.0
+    started: float = 0.0  # time.monotonic() when the run started …
+    last_ack: float = 0.0  # … and when its last answer came
     latencies: list[float] = field(default_factory=list)
     acked_packets: list[tuple] = field(default_factory=list)  # (mn, cn, DataTime, {code: value}) if kept
     failed_packets: list[tuple] = field(default_factory=list)  # (mn, qn, cn, transmissions) given up
@@ -52,6 +54,8 @@ class SimStats:
             for k, v in getattr(other, name).items():
                 d[k] = d.get(k, 0) + v
         self.duration = max(self.duration, other.duration)
+        self.started = min(self.started, other.started) if self.started else other.started
+        self.last_ack = max(self.last_ack, other.last_ack)
         self.latencies.extend(other.latencies)
         self.acked_packets.extend(other.acked_packets)
         self.failed_packets.extend(other.failed_packets)
@@ -108,7 +112,7 @@ class Simulation:
     """The settings of a run (shared by its devices) and its :class:`SimStats`."""
 
     def __init__(self, host, port, devices, *, rate, duration, faults, ack_timeout, recount, rtd_interval,
-                 time_lapse, mix_realtime, keep_acked, seed, drain, start=None):
+                 time_lapse, mix_realtime, keep_acked, seed, drain, start=None, sndbuf=None):
         self.host = host
         self.port = port
         self.devices = devices
@@ -122,6 +126,7 @@ class Simulation:
         self.keep_acked = keep_acked
         self.seed = seed
         self.drain = drain
+        self.sndbuf = sndbuf  # small device send buffer: writes wait for the socket (see run_simulation)
         per_device = rate / max(len(devices), 1)
         self.time_lapse = per_device * rtd_interval > 1.0 if time_lapse is None else time_lapse
         expected = int(per_device * duration) + 2 if math.isfinite(duration) else 0
