@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     forecast_scheme: str = Field("2018", description="warning-level scheme of the forecasts")
     forecast_enabled: bool = Field(True, description="issue forecasts from the worker")
     report_regions: str = Field("130000", description="regions of the scheduled monthly/annual reports, comma-separated")
+    supervision_check_every: int = Field(3600, ge=0, description="seconds between the worker's permit tonnage, "
+                                         "overdue-report and hazardous-waste checks (0: every pass)")
     # --- HJ 212 gateway ----------------------------------------------------------------------------------------
     hj212_ack_timeout: float = Field(10.0, gt=0, description=(
         "seconds an HJ 212 device waits for the platform's answer before it retransmits (its OverTime); the "

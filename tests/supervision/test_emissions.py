@@ -116,7 +116,7 @@ def test_year_two_ways_and_tonnage_alert(store, tmp_path):
         assert o["cxq_t"] != o["actual_t"] or key[0] == "GAS2"
     g2 = by[("GAS2", "so2_gas")]
     assert g2["hours"]["substituted"] == 58 and g2["missing_hours"] == 0
-    assert by[("GAS1", "so2_gas")]["hours"] == {"cou": 8760, "cxq": 0, "substituted": 0}
+    assert by[("GAS1", "so2_gas")]["hours"] == {"cou": 8760, "cxq": 0, "stopped": 0, "substituted": 0}
     # expected magnitude: ~25 mg/m³ × ~80 m³/s × 3600 s × 8760 h ≈ 63 t at GAS1
     assert 55 < by[("GAS1", "so2_gas")]["actual_t"] < 72
     so2 = next(p for p in res["pollutants"] if p["pollutant"] == "so2_gas")

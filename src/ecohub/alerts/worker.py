@@ -1,5 +1,6 @@
 """The scheduled worker: QC, valid period means and alert rules over what arrived since the last run, then
-escalation, the maintained daily AQI (``ecohub.analytics.aqi_daily``) and notification delivery. ``ecohub worker --once`` runs one pass; ``ecohub worker`` repeats.
+escalation, the maintained daily AQI (``ecohub.analytics.aqi_daily``), the further jobs of
+:attr:`WorkerSettings.jobs` (the CLI adds the permit and hazardous-waste jobs) and notification delivery. ``ecohub worker --once`` runs one pass; ``ecohub worker`` repeats.
 
 Incremental: the watermark (table ``worker_state``, name ``pass``) is the highest ``received_at`` processed.
 A pass takes the observations received in (watermark − overlap, now]; the overlap (default 300 s) catches
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -39,6 +41,9 @@ class WorkerSettings:
     aqi_daily: bool = True  # keep the maintained daily AQI table (``ecohub.analytics.aqi_daily``)
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     smtp: SmtpSettings | None = None
+    #: further jobs of every pass, (name, job(store, now) → summary), run after the alert rules and before the
+    #: delivery (so their alerts go out in the same pass); the CLI adds the supervision jobs here
+    jobs: tuple[tuple[str, Callable[[Store, datetime], dict]], ...] = ()
 
 
 def get_watermark(store: Store, name: str = PASS) -> datetime | None:
@@ -102,6 +107,12 @@ def run_once(store: Store, settings: WorkerSettings | None = None, *, now: datet
                          "cleared": cleared, "escalated": len(escalated), "pollution_warning": warnings}
     if s.aqi_daily:
         summary["aqi_daily"] = aqi_daily.maintain(store, now=now_dt, overlap=s.overlap)
+    for name, job in s.jobs:
+        try:
+            summary[name] = job(store, now_dt)
+        except Exception as e:  # noqa: BLE001 — one failing job does not stop the pass; it is logged
+            log.exception("worker job %s failed", name)
+            summary[name] = {"error": f"{type(e).__name__}: {e}"}
     if s.deliver:
         summary["notifications"] = deliver_due(store, policy=s.policy, smtp=s.smtp)
     summary["seconds"] = round(time.perf_counter() - t_start, 3)

@@ -95,7 +95,8 @@ def demo(
 
 def _start_worker(store, interval: float, stop: threading.Event) -> threading.Thread:
     """QC, alert rules and notification delivery in a background thread (``ecohub worker`` in one process)."""
-    from ecohub.alerts.worker import run_forever
+    from ecohub.alerts.worker import WorkerSettings, run_forever
+    from ecohub.cli.worker_cmds import supervision_jobs
 
     def on_pass(res: dict) -> None:
         a = res.get("alerts", {})
@@ -104,7 +105,8 @@ def _start_worker(store, interval: float, stop: threading.Event) -> threading.Th
                           f"({res.get('seconds')} s)")
 
     t = threading.Thread(target=run_forever, name="ecohub-demo-worker", daemon=True,
-                         kwargs={"store": store, "interval": interval, "stop": stop.is_set, "on_pass": on_pass})
+                         kwargs={"store": store, "interval": interval, "stop": stop.is_set, "on_pass": on_pass,
+                                 "settings": WorkerSettings(jobs=supervision_jobs())})
     t.start()
     return t
 

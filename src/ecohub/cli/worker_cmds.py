@@ -47,7 +47,9 @@ def worker_cmd(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run QC, valid period means and alert rules over what arrived since the last run, escalate overdue
-    alerts and deliver notifications — every --interval seconds, or once with --once (prints a JSON summary).
+    alerts, keep the hourly emissions rollup, run the permit and hazardous-waste checks when due (tonnage 80 %/100 %,
+    overdue execution and manual monitoring reports, waste storage and manifest deadlines; every
+    ECOHUB_SUPERVISION_CHECK_EVERY seconds) and deliver notifications — every --interval seconds, or once with --once (prints a JSON summary).
     With --reports (default) each pass also generates the reports that are due and not yet kept.
     Once a day at ECOHUB_FORECAST_AT (Beijing, default 16:00) it also issues the air-quality forecasts and
     re-verifies the previous issues (ECOHUB_FORECAST_ENABLED=0 turns that off)."""
@@ -55,7 +57,7 @@ def worker_cmd(
     from ecohub.forecast.schedule import ForecastSchedule, run_scheduled
 
     store = open_store(database_url)
-    settings = WorkerSettings(deliver=not no_deliver)
+    settings = WorkerSettings(deliver=not no_deliver, jobs=supervision_jobs())
     try:
         schedule = ForecastSchedule.from_env()
     except InputError as e:
@@ -85,6 +87,19 @@ def worker_cmd(
                     before_pass=forecast_pass)
     except KeyboardInterrupt:
         err_console.print("worker stopped")
+
+
+def supervision_jobs() -> tuple:
+    """The supervision jobs of every worker pass: the permit jobs (hourly emissions rollup; when due the tonnage,
+    overdue execution-report and manual-monitoring checks) and the hazardous-waste checks (storage duration,
+    manifests not received in time) — every ECOHUB_SUPERVISION_CHECK_EVERY seconds."""
+    from ecohub.config import settings
+    from ecohub.supervision.permits import schedule as permit_jobs
+    from ecohub.supervision.waste import schedule as waste_jobs
+
+    every = settings().supervision_check_every
+    return (("permits", lambda store, now: permit_jobs.run_due(store, now, every=every)),
+            ("waste", lambda store, now: waste_jobs.run_due(store, now, every=every)))
 
 
 # --- alerts ----------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from ecohub.quality import suspicious as S
 from ecohub.quality.config import OUTLET_KINDS, resolution
-from ecohub.quality.valid import daily_means, hourly_means, load_series
+from ecohub.quality.valid import daily_means, hourly_means, load_series, period_start
 from ecohub.standards.emission import reference_oxygen_concentration
 
 FLOW = ("flow_gas", "flow_water")
@@ -45,6 +45,38 @@ def permits(conn: Connection, site_ids: list[int] | None = None) -> list[Permit]
 def outlet_hourly(conn: Connection, site_ids: list[int], start: int, end: int,
                   parameters: set[str] | None = None) -> dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """site id → parameter → (hour starts, valid hourly values); hourly series preferred, else minute, else rt."""
+    return {s: {p: (h.time, h.value) for p, h in d.items()}
+            for s, d in outlet_hours(conn, site_ids, start, end, parameters).items()}
+
+
+@dataclass
+class Hours:
+    """One outlet parameter's hours: hour starts, valid hourly values (NaN where not valid), and whether the hour
+    is marked *stopped* (HJ 212 flag ``F``, 停运): an hourly record flagged F, or — from minute / real-time data —
+    an hour without a valid mean whose records are mostly flagged F."""
+
+    time: np.ndarray
+    value: np.ndarray
+    stopped: np.ndarray
+
+
+def _stopped(sv, interval: str, hours: np.ndarray, values: np.ndarray) -> np.ndarray:
+    is_f = np.array([f == "F" for f in sv.flag], dtype=bool) if len(sv.flag) else np.zeros(0, bool)
+    if interval == "hour":
+        return is_f & ~sv.valid
+    if not is_f.any():
+        return np.zeros(hours.size, bool)
+    ps = period_start(sv.time, "hour")
+    pos = np.searchsorted(hours, ps)
+    n_f = np.bincount(pos, weights=is_f, minlength=hours.size)
+    n = np.bincount(pos, minlength=hours.size)
+    return (2 * n_f > n) & np.isnan(values)
+
+
+def outlet_hours(conn: Connection, site_ids: list[int], start: int, end: int,
+                 parameters: set[str] | None = None) -> dict[int, dict[str, Hours]]:
+    """site id → parameter → :class:`Hours` (valid hourly values and stopped hours); hourly series preferred, else
+    minute, else rt."""
     if not site_ids:
         return {}
     rows = conn.execute(text(
@@ -59,12 +91,13 @@ def outlet_hourly(conn: Connection, site_ids: list[int], start: int, end: int,
         if k not in best or _PREF[iv] < _PREF[best[k][1]]:
             best[k] = (int(sid), iv)
     data = load_series(conn, {sid: (start, end) for sid, _ in best.values()})
-    out: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+    out: dict[int, dict[str, Hours]] = {}
     for (site_id, par), (sid, iv) in best.items():
         sv = data.get(sid)
         if sv is None:
             continue
-        out.setdefault(site_id, {})[par] = hourly_means(sv, iv)
+        t, v = hourly_means(sv, iv)
+        out.setdefault(site_id, {})[par] = Hours(t, v, _stopped(sv, iv, t, v))
     return out
 
 
@@ -153,4 +186,5 @@ def suspicious_report(conn: Connection, start: int, end: int, site_ids: list[int
     return result
 
 
-__all__ = ["FLOW", "OUTLET_KINDS", "Permit", "outlet_hourly", "permit_values", "permits", "suspicious_report"]
+__all__ = ["FLOW", "OUTLET_KINDS", "Hours", "Permit", "outlet_hourly", "outlet_hours", "permit_values", "permits",
+           "suspicious_report"]

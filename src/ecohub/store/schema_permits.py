@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -151,4 +152,17 @@ permit_report = Table(
     UniqueConstraint("permit_id", "kind", "period"),
     CheckConstraint("kind IN ('month', 'quarter', 'year')", name="kind"),
     CheckConstraint("state IN ('submitted', 'accepted', 'returned')", name="state"),
+)
+
+# --- the hourly emissions rollup (migration 0018) ------------------------------------------------------------
+EMISSION_METHODS = ("cou", "cxq", "stopped")
+
+emission_hourly = Table(  # measured hourly emissions per outlet × pollutant, kept by the worker (permits.rollup)
+    "emission_hourly", metadata,
+    Column("site_id", Integer, ForeignKey("site.id"), primary_key=True),
+    Column("parameter_id", Integer, ForeignKey("parameter.id"), primary_key=True),
+    Column("hour", BigInteger, primary_key=True),  # hour start, epoch seconds (UTC; Beijing hours align)
+    Column("kg", Float, nullable=False),
+    Column("method", String(8), nullable=False),
+    CheckConstraint("method IN ('cou', 'cxq', 'stopped')", name="method"),
 )

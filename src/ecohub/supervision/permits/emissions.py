@@ -16,8 +16,14 @@ flags and stored QC flags applied, minute data averaged to hours under its rules
   the mean of the valid hourly emissions just before and just after it; a longer gap by the largest valid
   hourly emission of the (up to) 720 valid hours before it. Hours before the first or after the last valid hour
   are *not* substituted (the source may not have run or reported yet) and are counted as ``missing_hours``.
-  Hours flagged ``F`` (stopped) are invalid like the others, so a stopped source is over-estimated — stated,
-  not hidden.
+* **Stopped hours** (flag ``F``, 排放源停运: an hourly record flagged F, or most minute records of the hour; on the
+  pollutant or on the flow) without a valid value emit **zero** (method ``stopped``) and are not substituted —
+  HJ 75-2017 marks the source's stopped periods apart from invalid data and counts no emission for them (our
+  reading; clause UNCONFIRMED, docs/permits.md). A stopped hour is a valid zero for the gap rule.
+
+**Where it is computed.** The worker keeps the measured hourly emissions in the rollup table ``emission_hourly``
+(:mod:`ecohub.supervision.permits.rollup`); periods are summed from it in SQL with the substitution applied to
+the period. Without the rollup (the worker never ran) the same numbers are computed from the observations.
 
 **Year** (Beijing calendar year): actual = Σ hours; projected year-end = actual ÷ elapsed share of the year
 (hours since 1 January 00:00 +08:00 to ``as_of``, over the hours of the year); share = actual ÷ permitted.
@@ -28,7 +34,6 @@ projection alone would fire on every January start-up peak).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -39,79 +44,19 @@ from ecohub.alerts.lifecycle import Condition, raise_condition
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.domain.parameters import BY_NAME
 from ecohub.domain.timeutil import BEIJING
-from ecohub.quality.outlets import outlet_hourly
+from ecohub.quality.outlets import Hours, outlet_hours
+from ecohub.store import registry as R
 from ecohub.store.db import Store
 from ecohub.store.queries import Scope
 from ecohub.store.schema import enterprise, parameter, site
 from ecohub.store.schema_alerts import permit_limit
 from ecohub.store.schema_permits import permit, permit_outlet, permit_tonnage
 from ecohub.store.tx import write_tx
+from ecohub.supervision.permits import rollup
+from ecohub.supervision.permits.hourly import FLOW_OF, HOUR, MASS_FACTOR, HourlyEmission, _on, hourly_emission
 from ecohub.supervision.permits.register import scope_condition
 
-HOUR = 3600
-#: (concentration unit, flow unit) → kg per (C · Q · s)
-MASS_FACTOR = {("mg/m³", "m³/s"): 1e-6, ("mg/L", "L/s"): 1e-6}
-FLOW_OF = {"gas_outlet": "flow_gas", "water_outlet": "flow_water"}
-SHORT_GAP_HOURS = 24
-LOOKBACK_HOURS = 720
 WARN_SHARE, OVER_SHARE = 0.8, 1.0
-
-
-@dataclass
-class HourlyEmission:
-    """Hourly emissions of one outlet × pollutant: hour starts, kg, and the method per hour (``cou``, ``cxq``,
-    ``substituted``)."""
-
-    time: np.ndarray
-    kg: np.ndarray
-    method: np.ndarray
-
-
-def _on(grid: np.ndarray, series: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-    out = np.full(grid.size, np.nan)
-    if series is None or series[0].size == 0:
-        return out
-    t, v = series
-    pos = np.clip(np.searchsorted(t, grid), 0, t.size - 1)
-    hit = t[pos] == grid
-    out[hit] = v[pos[hit]]
-    return out
-
-
-def hourly_emission(grid: np.ndarray, conc: np.ndarray, flow: np.ndarray, cou: np.ndarray, factor: float,
-                    *, use_cou: bool = True, substitute: bool = True) -> HourlyEmission:
-    """Hourly emissions on the hour grid ``grid`` from aligned valid values (NaN = no valid value).
-
-    ``cou`` (kg) where valid (and ``use_cou``), else ``conc · flow · 3600 · factor``; interior gaps substituted
-    (module doc: HJ 75-2017 missing-data rule). Pure function, vectorised except over gaps."""
-    kg = conc * flow * HOUR * factor
-    method = np.where(np.isfinite(kg), "cxq", "")
-    if use_cou:
-        has = np.isfinite(cou)
-        kg = np.where(has, cou, kg)
-        method = np.where(has, "cou", method)
-    method = method.astype(object)
-    if substitute:
-        ok = np.flatnonzero(np.isfinite(kg))
-        if ok.size:
-            first, last = ok[0], ok[-1]
-            miss = ~np.isfinite(kg)
-            miss[:first] = False
-            miss[last + 1:] = False
-            if miss.any():
-                idx = np.flatnonzero(miss)
-                breaks = np.flatnonzero(np.diff(idx) > 1)
-                starts = np.r_[idx[0], idx[breaks + 1]]
-                ends = np.r_[idx[breaks], idx[-1]]
-                for a, b in zip(starts, ends, strict=True):
-                    if b - a + 1 <= SHORT_GAP_HOURS:
-                        val = 0.5 * (kg[a - 1] + kg[b + 1])
-                    else:
-                        prev = ok[ok < a][-LOOKBACK_HOURS:]
-                        val = float(np.max(kg[prev]))
-                    kg[a:b + 1] = val
-                    method[a:b + 1] = "substituted"
-    return HourlyEmission(grid, kg, method)
 
 
 def year_bounds(year: int) -> tuple[int, int]:
@@ -136,7 +81,7 @@ def _permits_of(conn: Connection, scope: Scope, uscc: str) -> list:
     cond = scope_condition(scope)
     if cond is not None:
         q = q.where(cond)
-    return conn.execute(q.order_by(permit.c.number)).all()
+    return list(conn.execute(q.order_by(permit.c.number)))
 
 
 def outlet_pollutants(conn: Connection, permit_ids: list[int]) -> list[tuple[int, str, str, str, int]]:
@@ -156,24 +101,53 @@ def outlet_pollutants(conn: Connection, permit_ids: list[int]) -> list[tuple[int
         names = {n for s, n in lim if s == o.site_id} | {n for p, n in ton if p == o.permit_id}
         for n in names:
             p = BY_NAME.get(n)
-            if p is not None and p.domain == dom and p.unit in ("mg/m³", "mg/L") and n not in FLOW_OF.values():
+            if p is not None and p.domain == dom and rollup.pollutant_of(o.kind, n):
                 out.add((o.site_id, o.code, o.kind, n, o.permit_id))
     return sorted(out, key=lambda x: (x[1], x[3]))
 
 
 def outlet_emissions(conn: Connection, items: list[tuple[int, str, str, str, int]], start: int, end: int,
                      *, use_cou: bool = True) -> dict[tuple[int, str], HourlyEmission]:
-    """Hourly emissions of each (site id, pollutant) over [start, end) on the full hour grid."""
+    """Hourly emissions of each (site id, pollutant) over [start, end) on the full hour grid, computed from the
+    observations (the from-scratch definition the rollup is tested against)."""
     site_ids = sorted({i[0] for i in items})
     wanted = {i[3] for i in items} | {i[3] + "_cou" for i in items} | set(FLOW_OF.values())
-    hourly = outlet_hourly(conn, site_ids, start, end, wanted)
+    hourly = outlet_hours(conn, site_ids, start, end, wanted)
     grid = np.arange(start, end, HOUR, dtype=np.int64)
     out = {}
     for sid, _code, kind, pol, _pid in items:
         h = hourly.get(sid, {})
-        out[(sid, pol)] = hourly_emission(grid, _on(grid, h.get(pol)), _on(grid, h.get(FLOW_OF[kind])),
-                                          _on(grid, h.get(pol + "_cou")), _factor(kind, pol), use_cou=use_cou)
+        c, q, cou = h.get(pol), h.get(FLOW_OF[kind]), h.get(pol + "_cou")
+        stopped = _stopped_on(grid, c) | _stopped_on(grid, q)
+        out[(sid, pol)] = hourly_emission(grid, _on(grid, _tv(c)), _on(grid, _tv(q)), _on(grid, _tv(cou)),
+                                          _factor(kind, pol), use_cou=use_cou, stopped=stopped)
     return out
+
+
+def _tv(h: Hours | None) -> tuple[np.ndarray, np.ndarray] | None:
+    return None if h is None else (h.time, h.value)
+
+
+def _stopped_on(grid: np.ndarray, h: Hours | None) -> np.ndarray:
+    if h is None:
+        return np.zeros(grid.size, bool)
+    return np.isin(grid, h.time[h.stopped])
+
+
+def outlet_totals(store: Store, items: list[tuple[int, str, str, str, int]], start: int, end: int, *,
+                  by_day: bool = False) -> dict[tuple[int, str], rollup.Totals]:
+    """Totals of each (site id, pollutant) over [start, end): from the hourly rollup the worker keeps (brought up
+    to date for these outlets first), or — when the rollup was never built — from the observations."""
+    if not items or end <= start:
+        return {(i[0], i[3]): rollup.Totals(by_day={} if by_day else None) for i in items}
+    if rollup.refresh_stale(store, sorted({i[0] for i in items})):
+        with store.engine.connect() as conn:
+            pid = R.parameter_index(conn)
+            got = rollup.totals(conn, [(i[0], pid[i[3]]) for i in items], start, end, by_day=by_day)
+        return {(i[0], i[3]): got[(i[0], pid[i[3]])] for i in items}
+    with store.engine.connect() as conn:
+        em = outlet_emissions(conn, items, start, end)
+    return {k: rollup.totals_of_grid(e, by_day=by_day) for k, e in em.items()}
 
 
 def _now_epoch(as_of: datetime | None) -> int:
@@ -195,32 +169,31 @@ def enterprise_emissions(store: Store, scope: Scope, uscc: str, year: int, *, as
             raise NotFound(f"no valid permit of enterprise {uscc!r} (or not in your scope)")
         pids = [p.id for p in ps]
         items = outlet_pollutants(conn, pids)
-        em = outlet_emissions(conn, items, start, stop) if stop > start else {}
-        alt = {}
-        if both_methods and stop > start:
-            alt["cxq"] = outlet_emissions(conn, items, start, stop, use_cou=False)
+        alt, full = {}, {}
+        if both_methods and stop > start:  # the cross-check: from the observations, both ways
+            alt = outlet_emissions(conn, items, start, stop, use_cou=False)
+            full = outlet_emissions(conn, items, start, stop)
         tonnage: dict[str, float] = {}
         for name, t in conn.execute(
             select(parameter.c.name, permit_tonnage.c.tonnes_per_year)
             .select_from(permit_tonnage.join(parameter, parameter.c.id == permit_tonnage.c.parameter_id))
             .where(permit_tonnage.c.permit_id.in_(pids))):
             tonnage[name] = tonnage.get(name, 0.0) + float(t)  # several permits of one enterprise add up
+    em = outlet_totals(store, items, start, stop)
     elapsed = (stop - start) / (end - start)
     per_pol: dict[str, dict] = {}
     outlets = []
     for sid, code, _kind, pol, _pid in items:
-        e = em.get((sid, pol))
-        kg = float(np.nansum(e.kg)) if e is not None else 0.0
-        meth = {m: int(np.sum(e.method == m)) for m in ("cou", "cxq", "substituted")} if e is not None else {}
-        missing = int(np.sum(~np.isfinite(e.kg))) if e is not None else 0
-        row = {"site": code, "pollutant": pol, "actual_t": kg / 1000, "hours": meth, "missing_hours": missing}
-        if both_methods and e is not None:
-            cou_only = e.kg[e.method == "cou"]
-            row["cou_only_t"] = float(np.nansum(cou_only)) / 1000
-            row["cxq_t"] = float(np.nansum(alt["cxq"][(sid, pol)].kg)) / 1000
+        e = em[(sid, pol)]
+        row = {"site": code, "pollutant": pol, "actual_t": e.kg / 1000, "hours": dict(e.hours),
+               "missing_hours": e.missing}
+        if both_methods and stop > start:
+            f = full[(sid, pol)]
+            row["cou_only_t"] = float(np.nansum(f.kg[f.method == "cou"])) / 1000
+            row["cxq_t"] = float(np.nansum(alt[(sid, pol)].kg)) / 1000
         outlets.append(row)
         agg = per_pol.setdefault(pol, {"pollutant": pol, "actual_t": 0.0})
-        agg["actual_t"] += kg / 1000
+        agg["actual_t"] += e.kg / 1000
         if both_methods:
             agg["cxq_t"] = agg.get("cxq_t", 0.0) + row.get("cxq_t", 0.0)
     for pol in tonnage:

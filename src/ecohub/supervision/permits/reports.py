@@ -45,7 +45,7 @@ from ecohub.store.schema_permits import (
     permit_report,
 )
 from ecohub.store.tx import write_tx
-from ecohub.supervision.permits.emissions import outlet_emissions, outlet_pollutants
+from ecohub.supervision.permits.emissions import outlet_pollutants, outlet_totals
 from ecohub.supervision.permits.register import permit_detail
 
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -117,7 +117,7 @@ def plan_completeness(store: Store, permit_id: int, a: datetime, b: datetime) ->
         auto = [r for r in rows if r.method == "automatic"]
         hourly = outlet_hourly(conn, sorted({r.site_id for r in auto}), int(a.timestamp()), int(b.timestamp()),
                                {r.name for r in auto}) if auto else {}
-        filed = {}
+        filed: dict[int, list[date]] = {}
         man = [r.id for r in rows if r.method == "manual"]
         if man:
             for pid, d in conn.execute(select(monitoring_report.c.plan_id, monitoring_report.c.sampled_on).where(
@@ -140,7 +140,7 @@ def plan_completeness(store: Store, permit_id: int, a: datetime, b: datetime) ->
                       "rate": (len(iv) - len(missing)) / len(iv) if iv else None})
         for s, e in missing:
             findings.append({"finding": "missing manual monitoring report", "site": r.code, "parameter": r.name,
-                             "frequency": r.frequency, "interval": f"{s} … {e}"})
+                             "frequency": r.frequency, "interval": f"{s} … {e}", "start": str(s), "end": str(e)})
     return {"items": items, "findings": findings}
 
 
@@ -174,14 +174,14 @@ def prefill(store: Store, permit_id: int, a: datetime, b: datetime) -> dict:
     with store.engine.connect() as conn:
         items = outlet_pollutants(conn, [permit_id])
         stop = min(b, datetime.now(UTC))
-        em = outlet_emissions(conn, items, int(a.timestamp()), int(stop.timestamp())) if stop > a else {}
         sites = [s for s in conn.scalars(select(permit_outlet.c.site_id).where(permit_outlet.c.permit_id == permit_id))]
         exc = conn.scalar(select(func.count()).select_from(alert).where(
             alert.c.rule == "permit", alert.c.site_id.in_(sites or [-1]), alert.c.opened_at >= a,
             alert.c.opened_at < b)) or 0
+    em = outlet_totals(store, items, int(a.timestamp()), int(stop.timestamp())) if stop > a else {}
     per: dict[str, float] = {}
     for (_sid, pol), e in em.items():
-        per[pol] = per.get(pol, 0.0) + float(np.nansum(e.kg)) / 1000
+        per[pol] = per.get(pol, 0.0) + e.kg / 1000
     comp = plan_completeness(store, permit_id, a, b)
     return {"emissions_t": {k: round(v, 6) for k, v in sorted(per.items())}, "exceedance_alerts": int(exc),
             "completeness": comp["items"], "findings": comp["findings"]}
