@@ -119,6 +119,118 @@ def emissions_cmd(
                       highlight=False)
 
 
+report_app = typer.Typer(help="Execution reports (排污许可证执行报告): submit, review (accept / return with reasons), "
+                              "list; manual monitoring results of the self-monitoring plan.", no_args_is_help=True)
+
+
+def _content(value: str | None) -> dict:
+    import json
+    from pathlib import Path
+
+    if not value:
+        return {}
+    text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
+    try:
+        d = json.loads(text)
+    except ValueError as e:
+        fail(f"content={value!r}: not JSON ({e})")
+    if not isinstance(d, dict):
+        fail(f"content={value!r}: must be a JSON object")
+    return d
+
+
+@report_app.command("submit")
+def report_submit(
+    number: Annotated[str, typer.Argument(metavar="NUMBER", help="The permit number.")],
+    kind: Annotated[str, typer.Option("--kind", help="month | quarter | year")],
+    period: Annotated[str, typer.Option("--period", help="2026-03 (month), 2026-Q1 (quarter), 2026 (year).")],
+    content: Annotated[str | None, typer.Option(help="What the enterprise declares: a JSON object, or @FILE.json.")]
+    = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Submit (or resubmit a returned) execution report. The platform's figures for the period (emissions per
+    pollutant, exceedance alerts, completeness against the self-monitoring plan and its findings) are kept beside
+    what is declared. Prints the report as JSON; audited."""
+    from ecohub.supervision.permits.reports import submit
+
+    store = open_store(database_url)
+    try:
+        print_json(submit(store, SYSTEM, origin("permit report submit"), number, kind, period, _content(content)))
+    except (InputError, NotFound) as e:
+        fail(str(e))
+
+
+@report_app.command("review")
+def report_review(
+    report_id: Annotated[int, typer.Argument(metavar="ID", help="The report id (see `permit report list`).")],
+    accept: Annotated[bool, typer.Option("--accept", help="Accept the report.")] = False,
+    return_: Annotated[bool, typer.Option("--return", help="Return it to the enterprise (reasons required).")] = False,
+    note: Annotated[str | None, typer.Option("--note", help="The reasons (required with --return).")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Accept or return (with reasons) a submitted execution report — submitted → accepted | returned; a returned
+    report can be resubmitted. Illegal steps are refused with the state and what is allowed. Audited."""
+    from ecohub.supervision.permits.reports import review
+
+    if accept == return_:
+        fail("give exactly one of --accept or --return")
+    store = open_store(database_url)
+    try:
+        print_json(review(store, SYSTEM, origin("permit report review"), report_id,
+                          "accept" if accept else "return", note))
+    except (InputError, NotFound) as e:
+        fail(str(e))
+
+
+@report_app.command("list")
+def report_list(
+    number: Annotated[str | None, typer.Option("--permit", help="Only this permit.")] = None,
+    state: Annotated[str | None, typer.Option(help="submitted | accepted | returned")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON lines: id, number, enterprise, kind, period, state, "
+                                                          "submitted_at, reviewed_at, review_note, …")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Execution reports, newest first."""
+    from ecohub.cli.common import print_rows
+    from ecohub.supervision.permits.reports import list_reports
+
+    if state and state not in ("submitted", "accepted", "returned"):
+        fail(f"state={state!r}: submitted, accepted or returned")
+    store = open_store(database_url)
+    rows = list_reports(store, SYSTEM, number=number, state=state)
+    print_rows(rows, json_out, {"id": "id", "permit": "number", "enterprise": "enterprise", "kind": "kind",
+                                "period": "period", "state": "state", "submitted": "submitted_at",
+                                "reviewed": lambda r: r.get("reviewed_at") or "", "note": lambda r: r.get("review_note") or ""})
+
+
+@report_app.command("monitoring")
+def report_monitoring(
+    number: Annotated[str, typer.Argument(metavar="NUMBER", help="The permit number.")],
+    site: Annotated[str, typer.Option("--site", help="The outlet's site code.")],
+    parameter: Annotated[str, typer.Option("--parameter", help="The pollutant of the plan row.")],
+    sampled_on: Annotated[str, typer.Option("--sampled-on", help="Sampling date (YYYY-MM-DD).")],
+    value: Annotated[float | None, typer.Option(help="The result, in the plan's unit.")] = None,
+    lab: Annotated[str | None, typer.Option(help="The laboratory.")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """File a manual monitoring result (手工监测) against the permit's self-monitoring plan; a plan interval without
+    one is a finding, and the worker raises monitoring_report_missing for it. Audited."""
+    from datetime import date
+
+    from ecohub.supervision.permits.reports import file_manual_report
+
+    try:
+        day = date.fromisoformat(sampled_on)
+    except ValueError:
+        fail(f"sampled-on={sampled_on!r}: a date YYYY-MM-DD")
+    store = open_store(database_url)
+    try:
+        print_json(file_manual_report(store, SYSTEM, origin("permit report monitoring"), number, site_code=site,
+                                      parameter_name=parameter, sampled_on=day, value=value, lab=lab))
+    except (InputError, NotFound) as e:
+        fail(str(e))
+
+
 _registered = {"done": False}
 
 
@@ -128,6 +240,7 @@ def register(app: typer.Typer) -> None:
     if not _registered["done"]:  # permit_app is module-level: add the sub-commands once
         permit_app.add_typer(register_app, name="register")
         permit_app.command("show")(permit_show)
+        permit_app.add_typer(report_app, name="report")
         _registered["done"] = True
     app.command("emissions")(emissions_cmd)
 
