@@ -70,13 +70,16 @@ def demo(
         threads.append(rt)
     if worker:
         threads.append(_start_worker(store, worker_interval, stop))
-    gateway = None
+    gateway = forwarder = None
     if gateway_port:
         from ecohub.demo.devices import simulate_demo_devices
         from ecohub.ingest.hj212 import start_in_thread
 
         gateway = start_in_thread(store, host, gateway_port)
         console.print(f"HJ 212 gateway on {host}:{gateway.port}")
+        from ecohub.exchange.forwarder import ForwarderHandle  # sends to `ecohub forward add` destinations
+
+        forwarder = ForwarderHandle(store)
         if devices:
             sim_thread, _ = simulate_demo_devices(store, host, gateway.port, stop=stop)
             threads.append(sim_thread)
@@ -91,6 +94,8 @@ def demo(
                 t.stop()
         if gateway is not None:
             gateway.stop()
+        if forwarder is not None:
+            forwarder.stop()
 
 
 def _start_worker(store, interval: float, stop: threading.Event) -> threading.Thread:
