@@ -69,8 +69,10 @@ def snapshot(store: Store) -> dict[tuple, tuple[int, object]]:
         return {(r[0], r[1], r[2]): (int(r[3]), r[4]) for r in c.execute(q)}
 
 
-def test_upstream_killed_mid_stream_gets_every_record_once_in_order(sqlite_store, tmp_path):
-    local = sqlite_store
+def test_upstream_killed_mid_stream_gets_every_record_once_in_order(store, tmp_path):
+    """Our store on SQLite and on PostgreSQL (two writers: the forwarder lets rows settle 2 s); the upstream's on
+    SQLite."""
+    local = store
     up_url = f"sqlite:///{tmp_path / 'upstream.db'}"
     upstream = Store.open(up_url)
     upstream.init()

@@ -157,6 +157,7 @@ class _Link:
         for fut in self.waiting.values():
             if not fut.done():
                 fut.set_exception(LinkBroken("connection closed"))
+                fut.exception()  # retrieved here: a window that is no longer waited for must not log it
         self.waiting.clear()
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
