@@ -82,7 +82,8 @@ def bare(sqlite_store, tmp_path):
 
 PAGES = ["/", "/water", "/sources", "/stations/1029A", "/sections/HB-W001", "/complaints", "/complaints/new",
          "/complaints/ABCDEFGHJKMN", "/subscribe", "/subscribe/confirm?token=x", "/data", "/login", "/map", "/cockpit",
-         "/staff/complaints", "/reports", "/assessments", "/surfaces", "/incidents", "/permits", "/waste", "/disclosure", "/workbench"]
+         "/staff/complaints", "/reports", "/assessments", "/surfaces", "/incidents", "/permits", "/waste", "/disclosure", "/workbench",
+         "/disclosure/permits", "/disclosure/permits?number=91130283DEMY00015Q001P"]
 
 
 def test_every_page_is_served_with_a_strict_csp(bare):

@@ -192,6 +192,12 @@ def pages_router(*, demo_note: bool = True, store: Store | None = None) -> APIRo
     def disclosure_page(request: Request):
         return render(request, "disclosure.html", "disclosure", title_key="pub_title")
 
+    @r.get("/disclosure/permits", response_class=HTMLResponse)
+    def permits_disclosure_page(request: Request, number: str = "", q: str = ""):
+        num = number.strip().upper() if re.fullmatch(r"[0-9A-Za-z]{1,30}", number.strip()) else ""
+        return render(request, "permits_public.html", "permits_public", title_key="pd_title", number=num,
+                      q=q[:100])
+
     @r.get("/waste", response_class=HTMLResponse)
     def waste_page(request: Request):
         return render(request, "waste.html", "waste", title_key="wst_title")

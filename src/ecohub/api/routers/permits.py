@@ -19,6 +19,7 @@ from ecohub.api.http import json_response
 from ecohub.api.identity import Principal
 from ecohub.api.problems import ApiProblem, bad_request, forbidden, not_found
 from ecohub.domain.errors import InputError, NotFound
+from ecohub.supervision.permits import disclosure as D
 from ecohub.supervision.permits import emissions as E
 from ecohub.supervision.permits import register as REG
 
@@ -92,6 +93,12 @@ def permits(request: Request, store: StoreDep, p: Reader, enterprise: str | None
 @router.get("/permits/{number}", summary="One permit: outlets, limits, tonnage, plan, every version")
 def permit_one(request: Request, store: StoreDep, p: Reader, number: Number):
     return json_response(request, _call(REG.permit_detail, store, p.scope, number))
+
+
+@router.get("/public/permits", summary="Public list of permits (anyone): number, enterprise, category, validity")
+def permits_public(request: Request, store: StoreDep, q: str | None = Query(None, max_length=100),
+                   region: str | None = Query(None, pattern=r"^\d{2,6}$"), limit: int = Query(200, ge=1, le=1000)):
+    return json_response(request, _call(D.public_list, store, q=q, region=region, limit=limit))
 
 
 @router.get("/public/permits/{number}", summary="Disclosure view of a permit (anyone; site details masked)")

@@ -17,6 +17,7 @@ from ecohub.api.identity import Principal
 from ecohub.api.problems import ApiProblem, bad_request, forbidden, not_found
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.supervision.waste import codes as C
+from ecohub.supervision.waste import flows as F
 from ecohub.supervision.waste import manifest as M
 
 router = APIRouter(prefix="/api/v1/waste", tags=["waste"])
@@ -93,6 +94,13 @@ def manifest_step(request: Request, store: StoreDep, p: Actor, origin: OriginDep
                   action: Literal["approve", "dispatch", "receive", "close", "cancel"], body: StepIn):
     fields: dict[str, Any] = {k: v for k, v in body.model_dump().items() if v is not None}
     return json_response(request, _call(request, M.transition, store, p.scope, origin, number, action, **fields))
+
+
+@router.get("/flows", summary="Waste flows generator → receiver (with transporters) of the manifests the caller may "
+                           "see, and the enterprises' positions — for the map")
+def flows(request: Request, store: StoreDep, p: Reader,
+          state: Literal["open", "created", "approved", "dispatched", "received", "closed", "cancelled"] | None = None):
+    return json_response(request, _call(request, F.manifest_flows, store, p.scope, state=state))
 
 
 @router.get("/manifests/{number}/events", summary="Every step of a manifest with who and when")

@@ -254,21 +254,26 @@ def check_overdue(store: Store, now: datetime | None = None) -> list[str]:
     return out
 
 
+def state_condition(state: str | None):
+    """Condition on ``manifest`` for a state filter: one of the states, ``open`` (not closed or cancelled), or
+    None (every state)."""
+    if not state:
+        return None
+    if state == "open":
+        return manifest.c.state.in_(OPEN_STATES)
+    if state in TRANSITIONS:
+        return manifest.c.state == state
+    raise InputError("state", state, "open or one of " + ", ".join(TRANSITIONS))
+
+
 def list_manifests(store: Store, scope: Scope, *, state: str | None = None, limit: int = 500) -> list[dict]:
     """Manifests the caller may see; ``state`` one of the states or ``open`` (not closed or cancelled)."""
     q = (select(manifest, enterprise.c.uscc.label("generator"))
          .select_from(manifest.join(enterprise, enterprise.c.id == manifest.c.generator_id))
          .order_by(manifest.c.created_at.desc(), manifest.c.id.desc()).limit(limit))
-    if state:
-        if state == "open":
-            q = q.where(manifest.c.state.in_(OPEN_STATES))
-        elif state in TRANSITIONS:
-            q = q.where(manifest.c.state == state)
-        else:
-            raise InputError("state", state, "open or one of " + ", ".join(TRANSITIONS))
-    cond = _visible(scope)
-    if cond is not None:
-        q = q.where(cond)
+    for cond in (state_condition(state), _visible(scope)):
+        if cond is not None:
+            q = q.where(cond)
     with store.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(q).mappings()]
         recv = dict(conn.execute(select(enterprise.c.id, enterprise.c.uscc).where(
