@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
 from permit_support import NUMBER, good_tables, make_enterprise, uscc, write_dir
+from sqlalchemy import select
 
 from ecohub.domain.errors import InputError
 from ecohub.store import registry as R
