@@ -12,10 +12,12 @@ from permit_support import ENT, NUMBER, TONNAGE_HEAD, good_tables, make_enterpri
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from ecohub.domain.errors import InputError
 from ecohub.store import registry as R
 from ecohub.store.queries import Scope
 from ecohub.store.schema_alerts import alert
 from ecohub.store.writer import ObservationWriter
+from ecohub.supervision.permits import rollup
 from ecohub.supervision.permits.emissions import (
     check_tonnage,
     enterprise_emissions,
@@ -121,6 +123,20 @@ def test_year_two_ways_and_tonnage_alert(store, tmp_path):
     assert 55 < by[("GAS1", "so2_gas")]["actual_t"] < 72
     so2 = next(p for p in res["pollutants"] if p["pollutant"] == "so2_gas")
     nox = next(p for p in res["pollutants"] if p["pollutant"] == "nox")
+    # months from the observations, then from the worker's rollup: the same numbers, adding up to the year
+    by_month = enterprise_emissions(store, Scope("system"), ENT, YEAR, as_of=end, by="month")
+    rollup.maintain(store)
+    rolled = enterprise_emissions(store, Scope("system"), ENT, YEAR, as_of=end, by="month")
+    for a, b in zip(by_month["pollutants"], rolled["pollutants"], strict=True):
+        assert [x["period"] for x in a["periods"]] == [f"{YEAR}-{m:02d}" for m in range(1, 13)]
+        assert sum(x["actual_t"] for x in a["periods"]) == pytest.approx(a["actual_t"], rel=1e-12)
+        assert b["actual_t"] == pytest.approx(a["actual_t"], rel=1e-9)
+        for x, y in zip(a["periods"], b["periods"], strict=True):
+            assert y["actual_t"] == pytest.approx(x["actual_t"], rel=1e-9)
+    assert rolled["outlets"] == by_month["outlets"] or all(
+        o["hours"] == q["hours"] for o, q in zip(rolled["outlets"], by_month["outlets"], strict=True))
+    with pytest.raises(InputError, match="month or day"):
+        enterprise_emissions(store, Scope("system"), ENT, YEAR, by="week")
     assert so2["actual_t"] == pytest.approx(by[("GAS1", "so2_gas")]["actual_t"] + g2["actual_t"])
     # permitted tonnage set so that the year ends at 90 % (SO2) and 110 % (NOx)
     _tonnage(store, tmp_path, "t2", so2["actual_t"] / 0.9, nox["actual_t"] / 1.1)

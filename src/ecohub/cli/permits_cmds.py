@@ -89,6 +89,7 @@ def emissions_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Count up to this time (ISO 8601; default now).")] = None,
     both: Annotated[bool, typer.Option("--both-methods", help="Also the totals by Cou only and by C×Q only.")] = False,
     alert: Annotated[bool, typer.Option("--alert", help="Raise permit_tonnage alerts (80 %, 100 %).")] = False,
+    by: Annotated[str | None, typer.Option("--by", help="Also the tonnes per month or day (month | day).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="The result as JSON.")] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -101,7 +102,7 @@ def emissions_cmd(
     store = open_store(database_url)
     try:
         when = parse_time(as_of, "as_of") if as_of else None
-        res = enterprise_emissions(store, SYSTEM, enterprise, year, as_of=when, both_methods=both)
+        res = enterprise_emissions(store, SYSTEM, enterprise, year, as_of=when, both_methods=both, by=by)
         if alert:
             res["alerts"] = check_tonnage(store, year, as_of=when, uscc=enterprise)
     except InputError as e:
@@ -117,6 +118,8 @@ def emissions_cmd(
         permitted = f"{p['permitted_t']:g}" if p["permitted_t"] is not None else "—"
         console.print(f"  {p['pollutant']:<12} actual {p['actual_t']:.4f} t  permitted {permitted} t  share {share}",
                       highlight=False)
+        for x in p.get("periods") or []:
+            console.print(f"    {x['period']}  {x['actual_t']:.4f} t", highlight=False)
 
 
 report_app = typer.Typer(help="Execution reports (排污许可证执行报告): submit, review (accept / return with reasons), "

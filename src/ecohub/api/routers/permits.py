@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 from datetime import date, datetime
 from pathlib import Path as FsPath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,8 +49,14 @@ class RegisterResult(BaseModel):
     errors: list[dict[str, Any]]
 
 
+class PeriodEmission(BaseModel):
+    period: str
+    actual_t: float
+
+
 class PollutantEmission(BaseModel):
     pollutant: str
+    periods: list[PeriodEmission] | None = None
     actual_t: float
     permitted_t: float | None
     share: float | None
@@ -135,8 +141,11 @@ async def permits_import(request: Request, store: StoreDep, p: Writer, origin: O
 
 @router.get("/emissions", response_model=Emissions, summary="Actual emissions vs permitted tonnage")
 def emissions(request: Request, store: StoreDep, p: Reader, enterprise: Annotated[str, Query(max_length=18)],
-              year: Annotated[int, Query(ge=1990, le=2100)], as_of: datetime | None = None):
-    return json_response(request, _call(E.enterprise_emissions, store, p.scope, enterprise, year, as_of=as_of))
+              year: Annotated[int, Query(ge=1990, le=2100)], as_of: datetime | None = None,
+              by: Annotated[Literal["month", "day"] | None, Query(description="also the tonnes per month or day")]
+              = None):
+    return json_response(request, _call(E.enterprise_emissions, store, p.scope, enterprise, year, as_of=as_of,
+                                        by=by))
 
 
 

@@ -155,11 +155,15 @@ def _now_epoch(as_of: datetime | None) -> int:
 
 
 def enterprise_emissions(store: Store, scope: Scope, uscc: str, year: int, *, as_of: datetime | None = None,
-                         both_methods: bool = False) -> dict:
+                         both_methods: bool = False, by: str | None = None) -> dict:
     """Per pollutant: actual t (so far), permitted t, share, projected year-end t and share; per outlet the same
-    with the hours by method. ``both_methods``: also the totals by Cou only and by C×Q only (the cross-check)."""
+    with the hours by method. ``both_methods``: also the totals by Cou only and by C×Q only (the cross-check).
+    ``by`` = ``month`` or ``day``: also per pollutant the tonnes of every Beijing month / day (``periods``), the
+    substitution applied over the year as for the total (so the periods add up to it)."""
     if not 1990 <= int(year) <= 2100:
         raise InputError("year", year, "a calendar year")
+    if by not in (None, "month", "day"):
+        raise InputError("by", by, "month or day")
     start, end = year_bounds(int(year))
     now = _now_epoch(as_of)
     stop = max(start, min(end, (now // HOUR) * HOUR))
@@ -179,7 +183,7 @@ def enterprise_emissions(store: Store, scope: Scope, uscc: str, year: int, *, as
             .select_from(permit_tonnage.join(parameter, parameter.c.id == permit_tonnage.c.parameter_id))
             .where(permit_tonnage.c.permit_id.in_(pids))):
             tonnage[name] = tonnage.get(name, 0.0) + float(t)  # several permits of one enterprise add up
-    em = outlet_totals(store, items, start, stop)
+    em = outlet_totals(store, items, start, stop, by_day=by is not None)
     elapsed = (stop - start) / (end - start)
     per_pol: dict[str, dict] = {}
     outlets = []
@@ -194,10 +198,18 @@ def enterprise_emissions(store: Store, scope: Scope, uscc: str, year: int, *, as
         outlets.append(row)
         agg = per_pol.setdefault(pol, {"pollutant": pol, "actual_t": 0.0})
         agg["actual_t"] += e.kg / 1000
+        if by is not None and e.by_day is not None:
+            periods = agg.setdefault("periods", {})
+            for d, kg in e.by_day.items():
+                label = datetime.fromtimestamp(d, BEIJING).strftime("%Y-%m" if by == "month" else "%Y-%m-%d")
+                periods[label] = periods.get(label, 0.0) + kg / 1000
         if both_methods:
             agg["cxq_t"] = agg.get("cxq_t", 0.0) + row.get("cxq_t", 0.0)
     for pol in tonnage:
         per_pol.setdefault(pol, {"pollutant": pol, "actual_t": 0.0})
+    if by is not None:
+        for agg in per_pol.values():
+            agg["periods"] = [{"period": k, "actual_t": v} for k, v in sorted(agg.get("periods", {}).items())]
     for pol, agg in per_pol.items():
         permitted = tonnage.get(pol)
         agg["permitted_t"] = permitted
