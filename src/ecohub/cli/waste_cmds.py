@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from ecohub.cli.common import DatabaseUrl, console, fail, open_store, origin, print_json, print_rows
+from ecohub.cli.common import (
+    DatabaseUrl,
+    console,
+    err_console,
+    fail,
+    open_store,
+    origin,
+    print_json,
+    print_rows,
+)
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.store.queries import SYSTEM
 
@@ -56,6 +65,37 @@ def codes_cmd(category: Annotated[str | None, typer.Option(help="Only this categ
     rows = list_codes(open_store(database_url), category)
     print_rows(rows, json_out, {"code": "code", "category": "category", "hazard": "hazard",
                                 "description": "description"})
+
+
+@waste_app.command("codes-import")
+def codes_import_cmd(
+    file: Annotated[str, typer.Argument(metavar="FILE.csv", help="UTF-8 CSV: code,category,industry,description,"
+                                                               "hazard (one row per code of the list).")],
+    edition: Annotated[str, typer.Option(help="The edition the rows come from, e.g. 国家危险废物名录（2025年版）.")],
+    json_out: Annotated[bool, typer.Option("--json", help="The result as JSON.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Load waste codes of the National Hazardous Waste List (e.g. the whole list typed from the official text):
+    new codes added, existing ones updated, the edition recorded on each. Every row is checked (8 digits, category
+    of the list and equal to the code's last two digits, description, hazard T/C/I/R/In); with any bad row nothing
+    is saved and each is reported with line, field and reason (exit 1). Audited."""
+    from ecohub.supervision.waste.codes import import_codes
+
+    store = open_store(database_url)
+    try:
+        res = import_codes(store, origin("waste codes-import"), file, edition)
+    except InputError as e:
+        fail(str(e))
+    if json_out:
+        print_json(res)
+    else:
+        for bad in res["errors"]:
+            err_console.print(f"line {bad['line']}: {bad['field']}={bad['value']!r}: {bad['reason']}",
+                              highlight=False)
+        console.print(f"codes: {res['added']} added, {res['updated']} updated"
+                      + (f"; {len(res['errors'])} bad rows, nothing saved" if res["errors"] else ""))
+    if res["errors"]:
+        raise typer.Exit(1)
 
 
 @waste_app.command("licence")

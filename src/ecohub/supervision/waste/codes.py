@@ -5,6 +5,11 @@ A waste code has 8 digits written ``NNN-NNN-NN``: industry source (3, GB/T 4754)
 shipped table (``data/hw_codes.csv``) is a **subset** (17 codes of the list's several hundred): see
 ``docs/waste.md`` for its coverage and what was confirmed. A code not in the table is refused with its value.
 
+The 46 categories (``HW01``–``HW40``, ``HW45``–``HW50``) are shipped whole (``data/hw_categories.csv``); a code or
+a licence naming another category is refused. The full list can be loaded from a CSV of the official text with
+:func:`import_codes` (``ecohub waste codes-import FILE.csv --edition …``): every row checked, all or nothing, the
+edition recorded on each row.
+
 A licence (危险废物经营许可证) covers 8-digit codes and/or whole categories (``HW08``) over its validity.
 """
 
@@ -16,7 +21,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ecohub.domain.errors import InputError
@@ -38,6 +43,83 @@ def shipped_codes() -> tuple[dict, ...]:
     for r in rows:
         assert CODE_RE.match(r["code"]) and r["category"] == "HW" + r["code"][-2:], r
     return rows
+
+
+@cache
+def categories() -> dict[str, str]:
+    """``HWxx`` → the category's name (the 46 categories of the list)."""
+    text = resources.files("ecohub.supervision.waste").joinpath("data/hw_categories.csv").read_text(encoding="utf-8")
+    return {r["category"]: r["name"] for r in csv.DictReader(text.splitlines())}
+
+
+HAZARDS = ("T", "C", "I", "R", "In")
+
+
+def _row_error(line: int, field: str, value, reason: str) -> dict:
+    return {"line": line, "field": field, "value": value, "reason": reason}
+
+
+def check_code_rows(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Checked rows of a code table (columns code, category, industry, description, hazard; line numbers from 2)
+    and the errors (line, field, value, reason)."""
+    good, errors, seen = [], [], set()
+    for i, r in enumerate(rows, start=2):
+        raw = (r.get("code") or "").strip()
+        try:
+            code = normalize_code(raw)
+        except InputError as e:
+            errors.append(_row_error(i, "code", raw, e.reason))
+            continue
+        cat = (r.get("category") or "").strip().upper() or "HW" + code[-2:]
+        haz = [h.strip() for h in re.split(r"[/,，、]", r.get("hazard") or "") if h.strip()]
+        desc = (r.get("description") or "").strip()
+        if code in seen:
+            errors.append(_row_error(i, "code", raw, "appears twice in the file"))
+        elif cat not in categories():
+            errors.append(_row_error(i, "category", cat, "not a category of the list (HW01–HW40, HW45–HW50)"))
+        elif cat != "HW" + code[-2:]:
+            errors.append(_row_error(i, "category", cat, f"the code's last two digits say HW{code[-2:]}"))
+        elif not desc:
+            errors.append(_row_error(i, "description", desc, "required"))
+        elif not haz or any(h not in HAZARDS for h in haz):
+            errors.append(_row_error(i, "hazard", r.get("hazard"), "one or more of T, C, I, R, In (e.g. T/I)"))
+        else:
+            good.append({"code": code, "category": cat, "industry": (r.get("industry") or "").strip(),
+                         "description": desc, "hazard": "/".join(haz)})
+        seen.add(code)
+    return good, errors
+
+
+def import_codes(store: Store, origin: Origin, path: str, edition: str) -> dict:
+    """Load a code table (CSV, UTF-8, header code,category,industry,description,hazard) as ``edition``: new codes
+    added, existing ones updated. All or nothing: with any bad row nothing is saved and every error is returned."""
+    ed = (edition or "").strip()
+    if not ed or len(ed) > 40:
+        raise InputError("edition", edition, "required, at most 40 characters (e.g. 国家危险废物名录（2025年版）)")
+    try:
+        text = open(path, encoding="utf-8-sig").read()  # noqa: PTH123, SIM115
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError("file", path, f"cannot be read as UTF-8 CSV: {e}") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = {"code", "description", "hazard"} - set(reader.fieldnames or [])
+    if missing:
+        raise InputError("file", path, "missing columns: " + ", ".join(sorted(missing)))
+    good, errors = check_code_rows(list(reader))
+    if errors:
+        return {"saved": 0, "added": 0, "updated": 0, "errors": errors}
+    with write_tx(store) as conn:
+        ensure_codes(conn)
+        have = set(conn.scalars(select(waste_code.c.code)))
+        new = [{**g, "edition": ed} for g in good if g["code"] not in have]
+        if new:
+            conn.execute(insert(waste_code), new)
+        for g in good:
+            if g["code"] in have:
+                conn.execute(update(waste_code).where(waste_code.c.code == g["code"]).values(
+                    **{k: v for k, v in g.items() if k != "code"}, edition=ed))
+        origin.record(conn, "write", "waste_code", {"change": "codes import", "edition": ed, "added": len(new),
+                                                    "updated": len(good) - len(new)})
+    return {"saved": len(good), "added": len(new), "updated": len(good) - len(new), "errors": []}
 
 
 def normalize_code(value: str) -> str:
@@ -101,6 +183,8 @@ def add_licence(store: Store, origin: Origin, *, uscc: str, licence_no: str, cod
         for c in codes:
             c = c.strip().upper()
             if CATEGORY_RE.match(c):
+                if c not in categories():
+                    raise InputError("codes", c, "not a category of the list (HW01–HW40, HW45–HW50)")
                 out.append(c)
             else:
                 out.append(known_code(conn, c)["code"])
