@@ -4,6 +4,9 @@ F) emit zero, from hourly and from minute data."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 from permit_support import ENT, make_enterprise
@@ -68,6 +71,11 @@ def _write(store, sid, hours: range, rng, *, source="import", bad=(), stopped=()
 ITEMS_OF = (("GAS1", "gas_outlet", "so2_gas"), ("GAS1", "gas_outlet", "nox"), ("WAT1", "water_outlet", "cod"))
 
 
+def _site(store, code: str) -> int:
+    with store.engine.connect() as c:
+        return R.site_index(c)[code][0]
+
+
 def _compare(store, start, end):
     with store.engine.connect() as c:
         idx = R.site_index(c)
@@ -100,16 +108,24 @@ def test_rollup_equals_from_scratch_under_late_data(store):
     with store.engine.connect() as c:
         so2 = next(v for k, v in got.items() if k[1] == "so2_gas")
     assert so2.hours["stopped"] == 4 and so2.hours["substituted"] == 3 + 30
-    # late data for part of the hole, a QC flag written afterwards, a retransmission from another source
+    # late data for part of the hole; QC (which re-evaluates a series from its earliest new value on) flags a
+    # later hour of the same series in the same pass: both are taken
+    time.sleep(1.1)  # receipt times are whole seconds: the late data is received after the pass's second
     _write(store, sid, range(40, 55), rng)
     with store.engine.begin() as c:
-        io.upsert_flags(c, [(sid[("GAS1", "so2_gas")], T0 + 120 * H, 1, "range", 2, "test")], T0 + 200 * H)
-    _write(store, sid, range(130, 134), rng, source="retransmission")
+        io.upsert_flags(c, [(sid[("GAS1", "so2_gas")], T0 + 120 * H, 1, "range", 2, "test")],
+                        int(datetime.now(UTC).timestamp()))
+        ranges = rollup.touched(c, rollup.watermark(store))
+    assert ranges[_site(store, "GAS1")] == (T0 + 40 * H, T0 + 121 * H)  # the flag's hour extends the range
     res2 = rollup.maintain(store)
     assert res2["outlets"] == 2
     got2 = _compare(store, T0, end)
     so2b = next(v for k, v in got2.items() if k[1] == "so2_gas")
     assert so2b.hours["substituted"] == 3 + 15 + 1  # the hole shrank; the flagged hour is now a gap
+    # a retransmission from another source (the first source's values stay: one value per time, lowest source)
+    _write(store, sid, range(130, 134), rng, source="retransmission")
+    rollup.maintain(store)
+    _compare(store, T0, end)
     # data the worker has not seen yet: a reader brings the rollup up to date first
     _write(store, sid, range(144, 170), rng)
     _compare(store, T0, T0 + 170 * H)

@@ -11,8 +11,9 @@ period asked for, so it is applied when reading (:func:`totals`), in SQL: sums p
 backends).
 
 **Incremental.** :func:`maintain` (the worker, every pass) takes the outlet observations received since its
-watermark (``worker_state`` row ``emission_hourly``) and the QC flags written since, and recomputes, per outlet,
-the hours from the earliest to the latest of their data times (late data and corrections included); the first
+watermark (``worker_state`` row ``emission_hourly``) and the QC flags written since on those series (QC writes
+flags only for series that received data), and recomputes, per outlet, the hours from the earliest to the latest
+of their data times (late data and retransmissions included); the first
 pass (no watermark) builds every hour that has data. The watermark moves to the pass's start (rows committed
 later, inside the overlap window, are taken by the next pass).
 
@@ -126,24 +127,41 @@ def _hour_range(t0: datetime, t1: datetime) -> tuple[int, int]:
 
 def touched(conn: Connection, lo: datetime | None, hi: datetime | None = None,
             site_ids: list[int] | None = None) -> dict[int, tuple[int, int]]:
-    """Outlet → hour range [a, b) covering the data times of observations received (and QC flags written) in
-    (lo, hi]."""
+    """Outlet → hour range [a, b) covering the data times of observations received in (lo, hi], extended to the QC
+    flags written in that window on the same series (QC writes flags only for series that received data — from
+    the earliest new value on — so a flag re-written later in such a series is caught; no full scan of qc_flag)."""
+    q = (select(series.c.id, series.c.site_id, func.min(observation.c.time), func.max(observation.c.time))
+         .select_from(observation.join(series, series.c.id == observation.c.series_id)
+                      .join(site, site.c.id == series.c.site_id))
+         .where(site.c.kind.in_(OUTLET_KINDS)).group_by(series.c.id, series.c.site_id))
+    if lo is not None:
+        q = q.where(observation.c.received_at > lo)
+    if hi is not None:
+        q = q.where(observation.c.received_at <= hi)
+    if site_ids is not None:
+        q = q.where(series.c.site_id.in_(site_ids))
+    spans: dict[int, list] = {}
+    site_of: dict[int, int] = {}
+    for sid, s, t0, t1 in conn.execute(q):
+        spans[int(sid)] = [t0, t1]
+        site_of[int(sid)] = int(s)
+    if lo is not None and spans:
+        ids = sorted(spans)
+        for k in range(0, len(ids), 500):
+            fq = (select(qc_flag.c.series_id, func.max(qc_flag.c.time))
+                  .where(qc_flag.c.series_id.in_(ids[k:k + 500]), qc_flag.c.created_at > lo)
+                  .group_by(qc_flag.c.series_id))
+            if hi is not None:
+                fq = fq.where(qc_flag.c.created_at <= hi)
+            for sid, t in conn.execute(fq):
+                spans[int(sid)][1] = max(spans[int(sid)][1], t)
     out: dict[int, tuple[int, int]] = {}
-    for tbl, when in ((observation, observation.c.received_at), (qc_flag, qc_flag.c.created_at)):
-        q = (select(series.c.site_id, func.min(tbl.c.time), func.max(tbl.c.time))
-             .select_from(tbl.join(series, series.c.id == tbl.c.series_id).join(site, site.c.id == series.c.site_id))
-             .where(site.c.kind.in_(OUTLET_KINDS)).group_by(series.c.site_id))
-        if lo is not None:
-            q = q.where(when > lo)
-        if hi is not None:
-            q = q.where(when <= hi)
-        if site_ids is not None:
-            q = q.where(series.c.site_id.in_(site_ids))
-        for s, t0, t1 in conn.execute(q):
-            a, b = _hour_range(t0, t1)
-            if s in out:
-                a, b = min(a, out[s][0]), max(b, out[s][1])
-            out[int(s)] = (a, b)
+    for sid, (t0, t1) in spans.items():
+        a, b = _hour_range(t0, t1)
+        s = site_of[sid]
+        if s in out:
+            a, b = min(a, out[s][0]), max(b, out[s][1])
+        out[s] = (a, b)
     return out
 
 
