@@ -50,6 +50,10 @@ def test_officer_chart_enterprise_submits_officer_returns(web_page, demo, browse
     # so2 and nox have a tonnage; the demo's earlier limit rows of this outlet (attached) add their pollutants
     assert {"so2_gas", "nox"} <= set(p.evaluate(opt + ".xAxis[0].data"))
     assert "DA001" in p.inner_text("#pm-outlets") and "so2_gas" in p.inner_text("#pm-limits")
+    p.wait_for_selector("body[data-monthly='12']")  # the tonnes of each month, one bar series per pollutant
+    mopt = "() => echarts.getInstanceByDom(document.querySelector('#pm-monthly')).getOption()"
+    assert len(p.evaluate(mopt + ".xAxis[0].data")) == 12
+    assert p.evaluate(mopt + ".series.length") == p.evaluate(opt + ".xAxis[0].data.length")
     web_page.shot("permit-officer")
     # the enterprise, in its own browser context
     ctx = browser.new_context(viewport={"width": 1300, "height": 900}, locale="zh-CN")

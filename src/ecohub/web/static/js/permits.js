@@ -5,7 +5,7 @@
   'use strict';
   var t = EH.t, el = EH.el;
   var msg = EH.$('#pm-msg');
-  var me = null, current = null, chart = null;
+  var me = null, current = null, chart = null, monthly = null;
 
   EH.requireRole(EH.STAFF.concat(['enterprise']), msg).then(init).catch(function () {});
 
@@ -64,7 +64,7 @@
 
   function emissions(d) {
     var year = new Date().getFullYear();
-    EH.getJSON('/api/v1/emissions?enterprise=' + encodeURIComponent(d.enterprise) + '&year=' + year).then(function (e) {
+    EH.getJSON('/api/v1/emissions?enterprise=' + encodeURIComponent(d.enterprise) + '&year=' + year + '&by=month').then(function (e) {
       EH.$('#pm-em-note').textContent = year + ' · ' + t('pm_elapsed') + ' ' + Math.round(e.elapsed_share * 100) + '% · ' + e.method;
       var names = e.pollutants.map(function (p) { return p.pollutant; });
       if (!chart) chart = echarts.init(EH.$('#pm-chart'));
@@ -80,6 +80,23 @@
           { name: t('pm_permitted'), type: 'bar', data: e.pollutants.map(function (p) { return p.permitted_t; }) }]
       });
       document.body.setAttribute('data-chart', String(names.length));
+      // the tonnes of each month (the rollup's daily totals; gaps substituted over the year)
+      var months = [];
+      for (var m = 1; m <= 12; m++) months.push(year + '-' + (m < 10 ? '0' : '') + m);
+      if (!monthly) monthly = echarts.init(EH.$('#pm-monthly'));
+      monthly.setOption({
+        tooltip: { trigger: 'axis', formatter: function (ps) {
+          return EH.esc(ps[0].axisValue) + '<br>' + ps.map(function (p) {
+            return EH.esc(p.seriesName) + ': ' + EH.esc(num(p.value)) + ' t'; }).join('<br>');
+        } },
+        legend: { data: names }, xAxis: { type: 'category', data: months }, yAxis: { type: 'value', name: 't' },
+        series: e.pollutants.map(function (p) {
+          var by = {};
+          (p.periods || []).forEach(function (x) { by[x.period] = x.actual_t; });
+          return { name: p.pollutant, type: 'bar', stack: 'm', data: months.map(function (k) { return by[k] || 0; }) };
+        })
+      }, true);
+      document.body.setAttribute('data-monthly', String(months.length));
     }).catch(err);
   }
 
