@@ -15,11 +15,12 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "ecohub"
 #: sub-package with its own place (``supervision.permits``); it may also use its parent package's modules.
 DEPENDS: dict[str, tuple[str, ...]] = {
     "standards": (),
-    "protocols": (),
+    "crypto": (),  # SM2/SM3/SM4 primitives and key files; pure, so everything may use it
+    "protocols": ("crypto",),  # HJ 212-2025 SM4: the one block cipher in ecohub.crypto.sm4
     "config": (),
     "data": (),  # shipped reference and demo data, and readers of those files
     "domain": ("standards",),
-    "store": ("domain", "config"),
+    "store": ("domain", "config", "crypto"),  # audit and raw-data hash chains (SM3), encrypted fields
     "ingest": ("protocols", "domain", "store", "data"),
     "quality": ("standards", "store"),
     "analytics": ("standards", "store"),
@@ -36,7 +37,6 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "supervision.credit": ("store", "alerts", "supervision.permits"),
     "supervision.complaints": ("store", "alerts", "supervision.permits"),
     "emergency": ("standards", "store", "alerts"),
-    "crypto": ("protocols", "store", "catalog"),
     "exchange": ("protocols", "store", "catalog", "crypto", "ingest"),  # incoming batches: the ingest writer
     "reports": ("analytics", "supervision", "supervision.permits", "supervision.waste", "supervision.inspect",
                 "supervision.cases", "supervision.credit", "supervision.complaints"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from ecohub.protocols.hj212 import (
@@ -16,25 +14,9 @@ from ecohub.protocols.hj212 import (
     encode,
     encrypt_cp,
     records,
-    sm4,
 )
 
 KEY_HEX = "0123456789abcdeffedcba9876543210"
-
-
-def test_gbt32907_example_vector() -> None:
-    key = bytes.fromhex(KEY_HEX)
-    assert sm4._py_blocks(key, key, False, None).hex() == "681edf34d206965e86b3e94f536e4246"
-    assert sm4.sm4_encrypt_blocks(key, key).hex() == "681edf34d206965e86b3e94f536e4246"
-    assert sm4._py_blocks(bytes.fromhex("681edf34d206965e86b3e94f536e4246"), key, True, None) == key
-
-
-def test_pure_python_equals_backend() -> None:
-    for _ in range(20):
-        key, iv, data = os.urandom(16), os.urandom(16), os.urandom(16 * 7)
-        assert sm4._py_blocks(data, key, False, None) == sm4.sm4_encrypt_blocks(data, key)
-        assert sm4._py_blocks(data, key, False, iv) == sm4.sm4_encrypt_blocks(data, key, iv)
-        assert sm4._py_blocks(sm4.sm4_encrypt_blocks(data, key, iv), key, True, iv) == data
 
 
 @pytest.mark.parametrize("encoding", ["hex", "base64"])
