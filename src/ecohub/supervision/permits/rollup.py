@@ -165,6 +165,17 @@ def touched(conn: Connection, lo: datetime | None, hi: datetime | None = None,
     return out
 
 
+def _upsert(conn: Connection):
+    """INSERT … ON CONFLICT (site, parameter, hour) DO UPDATE for either backend."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as ins
+    else:
+        from sqlalchemy.dialects.sqlite import insert as ins
+    q = ins(emission_hourly)
+    return q.on_conflict_do_update(index_elements=["site_id", "parameter_id", "hour"],
+                                   set_={"kg": q.excluded.kg, "method": q.excluded.method})
+
+
 def recompute(store: Store, ranges: dict[int, tuple[int, int]]) -> int:
     """Recompute and store the rollup rows of each outlet's hour range. Returns the rows written."""
     written = 0
@@ -181,8 +192,8 @@ def recompute(store: Store, ranges: dict[int, tuple[int, int]]) -> int:
                 for s2, (a, b) in batch.items():
                     conn.execute(delete(emission_hourly).where(emission_hourly.c.site_id == s2,
                                                                emission_hourly.c.hour >= a, emission_hourly.c.hour < b))
-                if rows:
-                    conn.execute(insert(emission_hourly), rows)
+                if rows:  # upsert: a reader's refresh and the worker may recompute the same hours at once (PostgreSQL)
+                    conn.execute(_upsert(conn), rows)
             written += len(rows)
             batch, size = {}, 0
     return written
