@@ -129,10 +129,12 @@ def forward_status(database_url: DatabaseUrl = None, json_out: JsonOut = False) 
 
 def forwarder_cmd(
     database_url: DatabaseUrl = None,
-    window: Annotated[int, typer.Option(help="Packets sent before waiting for their 9014 answers.")] = 100,
+    window: Annotated[int, typer.Option(help="Packets per window.")] = 100,
+    in_flight: Annotated[int, typer.Option(help="Windows on the wire before the oldest must be answered.")] = 4,
     ack_timeout: Annotated[float, typer.Option(help="Seconds to wait for an answer (HJ 212-2017 Table 1: 10).")
                            ] = 10.0,
-    recount: Annotated[int, typer.Option(help="Tries per link before it is reopened (Table 1: 3).")] = 3,
+    recount: Annotated[int, typer.Option(help="Ack timeouts the oldest window may wait before the link is reopened "
+                                              "and the unanswered packets sent again (Table 1: 3).")] = 3,
     retry_max: Annotated[float, typer.Option(help="Longest back-off between reconnections (s).")] = 60.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
 ) -> None:
@@ -142,10 +144,11 @@ def forwarder_cmd(
 
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if window < 1 or recount < 1 or ack_timeout <= 0:
-        fail(f"window={window}, recount={recount}, ack_timeout={ack_timeout}: must be positive")
+    if window < 1 or in_flight < 1 or recount < 1 or ack_timeout <= 0:
+        fail(f"window={window}, in_flight={in_flight}, recount={recount}, ack_timeout={ack_timeout}: must be positive")
     store = open_store(database_url)
-    cfg = ForwarderConfig(window=window, ack_timeout=ack_timeout, recount=recount, retry_max=retry_max)
+    cfg = ForwarderConfig(window=window, in_flight=in_flight, ack_timeout=ack_timeout, recount=recount,
+                          retry_max=retry_max)
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -2,14 +2,14 @@
 
 Per destination, in a loop: connect (exponential back-off with jitter after a failure, ``retry_min`` doubling to
 ``retry_max``); take the oldest pending outbox rows (``id`` order = the order the gateway's writer queued them,
-which is each device's order); send them in windows of ``window`` packets; wait for the 9014 answer of every
-packet that asks for one (Flag.A) — resending the unanswered ones of the window, oldest first, up to
-``recount`` times after ``ack_timeout`` each (HJ 212-2017 Table 1: 10 s × 3 for GPRS/4G) —; then mark the window
-done. A window that stays unanswered breaks the link: it is closed and reopened after the back-off, and sending
-starts again from the oldest unanswered packet. So the backlog drains in order, and a packet is resent only when
-its answer did not come — the destination's idempotent store (ecohub: QN memory + the writer's key) keeps it
-once. A packet unanswered after ``max_attempts`` sends on live links is marked ``failed`` (kept, counted on the
-status) so that one packet the destination refuses cannot stop the rest.
+which is each device's order) in windows of ``window`` packets and keep up to ``in_flight`` windows on the wire;
+the oldest window waits for the 9014 answer of every packet that asks for one (Flag.A), up to ``recount`` ×
+``ack_timeout`` (HJ 212-2017 Table 1: 3 × 10 s for GPRS/4G), and is then marked done. When answers are missing
+or the connection drops, the packets before the first unanswered one are done, the link is closed and reopened
+after the back-off, and sending starts again from the oldest unanswered packet (later windows already sent go
+again too): the backlog drains in order, and the destination's idempotent store (ecohub: QN memory + the
+writer's key) keeps a resent packet once. A packet unanswered after ``max_attempts`` sends is marked ``failed``
+(kept, counted on the status) so that one packet the destination refuses cannot stop the rest.
 
 The forwarder reads and writes only the outbox and the destination rows: intake (the gateway) never waits for
 it, and it survives restarts (the outbox is the state).
@@ -22,8 +22,9 @@ import contextlib
 import logging
 import random
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,9 +43,10 @@ log = logging.getLogger("ecohub.forwarder")
 
 @dataclass
 class ForwarderConfig:
-    window: int = 100  # packets sent before waiting for their answers
-    ack_timeout: float = 10.0  # s per try (HJ 212-2017 Table 1, GPRS/4G: 10 s …)
-    recount: int = 3  # … × 3 tries per link
+    window: int = 100  # packets per window …
+    in_flight: int = 4  # … and windows on the wire before the oldest must be answered
+    ack_timeout: float = 10.0  # s (HJ 212-2017 Table 1, GPRS/4G: 10 s …)
+    recount: int = 3  # … × 3: how long the oldest window may wait for its answers before the link is reopened
     max_attempts: int = 10  # sends on live links before a packet is marked failed
     retry_min: float = 0.5  # s, back-off after a failure, doubled up to …
     retry_max: float = 60.0  # … this
@@ -54,6 +56,17 @@ class ForwarderConfig:
     resend_after: float = 60.0  # s queued before the first send: sent as a resend (HJ 212-2025 RF=1)
     retention: float = 86400.0  # s a done row is kept
     settle: float | None = None  # s a row must be old before it is sent (None: 0 on SQLite, 2 on PostgreSQL)
+
+
+@dataclass
+class _Window:
+    """Packets sent together: what went out (row, frame), their answers, and the rows not sent."""
+
+    now: datetime
+    out: list[tuple[Any, Outgoing]] = field(default_factory=list)
+    futures: dict[int, asyncio.Future[None]] = field(default_factory=dict)
+    failed: list[tuple[int, int, str]] = field(default_factory=list)
+    skipped: list[tuple[int, int, bool]] = field(default_factory=list)
 
 
 class LinkBroken(Exception):
@@ -71,9 +84,9 @@ class _Link:
         self.connected = False
 
     # --- database (in the forwarder's thread) -------------------------------------------------------------
-    def _fetch(self, limit: int) -> list[Any]:
+    def _fetch(self, limit: int, after_id: int = 0) -> list[Any]:
         o = forward_outbox
-        cond = and_(o.c.destination_id == self.dest["id"], o.c.status == "pending")
+        cond = and_(o.c.destination_id == self.dest["id"], o.c.status == "pending", o.c.id > after_id)
         settle = self.fw.settle
         if settle > 0:
             cond = and_(cond, o.c.created_at <= datetime.now(UTC) - timedelta(seconds=settle))
@@ -181,80 +194,81 @@ class _Link:
                         fut.set_result(None)
 
     async def _pump(self, writer: asyncio.StreamWriter, reader_task: asyncio.Task[None]) -> None:
+        """Keep up to ``in_flight`` windows on the wire: send the next window while the older ones wait for
+        their answers; the oldest window is finished (marked done) as soon as all its answers are in."""
         cfg = self.fw.config
+        inflight: deque[_Window] = deque()
+        last_id = 0
         while True:
             if reader_task.done():
                 raise LinkBroken("the destination closed the connection")
-            rows = await self.db(self._fetch, cfg.window)
-            if not rows:
+            if len(inflight) < cfg.in_flight:
+                rows = await self.db(self._fetch, cfg.window, last_id)
+                if rows:
+                    last_id = rows[-1].id
+                    w = await self._send(writer, rows)
+                    if not w.out and (w.skipped or w.failed):
+                        await self.db(self._finish, [], w.failed, [], w.now, w.skipped)
+                    if w.out:
+                        inflight.append(w)
+                    continue
+            if not inflight:
                 await asyncio.sleep(cfg.poll)
                 continue
-            await self._window(writer, rows)
+            await self._settle(inflight.popleft())
 
-    async def _window(self, writer: asyncio.StreamWriter, rows: list[Any]) -> None:
+    async def _send(self, writer: asyncio.StreamWriter, rows: list[Any]) -> _Window:
         cfg = self.fw.config
-        now = datetime.now(UTC)
-        out: list[tuple[Any, Outgoing]] = []
-        failed: list[tuple[int, int, str]] = []
-        skipped: list[tuple[int, int, bool]] = []
+        w = _Window(datetime.now(UTC))
+        loop = asyncio.get_running_loop()
         for r in rows:
-            late = r.attempts > 0 or (now - r.created_at).total_seconds() > cfg.resend_after
+            late = r.attempts > 0 or (w.now - r.created_at).total_seconds() > cfg.resend_after
             try:
                 o = build(self.dest, r.mn, r.frame, resend=late)
             except HJ212Error as e:
-                failed.append((r.id, r.attempts, f"{e.reason}: {e}"))
+                w.failed.append((r.id, r.attempts, f"{e.reason}: {e}"))
                 continue
             if o is None:
-                skipped.append((r.id, r.attempts, False))
-            else:
-                out.append((r, o))
-        attempts = {r.id: r.attempts for r, _ in out}
-        pending = out
-        tries = 0
-        while True:
-            futures: dict[int, asyncio.Future[None]] = {}
-            loop = asyncio.get_running_loop()
-            for r, o in pending:
-                if o.ack:
-                    fut = loop.create_future()
-                    futures[r.id] = fut
-                    self.waiting[(o.mn, o.qn or "")] = fut
-                writer.write(o.frame)
-                attempts[r.id] += 1
-            await writer.drain()
-            tries += 1
-            if futures:
-                await asyncio.wait(list(futures.values()), timeout=cfg.ack_timeout)
-            unanswered = [(r, o) for r, o in pending if r.id in futures and not futures[r.id].done()]
-            broken = any(f.done() and f.exception() is not None for f in futures.values())
-            for f in futures.values():
-                if f.done():
-                    f.exception()  # retrieved
-            answered_ids = {rid for rid, f in futures.items() if f.done() and f.exception() is None}
-            if not unanswered and not broken:
+                w.skipped.append((r.id, r.attempts, False))
+                continue
+            w.out.append((r, o))
+            if o.ack:
+                fut = loop.create_future()
+                w.futures[r.id] = fut
+                self.waiting[(o.mn, o.qn or "")] = fut
+            writer.write(o.frame)
+        await writer.drain()
+        return w
+
+    async def _settle(self, w: _Window) -> None:
+        """Wait for the window's answers (``recount`` × ``ack_timeout`` at most), then mark it done — or, when
+        answers are missing or the link broke, mark done only the packets before the first unanswered one and
+        break the link: the rest (and every later window) is sent again, in order, on the next link."""
+        cfg = self.fw.config
+        futs = list(w.futures.values())
+        deadline = time.monotonic() + cfg.ack_timeout * cfg.recount
+        while futs and time.monotonic() < deadline:
+            _, pending = await asyncio.wait(futs, timeout=cfg.ack_timeout, return_when=asyncio.ALL_COMPLETED)
+            if not pending or any(f.done() and f.exception() is not None for f in futs):
                 break
-            if broken or tries >= cfg.recount:
-                # give up on this link: the packets before the first unanswered one are done; from it on they
-                # stay pending and are sent again, in order, on the next link (the destination keeps each once)
-                first = next((i for i, (r, o) in enumerate(out) if o.ack and r.id not in answered_ids), len(out))
-                done = [(r.id, attempts[r.id], r.id in answered_ids) for r, _ in out[:first]]
-                retried, failing = [], []
-                for r, _ in out[first:]:
-                    if attempts[r.id] >= cfg.max_attempts:
-                        failing.append((r.id, attempts[r.id], f"no 9014 answer after {attempts[r.id]} sends"))
-                    else:
-                        retried.append((r.id, attempts[r.id]))
-                await self.db(self._finish, done, failed + failing, retried, now, skipped)
-                self._count(done)
-                raise LinkBroken(f"{len(unanswered)} of {len(pending)} packets unanswered after "
-                                 f"{tries} × {cfg.ack_timeout:g} s" if not broken else "connection closed")
-            for r, o in pending:  # resend only the unanswered, in order
-                if r.id in futures and not futures[r.id].done():
-                    self.waiting.pop((o.mn, o.qn or ""), None)
-            pending = unanswered
-        done = [(r.id, attempts[r.id], r.id in answered_ids) for r, _ in out]
-        await self.db(self._finish, done, failed, [], now, skipped)
+        answered = {rid for rid, f in w.futures.items() if f.done() and f.exception() is None}
+        first = next((i for i, (r, o) in enumerate(w.out) if o.ack and r.id not in answered), len(w.out))
+        done = [(r.id, r.attempts + 1, r.id in answered) for r, _ in w.out[:first]]
+        retried, failing = [], []
+        for r, _ in w.out[first:]:
+            if r.attempts + 1 >= cfg.max_attempts:
+                failing.append((r.id, r.attempts + 1, f"no 9014 answer after {r.attempts + 1} sends"))
+            else:
+                retried.append((r.id, r.attempts + 1))
+        await self.db(self._finish, done, w.failed + failing, retried, w.now, w.skipped)
         self._count(done)
+        if first < len(w.out):
+            for _r, o in w.out:
+                self.waiting.pop((o.mn, o.qn or ""), None)
+            broken = any(f.done() and f.exception() is not None for f in futs)
+            raise LinkBroken("connection closed" if broken else
+                             f"{len(w.out) - first} of {len(w.out)} packets unanswered after "
+                             f"{cfg.recount} × {cfg.ack_timeout:g} s")
 
     def _count(self, done: list[tuple[int, int, bool]]) -> None:
         c = self.fw.counters
