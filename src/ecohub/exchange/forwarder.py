@@ -85,14 +85,19 @@ class _Link:
 
     # --- database (in the forwarder's thread) -------------------------------------------------------------
     def _fetch(self, limit: int, after_id: int = 0) -> list[Any]:
+        """The next pending rows after ``after_id`` in id order — cut before the first row younger than the
+        settle time, so that a row is never overtaken by a higher id that a second writer committed first."""
         o = forward_outbox
         cond = and_(o.c.destination_id == self.dest["id"], o.c.status == "pending", o.c.id > after_id)
+        with self.fw.store.engine.connect() as conn:
+            rows = list(conn.execute(select(o.c.id, o.c.mn, o.c.frame, o.c.attempts, o.c.created_at)
+                                     .where(cond).order_by(o.c.id).limit(limit)))
         settle = self.fw.settle
         if settle > 0:
-            cond = and_(cond, o.c.created_at <= datetime.now(UTC) - timedelta(seconds=settle))
-        with self.fw.store.engine.connect() as conn:
-            return list(conn.execute(select(o.c.id, o.c.mn, o.c.frame, o.c.attempts, o.c.created_at)
-                                     .where(cond).order_by(o.c.id).limit(limit)))
+            cut = datetime.now(UTC) - timedelta(seconds=settle)
+            n = next((i for i, r in enumerate(rows) if r.created_at > cut), len(rows))
+            rows = rows[:n]
+        return rows
 
     def _finish(self, done: list[tuple[int, int, bool]], failed: list[tuple[int, int, str]],
                 retried: list[tuple[int, int]], sent_at: datetime,
@@ -213,6 +218,7 @@ class _Link:
                         inflight.append(w)
                     continue
             if not inflight:
+                last_id = 0  # idle: look again from the oldest pending row (one committed late is not left behind)
                 await asyncio.sleep(cfg.poll)
                 continue
             await self._settle(inflight.popleft())
