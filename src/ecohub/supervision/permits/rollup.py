@@ -167,11 +167,9 @@ def touched(conn: Connection, lo: datetime | None, hi: datetime | None = None,
 
 def _upsert(conn: Connection):
     """INSERT … ON CONFLICT (site, parameter, hour) DO UPDATE for either backend."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as ins
-    else:
-        from sqlalchemy.dialects.sqlite import insert as ins
-    q = ins(emission_hourly)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    q = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(emission_hourly)
     return q.on_conflict_do_update(index_elements=["site_id", "parameter_id", "hour"],
                                    set_={"kg": q.excluded.kg, "method": q.excluded.method})
 
