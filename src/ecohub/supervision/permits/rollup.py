@@ -55,6 +55,7 @@ BEIJING_OFFSET = 8 * HOUR
 OUTLET_KINDS = ("gas_outlet", "water_outlet")
 CONC_UNIT = {"gas_outlet": "mg/m³", "water_outlet": "mg/L"}
 CHUNK_HOURS = 200_000  # outlet-hours recomputed per transaction
+ROLLUP_LOCK = 1_418_0018  # PostgreSQL advisory lock key of the rollup writes (the worker, readers' refreshes)
 
 
 def pollutant_of(kind: str, name: str) -> bool:
@@ -187,6 +188,8 @@ def recompute(store: Store, ranges: dict[int, tuple[int, int]]) -> int:
             with store.engine.connect() as conn:
                 rows = measured_rows(conn, batch)
             with write_tx(store) as conn:
+                if conn.dialect.name == "postgresql":  # one rollup writer at a time (SQLite: BEGIN IMMEDIATE)
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ROLLUP_LOCK})
                 for s2, (a, b) in batch.items():
                     conn.execute(delete(emission_hourly).where(emission_hourly.c.site_id == s2,
                                                                emission_hourly.c.hour >= a, emission_hourly.c.hour < b))
