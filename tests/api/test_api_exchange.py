@@ -25,6 +25,8 @@ from typer.testing import CliRunner
 from conftest import SITES
 from ecohub.catalog import service as C
 from ecohub.catalog import watermark
+from ecohub.crypto import sm2
+from ecohub.crypto.sm3 import sm3_hex
 from ecohub.exchange.partners import add_partner, subscribe
 from ecohub.exchange.push import compare_logs, exchange_log, push
 from ecohub.exchange.signing import Signer
@@ -40,6 +42,8 @@ class PartnerDouble:
 
     def __init__(self, secret: str | None = None):
         self.secret = secret
+        self.alg = "hmac-sha256"
+        self.public: str | None = None  # sm2: the sender's public key
         self.down = False
         self.batches: dict[str, dict] = {}
         self.requests: list[dict] = []
@@ -61,15 +65,21 @@ class PartnerDouble:
         self.server.should_exit = True
         self.thread.join(10)
 
+    def hash(self, data: bytes) -> str:
+        return sm3_hex(data) if self.alg == "sm2" else hashlib.sha256(data).hexdigest()
+
     def check(self, request: Request, body: bytes) -> str | None:
         h = request.headers
-        digest = "sha256=" + hashlib.sha256(body).hexdigest()
-        if h.get("x-ecohub-content-digest") != digest:
+        digest = ("sm3=" if self.alg == "sm2" else "sha256=") + self.hash(body)
+        if h.get("x-ecohub-content-digest") != digest or h.get("x-ecohub-signature-alg") != self.alg:
             return "digest"
         msg = "\n".join(["ECOHUB-EXCHANGE-1", request.method, request.url.path, h["x-ecohub-timestamp"],
                          h["x-ecohub-batch-id"], h["x-ecohub-key-id"], digest]).encode()
-        want = hmac.new(bytes.fromhex(self.secret or ""), msg, hashlib.sha256).digest()
-        if not hmac.compare_digest(base64.b64decode(h["x-ecohub-signature"]), want):
+        sig = base64.b64decode(h["x-ecohub-signature"])
+        if self.alg == "sm2":
+            if not sm2.verify(self.public or "", msg, sig):
+                return "signature"
+        elif not hmac.compare_digest(sig, hmac.new(bytes.fromhex(self.secret or ""), msg, hashlib.sha256).digest()):
             return "signature"
         if abs(int(h["x-ecohub-timestamp"]) - time.time()) > 300:
             return "time"
@@ -86,7 +96,7 @@ class PartnerDouble:
             return JSONResponse({"detail": why}, status_code=401)
         doc = json.loads(body)
         canon = json.dumps(doc["rows"], ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-        if hashlib.sha256(canon).hexdigest() != doc["rows_hash"] or len(doc["rows"]) != doc["row_count"]:
+        if self.hash(canon) != doc["rows_hash"] or len(doc["rows"]) != doc["row_count"]:
             return JSONResponse({"detail": "rows hash"}, status_code=400)
         bid = request.headers["x-ecohub-batch-id"]
         dup = bid in self.batches
@@ -169,8 +179,8 @@ def test_push_equals_pull_at_least_once_with_a_grant_and_reconciles(world, doubl
         d = watermark.DECIMALS.get(row["parameter"], 3)
         assert round(row["value"], d) == round(by_key[_key(row)]["value"], d)
     assert {row["site"] for row in pushed} == {s for s, v in SITES.items() if v[0] == "air_station"}
-    # the pushed rows carry the partner's watermark: a leaked copy names it
-    found = C.identify(store, pushed[:300])
+    # the rows of a pushed batch carry the partner's watermark (one key per batch): a leaked copy names it
+    found = C.identify(store, max((d["rows"] for d in double.batches.values()), key=len))
     assert found["identified"] and found["recipient"] == "partner:water-dept"
     # reconcile: our log and the partner's agree; a changed hash on their side is named
     theirs = [{"batch_id": b, "rows": d["row_count"], "hash": d["rows_hash"]} for b, d in double.batches.items()]
@@ -288,3 +298,37 @@ def test_incoming_refusals_name_the_reason(world):
     # the log endpoints are the admin's
     assert world.get("partner", "/api/v1/exchange/log").status_code == 403
     assert world.get("admin", "/api/v1/exchange/log").status_code == 200
+
+
+def test_sm2_partner_both_ways(world, double):
+    """An SM2 partner: what we push is signed with our SM2 key for it (verified by the partner with our public
+    key) and hashed with SM3; what it pushes is verified with its public key; a changed byte is refused."""
+    store = world.store
+    _dataset(world, code="sm2-in", source={"type": "observations", "sites": ["AIR-SJZ-1"]})
+    ds = _dataset(world, code="sm2-out", sharing_level="unconditional",
+                  source={"type": "observations", "sites": ["AIR-TS-1"]})
+    their_private, their_public = sm2.generate_keypair()
+    p = add_partner(store, "nation", alg="sm2", endpoint=double.url, user="partner", incoming=["sm2-in"],
+                    partner_public=their_public)
+    assert p["secret"] is None and p["sign_public"].startswith("04") and len(p["sign_public"]) == 130
+    double.alg, double.public = "sm2", p["sign_public"]
+    subscribe(store, "nation", "sm2-out")
+    time.sleep(1.1)
+    [r] = push(store, "nation")
+    assert r["status"] == "ok" and r["rows"] > 0 and double.refused == [], (r, double.refused)
+    [b] = exchange_log(store, "nation", "out")
+    assert b["hash_alg"] == "sm3" and b["batch_id"] in double.batches and ds["code"] == "sm2-out"
+    # incoming, signed by the partner's SM2 key
+    signer = Signer(p["key_id"], "sm2", private=their_private)
+    rows = [{"site": "AIR-SJZ-1", "parameter": "temp", "time": "2026-01-12T10:00:00+08:00", "value": 4.5}]
+    canon = json.dumps(rows, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    body = json.dumps({"batch_id": "n-1", "interval": "hour", "rows": rows, "rows_hash": sm3_hex(canon)}).encode()
+    path = "/api/v1/exchange/incoming/sm2-in"
+    headers = signer.headers("POST", path, "n-1", body)
+    bad = world.client.post(path, content=body.replace(b"4.5", b"5.4"), headers=headers)
+    assert bad.status_code == 401 and "body was changed" in bad.json()["detail"]
+    forged = Signer(p["key_id"], "sm2", private=sm2.generate_keypair()[0]).headers("POST", path, "n-1", body)
+    assert world.client.post(path, content=body, headers=forged).status_code == 401
+    ok = world.client.post(path, content=body, headers=headers)
+    assert ok.status_code == 200 and ok.json()["imported"] == 1, ok.text
+    assert _count(store, "exchange") == 1

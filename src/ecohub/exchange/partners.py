@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from sqlalchemy import insert, select, update
 
 from ecohub.catalog.service import Requester
+from ecohub.crypto import sm2
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.exchange.signing import Signer
 from ecohub.store.db import Store
@@ -59,8 +60,6 @@ def add_partner(store: Store, name: str, *, alg: str = "hmac-sha256", endpoint: 
     if alg == "hmac-sha256":
         row["secret"] = secret or secrets.token_hex(32)
     else:
-        from ecohub.crypto import sm2  # type: ignore[import-not-found, unused-ignore]
-
         row["sign_private"], row["sign_public"] = sm2.generate_keypair()
         row["partner_public"] = partner_public
     with write_tx(store) as conn:

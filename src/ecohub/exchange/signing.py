@@ -22,7 +22,9 @@ String to sign (UTF-8, lines joined by LF)::
 HMAC-SHA256 (RFC 2104) with the shared secret (hex-decoded); SM2 (GB/T 32918, via :mod:`ecohub.crypto.sm2`)
 with the sender's private key, verified with its public key. The batch body holds ``rows_hash``: SHA-256
 (hmac partners) or SM3 (GB/T 32905; sm2 partners) of the canonical rows — JSON, keys sorted, no blanks,
-UTF-8 (``ensure_ascii=False``) — which both sides keep in their exchange log and reconcile.
+UTF-8 (``ensure_ascii=False``) — which both sides keep in their exchange log and reconcile. SM2 signatures are
+DER ``SEQUENCE {r, s}`` with the default user id of GB/T 32918 (``1234567812345678``), as
+:func:`ecohub.crypto.sm2.sign` makes them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from ecohub.crypto import sm2
+from ecohub.crypto.sm3 import sm3_hex
 
 __all__ = ["HEADERS", "MAX_SKEW", "SignatureError", "Signer", "canonical_rows", "digest", "string_to_sign",
            "verify_request"]
@@ -55,15 +60,11 @@ def canonical_rows(rows: list[dict[str, Any]]) -> bytes:
 
 
 def digest(alg: str, data: bytes) -> str:
-    """Hex digest: ``sha256`` (hashlib) or ``sm3`` (the ``cryptography`` package, GB/T 32905)."""
+    """Hex digest: ``sha256`` (hashlib) or ``sm3`` (:mod:`ecohub.crypto.sm3`, GB/T 32905)."""
     if alg == "sha256":
         return hashlib.sha256(data).hexdigest()
     if alg == "sm3":
-        from cryptography.hazmat.primitives import hashes
-
-        h = hashes.Hash(hashes.SM3())
-        h.update(data)
-        return h.finalize().hex()
+        return sm3_hex(data)
     raise ValueError(f"unknown hash {alg!r}")
 
 
@@ -89,8 +90,6 @@ class Signer:
             assert self.secret is not None
             sig = hmac.new(bytes.fromhex(self.secret), msg, hashlib.sha256).digest()
         else:
-            from ecohub.crypto import sm2  # type: ignore[import-not-found, unused-ignore]
-
             assert self.private is not None
             sig = sm2.sign(self.private, msg)
         return {"X-Ecohub-Key-Id": self.key_id, "X-Ecohub-Batch-Id": batch_id, "X-Ecohub-Timestamp": ts,
@@ -128,8 +127,6 @@ def verify_request(headers: Mapping[str, str], method: str, path: str, body: byt
     else:
         if public is None:
             raise SignatureError("no SM2 public key for this key")
-        from ecohub.crypto import sm2  # type: ignore[import-not-found, unused-ignore]
-
         ok = bool(sm2.verify(public, msg, sig))
     if not ok:
         raise SignatureError("the signature does not verify with the key of X-Ecohub-Key-Id")
