@@ -178,3 +178,10 @@ def test_concurrent_recomputes_of_the_same_hours(store):
     with store.engine.connect() as c:
         assert sorted(tuple(r) for r in c.execute(select(emission_hourly))) == rows
     assert len(rows) == 3 * 47  # 3 pollutants × 48 h less the faulty hour 5 (the stopped hour 30 is a zero row)
+
+
+def test_ranges_are_cut_into_pieces():
+    step = rollup.SPAN_HOURS * H
+    got = rollup.pieces({7: (step - 2 * H, 2 * step + H), 3: (step, step + H)})
+    assert got == [(7, (step - 2 * H, step)), (3, (step, step + H)), (7, (step, 2 * step)),
+                   (7, (2 * step, 2 * step + H))]

@@ -54,7 +54,8 @@ WATERMARK = "emission_hourly"
 BEIJING_OFFSET = 8 * HOUR
 OUTLET_KINDS = ("gas_outlet", "water_outlet")
 CONC_UNIT = {"gas_outlet": "mg/m³", "water_outlet": "mg/L"}
-CHUNK_HOURS = 200_000  # outlet-hours recomputed per transaction
+CHUNK_HOURS = 20_000  # outlet-hours recomputed per transaction
+SPAN_HOURS = 744  # at most one month of an outlet's data loaded at once
 ROLLUP_LOCK = 1_418_0018  # PostgreSQL advisory lock key of the rollup writes (the worker, readers' refreshes)
 
 
@@ -175,28 +176,52 @@ def _upsert(conn: Connection):
                                    set_={"kg": q.excluded.kg, "method": q.excluded.method})
 
 
+def pieces(ranges: dict[int, tuple[int, int]]) -> list[tuple[int, tuple[int, int]]]:
+    """Each outlet's hour range cut at multiples of :data:`SPAN_HOURS` (an hour depends on its own data only, so
+    the cut is exact and bounds the data loaded at once); ordered by time, then outlet."""
+    step = SPAN_HOURS * HOUR
+    out = []
+    for s, (a, b) in ranges.items():
+        t = a
+        while t < b:
+            e = min(b, (t // step + 1) * step)
+            out.append((s, (t, e)))
+            t = e
+    return sorted(out, key=lambda x: (x[1][0], x[0]))
+
+
 def recompute(store: Store, ranges: dict[int, tuple[int, int]]) -> int:
-    """Recompute and store the rollup rows of each outlet's hour range. Returns the rows written."""
+    """Recompute and store the rollup rows of each outlet's hour range, about :data:`CHUNK_HOURS` outlet-hours
+    per transaction. Returns the rows written."""
     written = 0
     batch: dict[int, tuple[int, int]] = {}
     size = 0
-    items = sorted(ranges.items())
-    for k, (s, r) in enumerate(items):
+    todo = pieces(ranges)
+
+    def flush() -> int:
+        with store.engine.connect() as conn:
+            rows = measured_rows(conn, batch)
+        with write_tx(store) as conn:
+            if conn.dialect.name == "postgresql":  # one rollup writer at a time (SQLite: BEGIN IMMEDIATE)
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ROLLUP_LOCK})
+            for s2, (a, b) in batch.items():
+                conn.execute(delete(emission_hourly).where(emission_hourly.c.site_id == s2,
+                                                           emission_hourly.c.hour >= a, emission_hourly.c.hour < b))
+            if rows:  # upsert: a reader's refresh and the worker may recompute the same hours at once (PostgreSQL)
+                conn.execute(_upsert(conn), rows)
+        return len(rows)
+
+    for s, r in todo:
+        if s in batch:  # one range per outlet in a batch
+            written += flush()
+            batch, size = {}, 0
         batch[s] = r
         size += (r[1] - r[0]) // HOUR
-        if size >= CHUNK_HOURS or k == len(items) - 1:
-            with store.engine.connect() as conn:
-                rows = measured_rows(conn, batch)
-            with write_tx(store) as conn:
-                if conn.dialect.name == "postgresql":  # one rollup writer at a time (SQLite: BEGIN IMMEDIATE)
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ROLLUP_LOCK})
-                for s2, (a, b) in batch.items():
-                    conn.execute(delete(emission_hourly).where(emission_hourly.c.site_id == s2,
-                                                               emission_hourly.c.hour >= a, emission_hourly.c.hour < b))
-                if rows:  # upsert: a reader's refresh and the worker may recompute the same hours at once (PostgreSQL)
-                    conn.execute(_upsert(conn), rows)
-            written += len(rows)
+        if size >= CHUNK_HOURS:
+            written += flush()
             batch, size = {}, 0
+    if batch:
+        written += flush()
     return written
 
 
