@@ -48,3 +48,34 @@ def test_forward_destinations_contract(cli):
     missing = cli("forward", "remove", "nation", ok=False)
     assert missing.exit_code == 2 and "nation" in missing.output
     assert "in order per device" in cli("forwarder", "--help").output
+
+
+def test_partner_and_exchange_contract(cli, tmp_path):
+    from ecohub.catalog.service import create_dataset
+    from ecohub.store.db import Store
+    from ecohub.store.tx import write_tx
+
+    store = Store.open(f"sqlite:///{tmp_path / 'ecohub.db'}")
+    with write_tx(store) as c:
+        create_dataset(c, code="air", title="t", description="d", owner_department="监测处", fields=None,
+                       update_frequency="hourly", sharing_level="unconditional", open_level="closed",
+                       source={"type": "observations", "kinds": ["air_station"]})
+    store.close()
+    out = json.loads(cli("partner", "add", "water", "--endpoint", "http://127.0.0.1:9/in", "--json").output)
+    assert out["alg"] == "hmac-sha256" and len(out["secret"]) == 64 and out["key_id"].startswith("water-")
+    sm2 = json.loads(cli("partner", "add", "nation", "--alg", "sm2", "--incoming", "air", "--json").output)
+    assert sm2["secret"] is None and sm2["public_key"].startswith("04")
+    bad = cli("partner", "add", "x", "--endpoint", "ftp://example.org", ok=False)
+    assert bad.exit_code == 2 and "endpoint" in bad.output
+    bad = cli("partner", "add", "y", "--incoming", "nope", ok=False)
+    assert bad.exit_code == 2 and "nope" in bad.output
+    listed = [json.loads(line) for line in cli("partner", "list", "--json").output.splitlines()]
+    assert [p["name"] for p in listed] == ["water", "nation"] and all("secret" not in p for p in listed)
+    cli("partner", "subscribe", "water", "air")
+    assert cli("partner", "subscribe", "nation", "air", ok=False).exit_code == 2  # no endpoint to push to
+    # no observations yet: a round sends nothing and makes no empty batch
+    rows = [json.loads(line) for line in cli("exchange", "push", "--partner", "water", "--json").output.splitlines()]
+    assert [(r["dataset"], r["status"], r["delivered"], r["rows"]) for r in rows] == [("air", "ok", 0, 0)]
+    assert cli("exchange", "log", "--json").output == ""
+    missing = cli("exchange", "push", "--partner", "water", "--dataset", "other", ok=False)
+    assert missing.exit_code == 2 and "other" in missing.output

@@ -244,19 +244,37 @@ def exchange_push(
     partner: Annotated[str | None, typer.Option(help="Only this partner.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
     max_rows: Annotated[int, typer.Option(help="Rows per batch at most.")] = 5000,
+    every: Annotated[float, typer.Option(help="Push again every this many seconds until Ctrl-C / SIGTERM (0: one "
+                                              "round).")] = 0.0,
     database_url: DatabaseUrl = None,
     json_out: JsonOut = False,
 ) -> None:
-    """One push round: undelivered batches again (same id), then the new deltas, signed, in order."""
+    """One push round: undelivered batches again (same id), then the new deltas, signed, in order. With --every,
+    a round every N seconds (a partner that is away is retried at the next round)."""
+    import threading
+    import time
+
     from ecohub.exchange.push import push
 
     store = open_store(database_url)
-    try:
-        results = push(store, partner, dataset, max_rows=max_rows)
-    except NotFound as e:
-        fail(str(e))
-    print_rows(results, json_out, {"partner": "partner", "dataset": "dataset", "status": "status",
-                                   "batches": "delivered", "rows": "rows", "pending": "pending", "error": "error"})
+    stop = threading.Event()
+    if every > 0:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    while True:
+        t0 = time.monotonic()
+        try:
+            results = push(store, partner, dataset, max_rows=max_rows)
+        except NotFound as e:
+            fail(str(e))
+        if every <= 0 or any(r["delivered"] or r["status"] != "ok" for r in results):
+            print_rows(results, json_out, {"partner": "partner", "dataset": "dataset", "status": "status",
+                                           "batches": "delivered", "rows": "rows", "pending": "pending",
+                                           "error": "error"})
+        if every <= 0:
+            break
+        if stop.wait(max(every - (time.monotonic() - t0), 0.0)):
+            return
     if any(r["status"] != "ok" for r in results):
         raise typer.Exit(1)
 
