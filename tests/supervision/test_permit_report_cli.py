@@ -53,7 +53,7 @@ def test_report_workflow_from_the_cli(store, tmp_path):
                         "--sampled-on", "2026-03-05", "--value", "4.2", "--lab", "第三方").stdout)
     assert m["sampled_on"] == "2026-03-05"
     with store.engine.connect() as c:
-        paths = [p for (p,) in c.execute(select(audit_log.c.path).order_by(audit_log.c.id)) if "permit report" in p]
+        paths = [p for (p,) in c.execute(select(audit_log.c.path).order_by(audit_log.c.id)) if p and "permit report" in p]
     assert paths == ["permit report submit", "permit report review", "permit report submit", "permit report review",
                      "permit report monitoring"]
 

@@ -278,7 +278,29 @@ def dataset_list(json_out: Annotated[bool, typer.Option("--json")] = False, data
 
 
 # --- audit ----------------------------------------------------------------------------------------------------
-audit_app = typer.Typer(help="The audit log (append-only).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log (append-only, an SM3 hash chain).", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(json_out: Annotated[bool, typer.Option("--json")] = False, database_url: DatabaseUrl = None) -> None:
+    """Walk the SM3 hash chain of the audit log; name the first broken row (exit code 1 when broken)."""
+    from ecohub.store.audit_chain import verify_store
+
+    store = open_store(database_url)
+    rep = verify_store(store)
+    if json_out:
+        print_json(rep.as_dict())
+    elif rep.ok:
+        console.print(f"audit chain intact: {rep.rows} chained rows ({rep.anchors} anchors), {rep.legacy_rows} rows "
+                      f"before the chain covered by the genesis anchor; head seq {rep.head_seq} "
+                      f"SM3 {rep.head_hash}", highlight=False)
+    else:
+        err_console.print(f"[bold red]audit chain broken[/] at row id {rep.broken_id} (seq {rep.broken_seq}): "
+                          f"{rep.reason}", highlight=False)
+        for p in rep.problems[1:]:
+            err_console.print(f"  also row id {p['id']} (seq {p['seq']}): {p['reason']}", highlight=False)
+    if not rep.ok:
+        raise typer.Exit(1)
 
 
 @audit_app.command("list")

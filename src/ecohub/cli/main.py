@@ -60,6 +60,7 @@ COMMAND_MODULES = [
     "ecohub.cli.inspect_cmds",
     "ecohub.cli.credit_cmds",
     "ecohub.cli.exchange_cmds",
+    "ecohub.cli.crypto_cmds",
 ]
 
 # Commands that need no database: ``ecohub <command>`` imports only the module that defines it, so these

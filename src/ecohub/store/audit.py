@@ -1,6 +1,7 @@
 """The audit log: who did what, when, from where — every write, sign-in (success and failure), permission
 change and data export. Append-only: the database refuses UPDATE and DELETE on ``audit_log`` (triggers of
-migration 0004), and nothing in ecohub offers to change it.
+migration 0004), and nothing in ecohub offers to change it; tamper-evident: the rows form an SM3 hash chain
+(:mod:`ecohub.store.audit_chain`, ``ecohub audit verify``).
 
 It lives in the store so that every layer records through the same writer: writes through the API are recorded
 by the middleware (``action`` ``write`` unless the route names a more specific one; routes for sign-in,
@@ -16,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from ecohub.store import audit_chain
 from ecohub.store.db import Store
 from ecohub.store.schema_identity import audit_log
 from ecohub.store.tx import write_tx
@@ -53,7 +55,8 @@ def record(conn: Connection, action: str, *, actor: str | None = None, role: str
            target: str | None = None, method: str | None = None, path: str | None = None,
            status: int | None = None, ip: str | None = None, detail: dict | None = None,
            at: datetime | None = None) -> None:
-    conn.execute(insert(audit_log).values(
+    """One audit row, linked into the SM3 hash chain (:mod:`ecohub.store.audit_chain`) under its lock."""
+    audit_chain.append(conn, dict(
         at=at or datetime.now(UTC), actor=(actor or None) and actor[:100], actor_role=role, action=action[:40],
         target=target[:300] if target else None, method=method, path=path[:500] if path else None,
         status=status, ip=ip[:64] if ip else None, detail=detail))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -83,6 +84,10 @@ audit_log = Table(
     Column("status", SmallInteger, nullable=True),
     Column("ip", String(64), nullable=True),
     Column("detail", JSON, nullable=True),
+    # the SM3 hash chain (migration 0016, ecohub.store.audit_chain); NULL on rows written before it
+    Column("chain_seq", BigInteger, nullable=True),
+    Column("prev_hash", String(64), nullable=True),
+    Column("row_hash", String(64), nullable=True),
 )
 Index("ix_audit_log_at", audit_log.c.at)
 Index("ix_audit_log_actor", audit_log.c.actor)

@@ -31,8 +31,9 @@ complaint = Table(
     Column("lat", Float, nullable=False),
     Column("region_code", String(6), ForeignKey("region.code"), nullable=False),
     Column("region_method", String(16), nullable=False),  # polygon | nearest
-    Column("address", String(200), nullable=True),
-    Column("phone", String(32), nullable=True),  # personal data
+    Column("address", Text, nullable=True),  # personal data: SM4-encrypted (sm4:1:…) when a key is set
+    Column("phone", Text, nullable=True),  # personal data: SM4-encrypted (sm4:1:…) when a key is set
+    Column("phone_bidx", String(64), nullable=True),  # HMAC-SM3 blind index of the phone (search)
     Column("photo_path", String(200), nullable=True),
     Column("photo_type", String(32), nullable=True),
     Column("photo_size", Integer, nullable=True),
@@ -45,6 +46,7 @@ complaint = Table(
     CheckConstraint("status IN ('received', 'accepted', 'rejected', 'handled', 'closed')", name="status"),
     CheckConstraint("lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90", name="position"),
 )
+Index("ix_complaint_phone_bidx", complaint.c.phone_bidx)
 Index("ix_complaint_region_code", complaint.c.region_code)
 Index("ix_complaint_status_submitted_at", complaint.c.status, complaint.c.submitted_at)
 Index("ix_complaint_lat_lon", complaint.c.lat, complaint.c.lon)

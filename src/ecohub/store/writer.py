@@ -8,6 +8,8 @@ Guarantees:
 - **Durable on return**: :meth:`ObservationWriter.flush` returns after the transaction committed, so a
   caller may acknowledge (HJ 212 9014) what ``flush`` returned for.
 - ``latest`` (one row per series, the newest time) is kept up to date in the same transaction.
+- **Chained**: each batch that inserted rows records its count and SM3 over those rows in ``obs_batch``, linked
+  per source (:mod:`ecohub.store.batch_chain`; ``ecohub data verify``).
 
 Fast path: a batch of new data is inserted straight into ``observation`` (SQLite: one ``executemany`` with
 ``ON CONFLICT DO NOTHING``; PostgreSQL: ``COPY`` inside a savepoint). Only when that path finds existing
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 
+from ecohub.store import batch_chain
 from ecohub.store.db import Store
 from ecohub.store.partitions import PartitionManager
 
@@ -89,7 +92,7 @@ class ObservationWriter:
     a full buffer is flushed automatically. Use as a context manager to flush at the end.
     """
 
-    def __init__(self, store: Store, source: str, origin: str = "", batch_size: int = 50_000):
+    def __init__(self, store: Store, source: str, origin: str = "", batch_size: int = 50_000, chain: bool = True):
         self.store = store
         self.source = source
         self.source_id = store.source_id(source)
@@ -103,6 +106,8 @@ class ObservationWriter:
         self._partitions = PartitionManager(store.engine) if store.is_postgres else None
         self._dt_cache: dict[int, datetime] = {}
         self._newest: dict[int, int] = {}  # series id -> newest time this writer wrote (PostgreSQL path choice)
+        # the raw-data batch chain (obs_batch, ecohub data verify); chain=False only for the bench's baseline
+        self._chain = batch_chain.Chainer(store.is_postgres) if chain else None
 
     # --- buffering --------------------------------------------------------------------------------------
     def add(self, series_id: int, time: int, value: float | None, flag: str | None = None) -> WriteCounts | None:
@@ -144,13 +149,16 @@ class ObservationWriter:
     def _write_sqlite(self, sid, t, v, f, received) -> WriteCounts:
         n = len(sid)
         src = self.source_id
-        rows = list(zip(sid, t, [src] * n, v, f, [received] * n, strict=True))
-        # Insert in primary-key order: the B-tree then fills page by page instead of at random places.
-        # (Stable sort: for repeated keys the first occurrence is still inserted first and wins.)
-        ordered = sorted(rows, key=_key)
         with self.store.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
             db: Any = conn.connection.driver_connection
             cur = db.cursor()
+            chain = self._chain
+            if chain is not None:
+                received, seq, prev = chain.start(cur, src, received)
+            rows = list(zip(sid, t, [src] * n, v, f, [received] * n, strict=True))
+            # Insert in primary-key order: the B-tree then fills page by page instead of at random places.
+            # (Stable sort: for repeated keys the first occurrence is still inserted first and wins.)
+            ordered = sorted(rows, key=_key)
             before = db.total_changes
             cur.executemany(_INSERT_SQLITE, ordered)
             inserted = db.total_changes - before
@@ -170,6 +178,10 @@ class ObservationWriter:
                     (sid[i], t[i], src, sv, sf, v[i], f[i], self.origin, received) for i, sv, sf in found])
             cur.executemany(_LATEST_UPSERT.format(p="?, ?, ?, ?, ?, ?"),
                             self._latest_rows(sid, t, v, f, received, conflict_rows, as_datetime=False))
+            if chain is not None and inserted:
+                data, count = (batch_chain.canonical(sid, t, v, f), n) if inserted == n else \
+                    batch_chain.rows_bytes(chain.inserted_rows(cur, src, received))
+                chain.finish(cur, src, received, seq, prev, data, count)
         c = len(conflict_rows)
         return WriteCounts(imported=inserted, duplicates=n - inserted - c, conflicts=c)
 
@@ -207,6 +219,11 @@ class ObservationWriter:
         with self.store.engine.begin() as conn:
             pg: Any = conn.connection.driver_connection
             cur = pg.cursor()
+            chain = self._chain
+            if chain is not None:
+                received2, seq, prev = chain.start(cur, src, received)
+                if received2 != received:
+                    received, rdt = received2, self._dt(received2)
             conflict_rows: list[int] = []
             copied = False
             if not overlap:
@@ -251,6 +268,10 @@ class ObservationWriter:
                 cols = [list(c) for c in zip(*latest, strict=True)]
                 cols[2] = [None if x is None else float(x) for x in cols[2]]  # one array type: float8
                 cur.execute(_LATEST_UPSERT_UNNEST, cols)
+            if chain is not None and inserted:
+                data, count = (batch_chain.canonical(sid, t, v, f), n) if copied else \
+                    batch_chain.rows_bytes(chain.inserted_rows(cur, src, rdt))
+                chain.finish(cur, src, received, seq, prev, data, count)
         self._remember_written(s_arr, t_arr)
         c = len(conflict_rows)
         return WriteCounts(imported=inserted, duplicates=n - inserted - c, conflicts=c)

@@ -1,0 +1,211 @@
+"""A hash chain over the raw-observation batches (issue 19 item 3): a silent change or deletion of raw rows is
+detected by ``ecohub data verify``.
+
+The one writer (:class:`ecohub.store.writer.ObservationWriter`) records, in the transaction of each batch that
+inserted rows, one ``obs_batch`` row per source (table in ``schema_crypto``):
+
+* ``received_at`` — the batch's received-at second, unique per source (a second batch of the same source in the
+  same second takes the next second), so the rows a batch inserted are exactly the source's rows with that
+  ``observation.received_at``;
+* ``count`` and ``rows_sm3`` = SM3(canonical rows) (GB/T 32905-2016): rows sorted by (series, time), each as
+  series id (int64), time (epoch seconds, int64), value (IEEE float64 big-endian, NULL as NaN), flag (UTF-8,
+  16 bytes, NULL as empty) — one numpy record array, hashed at once;
+* ``hash`` = SM3(prev_hash || "source|received|seq|count|rows_sm3"), ``prev_hash`` the source's previous batch.
+
+Writers of one source take a lock first (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: an advisory
+transaction lock per source), so each source's chain is a line.  :func:`verify` reads ``observation`` once in
+(source, received_at) order and compares every group with its batch; it names the first broken batch.
+Not covered: rows written around the writer (they show up as rows without a batch), ``latest`` and
+``observation_conflict`` (derived / kept for review), and a rewrite of rows *and* chain by someone with database
+write access (the hashes are not keyed; see docs/crypto.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from ecohub.crypto.sm3 import sm3_hex
+
+ZERO = "0" * 64
+LOCK_KEY = 0x4F42  # "OB": pg_advisory_xact_lock(LOCK_KEY, source_id)
+_DT = np.dtype([("s", ">i8"), ("t", ">i8"), ("v", ">f8"), ("f", "S16")])
+
+
+def canonical(sid: Sequence[int], t: Sequence[int], v: Sequence[float | None], f: Sequence[str | None]) -> bytes:
+    """The canonical bytes of a set of rows (see the module text); the order of the input does not matter."""
+    s = np.asarray(sid, dtype=np.int64)
+    tt = np.asarray(t, dtype=np.int64)
+    order = np.lexsort((tt, s))
+    arr = np.empty(len(s), dtype=_DT)
+    arr["s"] = s[order]
+    arr["t"] = tt[order]
+    arr["v"] = np.asarray(v, dtype=np.float64)[order]
+    arr["f"] = _flags(f)[order]
+    return arr.tobytes()
+
+
+def _flags(f: Sequence[str | None]) -> np.ndarray:
+    """Flags as UTF-8 in 16 bytes (NULL as empty): the few distinct flags are encoded once each."""
+    codes: dict[str | None, int] = {}
+    idx = np.fromiter((codes.setdefault(x, len(codes)) for x in f), dtype=np.int32, count=len(f))
+    table = np.asarray([(x or "").encode("utf-8") for x in codes], dtype="S16")
+    return table[idx] if len(f) else np.empty(0, dtype="S16")
+
+
+def link(prev_hash: str, source_id: int, received: int, seq: int, count: int, rows_sm3: str) -> str:
+    return sm3_hex(bytes.fromhex(prev_hash) + f"{source_id}|{received}|{seq}|{count}|{rows_sm3}".encode())
+
+
+def _epoch(x: Any) -> int:
+    return int(x.timestamp()) if isinstance(x, datetime) else int(x)
+
+
+class Chainer:
+    """The writer's side, on the writer's DB-API cursor inside its transaction."""
+
+    def __init__(self, postgres: bool):
+        self.postgres = postgres
+        self.p = "%s" if postgres else "?"
+
+    def start(self, cur: Any, source_id: int, received: int) -> tuple[int, int, str]:
+        """Lock the source's chain; returns (received, next seq, prev hash) — received moved past the last
+        batch's second when needed."""
+        if self.postgres:
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_KEY, source_id))
+        p = self.p
+        last = cur.execute(f"SELECT received_at, seq, hash FROM obs_batch WHERE source_id = {p} "  # noqa: S608 (placeholder)
+                           "ORDER BY seq DESC LIMIT 1", (source_id,)).fetchone()
+        if last is None:
+            return received, 1, ZERO
+        return max(received, int(last[0]) + 1), int(last[1]) + 1, str(last[2])
+
+    def inserted_rows(self, cur: Any, source_id: int, received_value: Any) -> list[tuple]:
+        """The rows this batch inserted, found through the staged keys (``_stage``) of the slow path."""
+        p = self.p
+        return cur.execute(
+            "SELECT o.series_id, o.time, o.value, o.flag FROM observation o "  # noqa: S608 (placeholders)
+            "JOIN (SELECT DISTINCT series_id, time FROM _stage) s ON o.series_id = s.series_id AND o.time = s.time "
+            f"WHERE o.source_id = {p} AND o.received_at = {p}", (source_id, received_value)).fetchall()
+
+    def finish(self, cur: Any, source_id: int, received: int, seq: int, prev: str, rows_bytes: bytes,
+               count: int) -> None:
+        if count == 0:
+            return
+        rows_sm3 = sm3_hex(rows_bytes)
+        p = self.p
+        cur.execute(f"INSERT INTO obs_batch (source_id, received_at, seq, count, rows_sm3, prev_hash, hash) "  # noqa: S608
+                    f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+                    (source_id, received, seq, count, rows_sm3, prev, link(prev, source_id, received, seq, count,
+                                                                           rows_sm3)))
+
+
+def rows_bytes(rows: Iterable[tuple]) -> tuple[bytes, int]:
+    rows = list(rows)
+    if not rows:
+        return b"", 0
+    s, t, v, f = zip(*rows, strict=True)
+    return canonical(s, [_epoch(x) for x in t], v, f), len(rows)
+
+
+@dataclass
+class DataReport:
+    ok: bool = True
+    batches: int = 0
+    rows: int = 0
+    unchained_rows: int = 0
+    broken: dict[str, Any] | None = None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "batches": self.batches, "rows": self.rows, "unchained_rows": self.unchained_rows,
+                "broken": self.broken, "problems": self.problems}
+
+
+def verify(conn: Any, since: int | None = None, max_problems: int = 20) -> DataReport:
+    """Recompute every batch (received at or after ``since``, epoch seconds) from ``observation``; ``conn`` a
+    SQLAlchemy connection. The first broken batch is ``broken`` (source, seq, received_at, reason)."""
+    from sqlalchemy import text
+
+    rep = DataReport()
+    names = {int(r[0]): str(r[1]) for r in conn.execute(text("SELECT id, name FROM source"))}
+
+    def bad(b: dict[str, Any], why: str) -> None:
+        item = {"source": names.get(b["source_id"], b["source_id"]), "seq": b.get("seq"),
+                "received_at": b.get("received_at"), "reason": why}
+        if rep.ok:
+            rep.ok, rep.broken = False, item
+        if len(rep.problems) < max_problems:
+            rep.problems.append(item)
+
+    where = "" if since is None else " WHERE received_at >= :since"
+    batches: dict[tuple[int, int], dict[str, Any]] = {}
+    first: dict[int, int] = {}
+    prev_by_source: dict[int, tuple[int, str]] = {}
+    for r in conn.execute(text("SELECT source_id, received_at, seq, count, rows_sm3, prev_hash, hash FROM obs_batch"  # noqa: S608
+                               + where + " ORDER BY source_id, seq"), {"since": since}).mappings():
+        b = dict(r)
+        rep.batches += 1
+        src = b["source_id"]
+        first.setdefault(src, b["received_at"])
+        if b["hash"] != link(b["prev_hash"], src, b["received_at"], b["seq"], b["count"], b["rows_sm3"]):
+            bad(b, "the batch record was changed (its hash does not match)")
+        pv = prev_by_source.get(src)
+        if pv is None and since is None and (b["seq"] != 1 or b["prev_hash"] != ZERO):
+            bad(b, f"batches 1..{b['seq'] - 1} of this source are missing (deleted)")
+        elif pv is not None and b["seq"] != pv[0] + 1:
+            bad(b, f"batch records {pv[0] + 1}..{b['seq'] - 1} are missing (deleted)")
+        elif pv is not None and b["prev_hash"] != pv[1]:
+            bad(b, "prev_hash is not the previous batch's hash")
+        prev_by_source[src] = (b["seq"], b["hash"])
+        b["_found"] = False
+        batches[(src, b["received_at"])] = b
+    ts = "received_at" if conn.dialect.name != "postgresql" else "CAST(extract(epoch FROM received_at) AS bigint)"
+    since_sql = "" if since is None else (" WHERE received_at >= :since" if conn.dialect.name != "postgresql"
+                                          else " WHERE received_at >= to_timestamp(:since)")
+    q = text(f"SELECT source_id, {ts} AS rcv, series_id, time, value, flag FROM observation{since_sql} "  # noqa: S608
+             "ORDER BY source_id, received_at")
+    res = conn.execution_options(stream_results=True, yield_per=20000).execute(q, {"since": since})
+
+    def check(key: tuple[int, int], rows: list[tuple]) -> None:
+        rep.rows += len(rows)
+        b = batches.get(key)
+        if b is None:
+            if key[1] < first.get(key[0], 1 << 62):
+                rep.unchained_rows += len(rows)  # written before the chain existed
+            else:
+                bad({"source_id": key[0], "received_at": key[1]},
+                    f"{len(rows)} rows have no batch record (written around the writer, or their record deleted)")
+            return
+        b["_found"] = True
+        data, n = rows_bytes(rows)
+        if n != b["count"]:
+            bad(b, f"{b['count']} rows were written, {n} are there ({b['count'] - n:+d}: rows deleted or added)")
+        elif sm3_hex(data) != b["rows_sm3"]:
+            bad(b, "rows were changed (SM3 over the batch's rows does not match)")
+
+    key: tuple[int, int] | None = None
+    group: list[tuple] = []
+    for r in res:
+        k = (int(r[0]), int(r[1]))
+        if k != key:
+            if key is not None:
+                check(key, group)
+            key, group = k, []
+        group.append((r[2], r[3], r[4], r[5]))
+    if key is not None:
+        check(key, group)
+    for b in batches.values():
+        if not b["_found"]:
+            bad(b, f"all {b['count']} rows of the batch are gone (deleted)")
+    return rep
+
+
+def verify_store(store: Any, since: int | None = None) -> DataReport:
+    """:func:`verify` on a :class:`~ecohub.store.db.Store`."""
+    with store.engine.connect() as conn:
+        return verify(conn, since)
