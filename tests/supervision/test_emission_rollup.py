@@ -185,3 +185,27 @@ def test_ranges_are_cut_into_pieces():
     got = rollup.pieces({7: (step - 2 * H, 2 * step + H), 3: (step, step + H)})
     assert got == [(7, (step - 2 * H, step)), (3, (step, step + H)), (7, (step, 2 * step)),
                    (7, (2 * step, 2 * step + H))]
+
+
+def test_minute_cou_is_not_an_hourly_amount(store):
+    """A Cou sent only with minute data is not taken as the hour's amount (the quality layer's hourly value of a
+    minute series is the mean of the minute amounts): C × Q fills in, in the rollup and from scratch alike."""
+    make_enterprise(store, code=ENT, outlets=(("GAS1", "gas_outlet"),))
+    with store.engine.begin() as c:
+        idx, par = R.site_index(c), R.parameter_index(c)
+        res = R.SeriesResolver()
+        s = {p: res.get(c, idx["GAS1"][0], par[p], "minute") for p in ("so2_gas", "so2_gas_cou", "flow_gas")}
+    with ObservationWriter(store, "import") as w:
+        for m in range(120):
+            t = T0 + 60 * m
+            w.add(s["flow_gas"], t, 100.0 + (m % 7) / 10, "N")
+            w.add(s["so2_gas"], t, 20.0 + (m % 5) / 10, "N")
+            w.add(s["so2_gas_cou"], t, 0.12, "N")  # the minute's amount (kg)
+    with store.engine.connect() as c:
+        items = [(idx["GAS1"][0], "GAS1", "gas_outlet", "so2_gas", 0)]
+        e = outlet_emissions(c, items, T0, T0 + 2 * H)[(idx["GAS1"][0], "so2_gas")]
+    assert list(e.method) == ["cxq", "cxq"]
+    assert e.kg[0] == pytest.approx(20.2 * 100.3 * 3600e-6, rel=0.01)  # ≈ 7.3 kg, not the minute mean 0.12
+    rollup.maintain(store)
+    got = outlet_totals(store, items, T0, T0 + 2 * H)[(idx["GAS1"][0], "so2_gas")]
+    assert got.hours["cxq"] == 2 and got.kg == pytest.approx(float(np.sum(e.kg)), rel=1e-9)

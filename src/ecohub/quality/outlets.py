@@ -58,6 +58,7 @@ class Hours:
     time: np.ndarray
     value: np.ndarray
     stopped: np.ndarray
+    interval: str = "hour"  # the series the hours come from: hour, minute or rt
 
 
 def _stopped(sv, interval: str, hours: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -97,7 +98,7 @@ def outlet_hours(conn: Connection, site_ids: list[int], start: int, end: int,
         if sv is None:
             continue
         t, v = hourly_means(sv, iv)
-        out.setdefault(site_id, {})[par] = Hours(t, v, _stopped(sv, iv, t, v))
+        out.setdefault(site_id, {})[par] = Hours(t, v, _stopped(sv, iv, t, v), iv)
     return out
 
 

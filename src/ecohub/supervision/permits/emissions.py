@@ -53,7 +53,15 @@ from ecohub.store.schema_alerts import permit_limit
 from ecohub.store.schema_permits import permit, permit_outlet, permit_tonnage
 from ecohub.store.tx import write_tx
 from ecohub.supervision.permits import rollup
-from ecohub.supervision.permits.hourly import FLOW_OF, HOUR, MASS_FACTOR, HourlyEmission, _on, hourly_emission
+from ecohub.supervision.permits.hourly import (
+    FLOW_OF,
+    HOUR,
+    MASS_FACTOR,
+    HourlyEmission,
+    _on,
+    hourly_amount,
+    hourly_emission,
+)
 from ecohub.supervision.permits.register import scope_condition
 
 WARN_SHARE, OVER_SHARE = 0.8, 1.0
@@ -117,7 +125,7 @@ def outlet_emissions(conn: Connection, items: list[tuple[int, str, str, str, int
     out = {}
     for sid, _code, kind, pol, _pid in items:
         h = hourly.get(sid, {})
-        c, q, cou = h.get(pol), h.get(FLOW_OF[kind]), h.get(pol + "_cou")
+        c, q, cou = h.get(pol), h.get(FLOW_OF[kind]), hourly_amount(h.get(pol + "_cou"))
         stopped = _stopped_on(grid, c) | _stopped_on(grid, q)
         out[(sid, pol)] = hourly_emission(grid, _on(grid, _tv(c)), _on(grid, _tv(q)), _on(grid, _tv(cou)),
                                           _factor(kind, pol), use_cou=use_cou, stopped=stopped)

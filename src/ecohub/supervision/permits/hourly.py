@@ -77,3 +77,10 @@ def hourly_emission(grid: np.ndarray, conc: np.ndarray, flow: np.ndarray, cou: n
                     kg[a:b + 1] = val
                     method[a:b + 1] = "substituted"
     return HourlyEmission(grid, kg, method)
+
+
+def hourly_amount(h):
+    """The ``Hours`` of a cumulative-amount (``<name>_cou``) parameter when they are hourly amounts: only from an
+    hourly series (HJ 212 2061). The quality layer's hours from minute or real-time series are *means* of the
+    sub-hour amounts, not their sum — not an hour's amount — so they are not used (C × Q fills in)."""
+    return h if h is not None and h.interval == "hour" else None

@@ -46,6 +46,7 @@ from ecohub.supervision.permits.hourly import (
     LOOKBACK_HOURS,
     MASS_FACTOR,
     SHORT_GAP_HOURS,
+    hourly_amount,
     hourly_emission,
 )
 from ecohub.supervision.permits.hourly import _on as hourly_on
@@ -107,7 +108,7 @@ def measured_rows(conn: Connection, ranges: dict[int, tuple[int, int]]) -> list[
                 f = factor(kind, name) if pollutant_of(kind, name) else None
                 if f is None:
                     continue
-                cou = d.get(name + "_cou")
+                cou = hourly_amount(d.get(name + "_cou"))
                 e = hourly_emission(grid, _on(grid, h.time, h.value), q,
                                     _on(grid, cou.time, cou.value) if cou else np.full(grid.size, np.nan), f,
                                     substitute=False, stopped=q_off | _on_bool(grid, h.time, h.stopped))
