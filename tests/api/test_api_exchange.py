@@ -332,3 +332,27 @@ def test_sm2_partner_both_ways(world, double):
     ok = world.client.post(path, content=body, headers=headers)
     assert ok.status_code == 200 and ok.json()["imported"] == 1, ok.text
     assert _count(store, "exchange") == 1
+
+
+def test_forwarding_status_on_the_status_page_api_and_metrics(world):
+    from ecohub.exchange.forward import add_destination
+    from ecohub.store.schema_exchange import forward_outbox
+
+    d = add_destination(world.store, "national-platform", "10.9.8.7", 6020)
+    with write_tx(world.store) as c:  # one packet waiting for 90 s
+        from datetime import UTC, datetime, timedelta
+
+        c.execute(forward_outbox.insert().values(destination_id=d["id"], mn="MN1", cn="2011", ref="1", frame="##…",
+                                                 status="pending", created_at=datetime.now(UTC) - timedelta(
+                                                     seconds=90)))
+    st = world.get("anonymous", "/api/v1/status").json()["forwarding"]
+    assert [(f["name"], f["backlog"]) for f in st] == [("national-platform", 1)] and st[0]["lag_seconds"] >= 90
+    assert "host" not in st[0] and "10.9.8.7" not in world.get("anonymous", "/api/v1/status").text
+    page = world.get("anonymous", "/status").text
+    assert "数据转发" in page and "national-platform" in page and "10.9.8.7" not in page
+    metrics = world.get("anonymous", "/metrics").text
+    assert 'ecohub_forward_backlog{destination="national-platform"} 1.0' in metrics
+    assert 'ecohub_forward_lag_seconds{destination="national-platform"}' in metrics
+    assert world.get("partner", "/api/v1/exchange/forwarding").status_code == 403
+    full = world.get("admin", "/api/v1/exchange/forwarding").json()
+    assert full[0]["host"] == "10.9.8.7" and full[0]["backlog"] == 1

@@ -28,7 +28,7 @@ def cli(tmp_path, monkeypatch, sqlite_template):
 
 
 def test_forward_destinations_contract(cli):
-    cli("forward", "add", "province", "--host", "127.0.0.1", "--port", 6011)
+    cli("forward", "add", "province", "--host", "127.0.0.1", "--port", 6011, "--devices", "MN0001,MN0002")
     cli("forward", "add", "nation", "--host", "10.0.0.9", "--port", 6012, "--mode", "reencode", "--edition", "2025",
         "--map", "010000A8900016F000169DC0=UP0000000000000000000001:654321", "--parameter", "a21026",
         "--device", "010000A8900016F000169DC0")
@@ -37,7 +37,7 @@ def test_forward_destinations_contract(cli):
     bad = cli("forward", "add", "y", "--host", "127.0.0.1", "--port", 6013, "--map", "nonsense", ok=False)
     assert bad.exit_code == 2 and "LOCAL_MN=REMOTE_MN" in bad.output
     rows = [json.loads(line) for line in cli("forward", "list", "--json").output.splitlines()]
-    assert [r["name"] for r in rows] == ["province", "nation"]
+    assert [r["name"] for r in rows] == ["province", "nation"] and rows[0]["devices"] == ["MN0001", "MN0002"]
     assert rows[1]["mn_map"] == {"010000A8900016F000169DC0": {"mn": "UP0000000000000000000001", "pw": "654321"}}
     cli("forward", "disable", "province")
     status = [json.loads(line) for line in cli("forward", "status", "--json").output.splitlines()]

@@ -37,8 +37,9 @@ def forward_add(
                                               "mode only).")] = "2017",
     mode: Annotated[str, typer.Option(help="original (byte for byte) or reencode (the destination's edition, "
                                            "MN/PW mapping, parameters).")] = "original",
-    devices: Annotated[list[str] | None, typer.Option("--device", help="MN to forward (repeat); default all.")
-                       ] = None,
+    devices: Annotated[list[str] | None, typer.Option("--device", "--devices",
+                                                      help="MN(s) to forward (repeat, or comma-separated); "
+                                                           "default all.")] = None,
     parameters: Annotated[list[str] | None, typer.Option("--parameter", help="HJ 212 factor code to keep "
                                                                              "(reencode; repeat); default all.")
                           ] = None,
@@ -54,7 +55,8 @@ def forward_add(
 
     store = open_store(database_url)
     try:
-        d = add_destination(store, name, host, port, edition=edition, mode=mode, devices=devices,
+        mns = [m for v in devices or [] for m in v.split(",") if m.strip()] or None
+        d = add_destination(store, name, host, port, edition=edition, mode=mode, devices=mns,
                             parameters=parameters, mn_map=parse_mn_map(mapping), pw=pw, ack=ack)
     except InputError as e:
         fail(str(e))
