@@ -101,6 +101,15 @@ class Settings(BaseSettings):
     hj212_ack_timeout: float = Field(10.0, gt=0, description=(
         "seconds an HJ 212 device waits for the platform's answer before it retransmits (its OverTime); the "
         "gateway reads more slowly when a packet would spend more than a quarter of it inside the gateway"))
+    # --- national cryptography (docs/crypto.md) ---------------------------------------------------------------
+    keys_dir: Path | None = Field(None, description=(
+        "folder of the platform's SM2 signing keys (ecohub keys generate|rotate|show); default <data folder>/keys"))
+    pii_key: SecretStr | None = Field(None, description=(
+        "SM4 master key(s) for personal data at rest: 32 hex digits, or 'id:hex,id:hex' (the last one encrypts); "
+        "default none (see pii_key_file)"))
+    pii_key_file: Path | None = Field(None, description=(
+        "file with the SM4 key ring ('<id> <hex>' a line, the last one current; ecohub crypto rotate-key appends); "
+        "default <data folder>/keys/pii.keys when it exists; with neither, personal data is stored in clear"))
     # --- MQTT --------------------------------------------------------------------------------------------------
     mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="MQTT broker of ecohub mqtt-subscribe")
     mqtt_client_id: str | None = Field(None, description="MQTT client id; default ecohub-<host name>")
@@ -110,7 +119,13 @@ class Settings(BaseSettings):
         self.data_dir = Path(self.data_dir).expanduser()
         url = self.database_url or f"sqlite:///{(self.data_dir / 'ecohub.db').as_posix()}"
         self.database_url = normalize_url(url)
+        self.keys_dir = Path(self.keys_dir).expanduser() if self.keys_dir else self.data_dir / "keys"
         return self
+
+    @property
+    def pii_key_path(self) -> Path:
+        """Where the SM4 key ring for personal data is read from and rotated into."""
+        return Path(self.pii_key_file).expanduser() if self.pii_key_file else (self.keys_dir or self.data_dir) / "pii.keys"
 
     @classmethod
     def from_env(cls, database_url: str | None = None, data_dir: str | Path | None = None) -> Settings:

@@ -49,6 +49,7 @@ CRAWL = {
     "/api/v1/status": ["/api/v1/status"],
     "/api/v1/exchange/log": ["/api/v1/exchange/log", "/api/v1/exchange/log?direction=out"],
     "/api/v1/exchange/forwarding": ["/api/v1/exchange/forwarding"],
+    "/api/v1/keys/platform": ["/api/v1/keys/platform"],
     "/healthz": ["/healthz"],
     "/metrics": ["/metrics"],
     "/readyz": ["/readyz"],

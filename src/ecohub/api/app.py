@@ -87,6 +87,9 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     from ecohub.api.routers import exchange  # partner exchange (signed batches), exchange log, forwarding
 
     app.include_router(exchange.router)
+    from ecohub.api.routers import keys  # the platform's SM2 public keys
+
+    app.include_router(keys.router)
     from ecohub.api.routers import reports  # reports, assessments (noise, soil, radiation), trends, surfaces
 
     app.include_router(reports.router)

@@ -99,3 +99,12 @@ def day_range(date_: str | None, from_: str | None, to: str | None, default_days
         except ValueError as e:
             raise ApiProblem(400, str(e)) from None
     return DayRange(start, end)
+
+
+def platform_keys(request: Request):  # -> ecohub.crypto.keyfile.PlatformKeys
+    """The platform's SM2 keys (the folder of ``ECOHUB_KEYS_DIR``, default ``<data folder>/keys``)."""
+    from ecohub.crypto.keyfile import PlatformKeys
+
+    settings = request.app.state.settings
+    return PlatformKeys(settings.keys_dir or settings.data_dir / "keys")
+

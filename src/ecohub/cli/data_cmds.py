@@ -408,6 +408,11 @@ def export_cmd(
         "from": start, "to": end, "output": str(output) if output else None})
     if output is not None:
         err_console.print(f"{n} observations written to {output}")
+        from ecohub.cli.crypto_cmds import sign_beside
+
+        sig = sign_beside(output)
+        if sig is not None:
+            err_console.print(f"signed: {sig} (ecohub verify-signature {output} {sig})")
 
 
 # --- quarantine ------------------------------------------------------------------------------------------

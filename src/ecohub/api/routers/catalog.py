@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ecohub.api import audit
+from ecohub.api.deps import platform_keys
 from ecohub.api.http import (
     MAX_ID,
     audit_as,
@@ -131,9 +133,16 @@ async def export(request: Request, dataset_id: Annotated[int, Path(ge=1, le=MAX_
                             detail={"export_id": ex.export_id, "format": format, "rows": ex.rows,
                                     "masked_fields": ex.masked, "watermarked": True, "access": ds["access"],
                                     "from": from_, "to": to})
-    return Response(ex.body, media_type=ex.media_type, headers={
-        "Content-Disposition": f'attachment; filename="{ex.filename}"', "Cache-Control": "private, no-store",
-        "X-Export-Id": str(ex.export_id)})
+    headers = {"Content-Disposition": f'attachment; filename="{ex.filename}"', "Cache-Control": "private, no-store",
+               "X-Export-Id": str(ex.export_id)}
+    signer = await run_in_threadpool(platform_keys(request).signer)
+    if signer is not None:  # detached SM2 signature of the body (ecohub verify-signature FILE SIG --key …)
+        from ecohub.crypto import sm2
+
+        sig = await run_in_threadpool(sm2.sign, signer[1], ex.body)
+        headers |= {"X-Signature-Alg": "SM2-with-SM3", "X-Signature-Key-Id": signer[0],
+                    "X-Signature": base64.b64encode(sig).decode()}
+    return Response(ex.body, media_type=ex.media_type, headers=headers)
 
 
 @router.post("/datasets/{dataset_id}/requests", response_model=AccessRequestOut, status_code=201,
