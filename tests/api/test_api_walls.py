@@ -61,6 +61,7 @@ CRAWL = {
                           "/api/v1/emissions?enterprise=91130283DEMY00015Q&year=2026&by=month"],
     "/api/v1/waste/codes": ["/api/v1/waste/codes"],
     "/api/v1/permits/{number}/reports": ["/api/v1/permits/91130283DEMY00015Q001P/reports"],
+    "/api/v1/permits/{number}/reports/due": ["/api/v1/permits/91130283DEMY00015Q001P/reports/due"],
     "/api/v1/permit-reports": ["/api/v1/permit-reports"],
     "/api/v1/permits/{number}/completeness": ["/api/v1/permits/91130283DEMY00015Q001P/completeness?kind=month"
                                               "&period=2026-01"],

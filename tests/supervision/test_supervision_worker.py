@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from permit_support import ENT, NUMBER, TONNAGE_HEAD, good_tables, make_enterprise, uscc, write_dir
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from ecohub.domain.errors import NotFound
 from ecohub.domain.timeutil import BEIJING
 from ecohub.store import registry as R
 from ecohub.store.audit import Origin
@@ -97,8 +99,16 @@ def test_worker_runs_the_supervision_jobs(store, tmp_path, monkeypatch):
     # a second pass within the hour: the rollup is kept, the checks wait
     again = _worker(store, monkeypatch)
     assert "tonnage" not in again["permits"] and again["waste"] == {}
+    # the same periods are what the enterprise's page lists to submit (its own scope; another's is not found)
+    due = S.due_reports(store, Scope("system"), NUMBER)
+    assert {(d["kind"], d["period"]) for d in due} == {tuple(k.split(":")[2:]) for k in overdue}
+    assert all(d["overdue"] for d in due)
+    with pytest.raises(NotFound):
+        S.due_reports(store, Scope("officer", region_code="370000"), NUMBER)
     # the enterprise files last year's report; the next check clears its alert
     reports.submit(store, Scope("system"), ORIG, NUMBER, "year", str(year - 1))
+    assert ("year", str(year - 1)) not in {(d["kind"], d["period"]) for d in S.due_reports(store, Scope("system"),
+                                                                                            NUMBER)}
     _worker(store, monkeypatch, every=0)
     assert f"permit_report_overdue:{NUMBER}:year:{year - 1}" not in _alerts(store)
 

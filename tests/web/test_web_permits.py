@@ -65,6 +65,9 @@ def test_officer_chart_enterprise_submits_officer_returns(web_page, demo, browse
         ent.click("#login-go")
     ent.wait_for_selector("#pm-report-form:not(.hidden)")
     ent.wait_for_selector("body[data-chart]")
+    ent.wait_for_selector("#pm-due tr[data-due='year 2025'][data-overdue='true']")  # a key permit: annual report
+    ent.click("#pm-fill-year-2025")
+    assert ent.input_value("#pm-kind") == "year" and ent.input_value("#pm-period") == "2025"
     ent.select_option("#pm-kind", "month")
     ent.fill("#pm-period", "2026-01")
     ent.fill("#pm-note", "正常生产")

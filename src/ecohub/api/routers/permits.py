@@ -194,6 +194,13 @@ def reports_of(request: Request, store: StoreDep, p: Reader, number: Number, sta
     return json_response(request, _report_call(RP.list_reports, store, p.scope, number=number, state=state))
 
 
+@router.get("/permits/{number}/reports/due", summary="Execution reports still to submit (ended periods), with deadlines")
+def reports_due(request: Request, store: StoreDep, p: Reader, number: Number):
+    from ecohub.supervision.permits import schedule as SC
+
+    return json_response(request, _report_call(SC.due_reports, store, p.scope, number))
+
+
 @router.get("/permit-reports", summary="Execution reports the caller may see (officer: to review)")
 def reports_all(request: Request, store: StoreDep, p: Reader,
                 state: Annotated[str | None, Query(pattern="^(submitted|accepted|returned)$")] = None):

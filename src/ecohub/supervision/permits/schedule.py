@@ -30,11 +30,13 @@ from sqlalchemy import select
 from ecohub.alerts.lifecycle import Condition, clear_condition, raise_condition
 from ecohub.domain.timeutil import BEIJING
 from ecohub.store.db import Store
+from ecohub.store.queries import Scope
 from ecohub.store.schema import enterprise
 from ecohub.store.schema_permits import permit, permit_report
 from ecohub.store.tx import write_tx
 from ecohub.supervision.permits import rollup
 from ecohub.supervision.permits.emissions import check_tonnage
+from ecohub.supervision.permits.register import permit_detail
 from ecohub.supervision.permits.reports import plan_completeness
 from ecohub.supervision.schedule import due_checks
 
@@ -69,39 +71,70 @@ def report_deadline(after: date) -> date:
     return after.replace(day=DEADLINE_DAY)
 
 
+def _required(p, filed: set, today: date):
+    """(kind, period, deadline, filed) of every report the permit ``p`` requires for periods ended in the
+    lookback window (held long enough)."""
+    since = today - timedelta(days=LOOKBACK_DAYS)
+    for kind in REQUIRED.get(p.category, ()):
+        for label, first, after in _periods(kind, max(since, p.valid_from), today):
+            held = (min(after, p.valid_to + timedelta(days=1)) - max(first, p.valid_from)).days
+            if held >= MIN_HELD_DAYS[kind] or (p.id, kind, label) in filed:
+                yield kind, label, report_deadline(after), (p.id, kind, label) in filed
+
+
+def _permit_rows(conn, number: str | None = None) -> list:
+    q = (select(permit.c.id, permit.c.number, permit.c.category, permit.c.valid_from, permit.c.valid_to,
+                enterprise.c.uscc, enterprise.c.region_code)
+         .select_from(permit.join(enterprise, enterprise.c.id == permit.c.enterprise_id))
+         .where(permit.c.status == "valid"))
+    if number is not None:
+        q = q.where(permit.c.number == number)
+    return list(conn.execute(q))
+
+
+def _filed(conn) -> set:
+    return {(r.permit_id, r.kind, r.period) for r in conn.execute(
+        select(permit_report.c.permit_id, permit_report.c.kind, permit_report.c.period))}
+
+
+def due_reports(store: Store, scope: Scope, number: str, now: datetime | None = None) -> list[dict]:
+    """The execution reports a permit requires for its ended periods that were not submitted: kind, period,
+    deadline, overdue — what the enterprise's page lists as "to submit". Scope as the permit itself."""
+    d = permit_detail(store, scope, number)  # NotFound outside the caller's scope
+    today = (now or datetime.now(UTC)).astimezone(BEIJING).date()
+    with store.engine.connect() as conn:
+        rows = _permit_rows(conn, d["number"])
+        filed = _filed(conn)
+    out = [{"kind": k, "period": label, "deadline": str(dl), "overdue": today > dl}
+           for p in rows for k, label, dl, done in _required(p, filed, today) if not done]
+    return sorted(out, key=lambda r: (r["deadline"], r["kind"]))
+
+
 def check_reports(store: Store, now: datetime) -> list[str]:
     """Raise ``permit_report_overdue`` for every required execution report not submitted by its deadline; clear
     the alert of a report that has been submitted. Returns the cause keys raised."""
     today = now.astimezone(BEIJING).date()
-    since = today - timedelta(days=LOOKBACK_DAYS)
     with store.engine.connect() as conn:
-        ps = conn.execute(select(permit.c.id, permit.c.number, permit.c.category, permit.c.valid_from,
-                                 permit.c.valid_to, enterprise.c.uscc, enterprise.c.region_code)
-                          .select_from(permit.join(enterprise, enterprise.c.id == permit.c.enterprise_id))
-                          .where(permit.c.status == "valid")).all()
-        filed = {(r.permit_id, r.kind, r.period) for r in conn.execute(
-            select(permit_report.c.permit_id, permit_report.c.kind, permit_report.c.period))}
+        ps = _permit_rows(conn)
+        filed = _filed(conn)
     raised: list[str] = []
     ts = int(now.timestamp())
     with write_tx(store) as conn:
         for p in ps:
-            for kind in REQUIRED.get(p.category, ()):
-                for label, first, after in _periods(kind, max(since, p.valid_from), today):
-                    held = (min(after, p.valid_to + timedelta(days=1)) - max(first, p.valid_from)).days
-                    key = f"permit_report_overdue:{p.number}:{kind}:{label}"
-                    if (p.id, kind, label) in filed:
-                        clear_condition(conn, key, ts, "report submitted")
-                        continue
-                    deadline = report_deadline(after)
-                    if held < MIN_HELD_DAYS[kind] or today <= deadline:
-                        continue
-                    raise_condition(conn, Condition(
-                        rule="permit_report_overdue", cause_key=key, severity="warning", region=p.region_code,
-                        message=f"排污许可证 {p.number}: {label} 执行报告逾期未提交（期限 {deadline}） — "
-                                f"the {kind} execution report {label} was due by {deadline}",
-                        details={"permit": p.number, "enterprise": p.uscc, "kind": kind, "period": label,
-                                 "deadline": str(deadline)}), ts)
-                    raised.append(key)
+            for kind, label, deadline, done in _required(p, filed, today):
+                key = f"permit_report_overdue:{p.number}:{kind}:{label}"
+                if done:
+                    clear_condition(conn, key, ts, "report submitted")
+                    continue
+                if today <= deadline:
+                    continue
+                raise_condition(conn, Condition(
+                    rule="permit_report_overdue", cause_key=key, severity="warning", region=p.region_code,
+                    message=f"排污许可证 {p.number}: {label} 执行报告逾期未提交（期限 {deadline}） — "
+                            f"the {kind} execution report {label} was due by {deadline}",
+                    details={"permit": p.number, "enterprise": p.uscc, "kind": kind, "period": label,
+                             "deadline": str(deadline)}), ts)
+                raised.append(key)
     return raised
 
 

@@ -100,7 +100,31 @@
     }).catch(err);
   }
 
+  function due() {
+    EH.getJSON('/api/v1/permits/' + encodeURIComponent(current.number) + '/reports/due').then(function (rows) {
+      var tb = EH.clear(EH.$('#pm-due tbody'));
+      if (!rows.length) tb.append(el('tr', null, el('td', null, t('pub_none'))));
+      rows.forEach(function (r) {
+        var act = el('td');
+        if (me.role === 'enterprise') {
+          var fill = el('button', { type: 'button', id: 'pm-fill-' + r.kind + '-' + r.period }, t('pm_fill'));
+          fill.addEventListener('click', function () {
+            EH.$('#pm-kind').value = r.kind;
+            EH.$('#pm-period').value = r.period;
+            EH.$('#pm-note').focus();
+          });
+          act.append(fill);
+        }
+        tb.append(el('tr', { 'data-due': r.kind + ' ' + r.period, 'data-overdue': String(r.overdue) },
+          el('td', null, t('pm_' + r.kind) + ' ' + r.period), el('td', null, r.deadline),
+          el('td', r.overdue ? { style: 'color:#b00020' } : null, r.overdue ? t('pm_overdue') : t('pm_open_due')), act));
+      });
+      document.body.setAttribute('data-due', String(rows.length));
+    }).catch(err);
+  }
+
   function reports() {
+    due();
     EH.getJSON('/api/v1/permits/' + encodeURIComponent(current.number) + '/reports').then(function (rows) {
       var tb = EH.clear(EH.$('#pm-reports tbody'));
       rows.forEach(function (r) {
