@@ -180,3 +180,25 @@ def data_verify(since: Annotated[str | None, typer.Option(help="Only batches rec
             err_console.print(f"  also source {p['source']} seq {p['seq']}: {p['reason']}", highlight=False)
     if not rep.ok:
         raise typer.Exit(1)
+
+
+@crypto_app.command("rotate-key")
+def crypto_rotate_key(
+    reencrypt_only: Annotated[bool, typer.Option("--reencrypt-only", help="Add no key: re-encrypt under the ring's "
+                                                 "current key (after putting a new key last in ECOHUB_PII_KEY).")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add a new SM4 key for personal data (the key file; the first one when there is none) and re-encrypt every
+    complainant phone and address not under it — plaintext rows included; old keys stay in the ring."""
+    from ecohub.cli.common import audit
+    from ecohub.store.personal import rotate
+
+    store = open_store(database_url)
+    try:
+        out = rotate(store, new_key=not reencrypt_only)
+    except ValueError as e:
+        fail(str(e))
+    audit(store, "crypto rotate-key", "permission", f"sm4_key:{out['key_id']}",
+          {"rows": out["rows"], "values": out["values"], "reencrypt_only": reencrypt_only})
+    console.print(f"SM4 key {out['key_id']}: {out['values']} values in {out['rows']} rows (re-)encrypted"
+                  + (f"; key ring {out['key_file']}" if out["key_file"] else ""), highlight=False)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from ecohub.domain.errors import InputError, NotFound
+from ecohub.store import personal
 from ecohub.store.audit import Origin
 from ecohub.store.db import Store
 from ecohub.store.queries import Scope
@@ -32,9 +33,11 @@ def reply_sms(store: Store, scope: Scope, origin: Origin, code: str, text: str, 
         r = conn.execute(q).first()
     if r is None:
         raise NotFound(f"complaint {code} not found (or not in your region)")
-    if not r.phone:
-        raise InputError("phone", None, "the complainant left no phone number")
-    mid = gateway.send(r.phone, text, ref=r.tracking_code)
+    phone = personal.unseal(r.phone)  # SM4 at rest (ecohub.store.personal)
+    if not phone or phone == personal.UNREADABLE:
+        raise InputError("phone", None, "the complainant left no phone number" if not phone else
+                         "the phone cannot be decrypted (its SM4 key is not in the key ring)")
+    mid = gateway.send(phone, text, ref=r.tracking_code)
     from ecohub.store.tx import write_tx
 
     with write_tx(store) as conn:

@@ -8,8 +8,10 @@ phone.
 
 **Personal data.** The phone (and the photo, the precise location and the description, which may name
 people) are never part of the public lookup: that shows category, region, status history (status, time,
-public note) only. Staff lists mask the phone (``138****5678``) unless the role is authorised to call back
-(:data:`CONTACT_ROLES`: admins and the officers of the complaint's region).
+public note) only. Staff lists mask the phone (``138****5678``) and the address unless the role is authorised
+to call back (:data:`CONTACT_ROLES`: admins and the officers of the complaint's region). At rest the phone and
+the address are SM4-encrypted when a key is configured (:mod:`ecohub.store.personal`, docs/crypto.md); the
+phone is searchable through its HMAC-SM3 blind index.
 
 **Who sees what** (``Scope`` of the query layer): admins and analysts every complaint, officers those of
 their region (city → its counties), everyone else none (:class:`PermissionError` → 403).
@@ -33,12 +35,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
 from ecohub.domain.errors import InputError
 from ecohub.domain.timeutil import BEIJING
+from ecohub.store import personal
 from ecohub.store.db import Store
+from ecohub.store.personal import mask_phone  # noqa: F401 - re-exported (C.mask_phone)
 from ecohub.store.queries import Scope, haversine_km, region_prefix
 from ecohub.store.schema import region
 from ecohub.store.schema_supervision import (
@@ -116,14 +120,6 @@ def clean_phone(phone: str | None) -> str | None:
         raise InputError("phone", phone, "a mainland mobile number (11 digits, 1[3-9]…) or a landline with its "
                          "area code (0…)")
     return p[3:] if p.startswith("+86") else p[2:] if p.startswith("86") and len(p) > 12 else p
-
-
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return None
-    if len(phone) <= 4:
-        return "*" * len(phone)
-    return phone[:3] + "*" * max(1, len(phone) - 7) + phone[-4:]
 
 
 def sniff_photo(data: bytes) -> str:
@@ -287,6 +283,7 @@ def submit(store: Store, inp: ComplaintInput, data_dir: Path, *, now: datetime |
         path = Path(data_dir) / photo_rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(v["photo"])
+    ring = personal.ring()  # SM4 for the phone and the address when a key is configured
     with write_tx(store) as conn:
         for _ in range(5):
             code = new_code()
@@ -294,7 +291,8 @@ def submit(store: Store, inp: ComplaintInput, data_dir: Path, *, now: datetime |
                 break
         cid = conn.execute(insert(complaint).values(
             tracking_code=code, category=v["category"], description=v["description"], lon=v["lon"], lat=v["lat"],
-            region_code=loc.code, region_method=loc.method, address=v["address"], phone=v["phone"],
+            region_code=loc.code, region_method=loc.method, address=personal.seal(v["address"], ring),
+            phone=personal.seal(v["phone"], ring), phone_bidx=personal.phone_index(v["phone"], ring),
             photo_path=photo_rel, photo_type=v["photo_type"], photo_size=len(v["photo"]) if v["photo"] else None,
             status="received", possible_duplicates=[d["id"] for d in dups] or None, submitted_at=now,
             updated_at=now)).inserted_primary_key[0]
@@ -350,10 +348,13 @@ def may_see_contact(scope: Scope) -> bool:
 
 
 def _staff_row(r, scope: Scope) -> dict:
+    """Personal fields decrypted (SM4, :mod:`ecohub.store.personal`) for the contact roles, masked for others."""
     d = dict(r)
-    phone = d.pop("phone", None)
-    d["phone"] = phone if may_see_contact(scope) else mask_phone(phone)
-    d["phone_masked"] = bool(phone) and not may_see_contact(scope)
+    phone, address = personal.unseal(d.pop("phone", None)), personal.unseal(d.pop("address", None))
+    see = may_see_contact(scope)
+    d["phone"] = phone if see else mask_phone(phone)
+    d["address"] = address if see else personal.mask_address(address)
+    d["phone_masked"] = bool(phone) and not see
     d["tracking_code_display"] = format_code(d["tracking_code"])
     for k in ("submitted_at", "updated_at"):
         d[k] = _bj(d[k])
@@ -368,8 +369,13 @@ _STAFF_COLS = (complaint.c.id, complaint.c.tracking_code, complaint.c.category, 
 
 
 def list_complaints(store: Store, scope: Scope, *, status: str | None = None, region_code: str | None = None,
-                    category: str | None = None, limit: int = 100, before_id: int | None = None) -> list[dict]:
+                    category: str | None = None, limit: int = 100, before_id: int | None = None,
+                    phone: str | None = None) -> list[dict]:
+    """Newest first. ``phone``: only the complaints left with this number (contact roles only; found through
+    the HMAC-SM3 blind index when the phone is encrypted, by equality on rows still in clear)."""
     cond = scope_condition(scope)
+    if phone is not None and not may_see_contact(scope):
+        raise PermissionError("searching by phone is for the roles that may see the complainant's contact")
     if status is not None and status not in STATUSES and status != "open":
         raise InputError("status", status, "one of open, " + ", ".join(STATUSES))
     if category is not None and category not in CATEGORIES:
@@ -388,6 +394,10 @@ def list_complaints(store: Store, scope: Scope, *, status: str | None = None, re
         q = q.where(complaint.c.region_code.startswith(region_prefix(region_code), autoescape=True))
     if before_id is not None:
         q = q.where(complaint.c.id < before_id)
+    if phone is not None:
+        p = clean_phone(phone)
+        idx = personal.phone_index(p)
+        q = q.where(or_(complaint.c.phone == p, *([complaint.c.phone_bidx == idx] if idx else [])))
     with store.engine.connect() as conn:
         return [_staff_row(r, scope) for r in conn.execute(q).mappings()]
 

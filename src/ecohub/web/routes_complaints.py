@@ -103,15 +103,20 @@ def complaints_router(store: Store, data_dir: Path) -> APIRouter:
             raise forbidden(str(e)) from None
         return p
 
-    @r.get("", summary="Complaints (staff; officers: their region); phone masked unless authorised")
+    @r.get("", summary="Complaints (staff; officers: their region); phone and address masked unless authorised")
     async def list_(request: Request, status: str | None = None, region: str | None = None,
-                    category: str | None = None, limit: int = Query(100, ge=1, le=1000), before: int | None = None):
+                    category: str | None = None, limit: int = Query(100, ge=1, le=1000), before: int | None = None,
+                    phone: str | None = Query(None, description="only complaints left with this phone (contact "
+                                                                "roles; HMAC-SM3 blind index)")):
         p = staff_scope(request)
         try:
             rows = await run_in_threadpool(lambda: C.list_complaints(store, p.scope, status=status, region_code=region,
-                                                                     category=category, limit=limit, before_id=before))
+                                                                     category=category, limit=limit, before_id=before,
+                                                                     phone=phone))
         except InputError as e:
             raise _input_problem(e) from None
+        except PermissionError as e:
+            raise forbidden(str(e)) from None
         if C.may_see_contact(p.scope) and any(x.get("phone") for x in rows):
             await run_in_threadpool(audit.record_now, store, "personal_data_view", actor=p.actor, role=p.role,
                                     target="complaints", method="GET", path=request.url.path, status=200,
