@@ -1,0 +1,205 @@
+"""Every documented read endpoint, uncached, on the demo province: p50/p99 per endpoint and ``latest`` req/s,
+beside a bare FastAPI endpoint measured in the same run (issue 12 item 3).
+
+The demo province (53 air stations with real CNEMC data replayed, water sections, outlets; ``ecohub demo``'s
+data set: ``demo.province.load_registers`` + ``demo.replay.Replayer.backfill``) is built with ``--days`` of
+history on a fresh SQLite database (and PostgreSQL unless ``--no-postgres``), the worker's maintained
+aggregates are built once (``aqi_daily.maintain``), then the app is called in this process through
+Starlette's ``TestClient`` (ASGI, no sockets) as an admin (a token: every endpoint answers with data) with the
+public micro-cache off (``public_cache_seconds=0``) and no rate limits. Each GET operation of the OpenAPI
+document is called with representative parameters (``URLS``; an operation missing there is called with its
+path parameters set to 1 and reported), once to warm, then ``--runs`` times; p50 and p99 of those.
+
+The baseline is a bare FastAPI endpoint (``GET /bare`` returning a 3-field dict) of another app called through
+the same client kind in the same run: its p50 is the floor of this harness; ``latest`` req/s (one client,
+sequential, ``--seconds``) is printed beside the bare endpoint's req/s.
+
+    .venv/bin/python bench/bench_reads.py [--days 31] [--runs 30] [--seconds 3] [--no-postgres] [--only PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import pg_available, pg_store, sqlite_store  # noqa: E402
+
+SITE, CITY = "1029A", "130100"
+
+
+def urls(day: str, frm: str, to: str, year: str) -> dict[str, list[str]]:
+    """Representative calls per OpenAPI path (the demo's data; the default period where one exists)."""
+    d0 = (datetime.fromisoformat(day) - timedelta(days=29)).date().isoformat()
+    return {
+        "/api/v1/regions": ["/api/v1/regions?under=130000&limit=50"],
+        "/api/v1/parameters": ["/api/v1/parameters"],
+        "/api/v1/sites": ["/api/v1/sites", f"/api/v1/sites?region={CITY}"],
+        "/api/v1/sites/{code}": [f"/api/v1/sites/{SITE}"],
+        "/api/v1/series": ["/api/v1/series", f"/api/v1/series?site={SITE}"],
+        "/api/v1/observations": [f"/api/v1/observations?site={SITE}&from={frm}&to={to}",
+                                 f"/api/v1/observations?from={frm}&to={to}&limit=1000"],
+        "/api/v1/latest": ["/api/v1/latest", f"/api/v1/latest?site={SITE}", f"/api/v1/latest?region={CITY}"],
+        "/api/v1/aggregates": [f"/api/v1/aggregates?site={SITE}&window=day",
+                               f"/api/v1/aggregates?from={frm}&to={to}&window=hour&limit=1000"],
+        "/api/v1/enterprises": ["/api/v1/enterprises"],
+        "/api/v1/aqi/hourly": ["/api/v1/aqi/hourly", "/api/v1/aqi/hourly?by=city"],
+        "/api/v1/aqi/daily": [f"/api/v1/aqi/daily?date={day}", f"/api/v1/aqi/daily?date={day}&by=city",
+                              f"/api/v1/aqi/daily?from={d0}&to={day}&by=city"],
+        "/api/v1/rankings/cities": ["/api/v1/rankings/cities", f"/api/v1/rankings/cities?from={day}&to={day}",
+                                    f"/api/v1/rankings/cities?region={CITY}"],
+        "/api/v1/water/quality": ["/api/v1/water/quality"],
+        "/api/v1/alerts": ["/api/v1/alerts"],
+        "/api/v1/datasets": ["/api/v1/datasets"],
+        "/api/v1/audit": ["/api/v1/audit?limit=1000"],
+        "/api/v1/exchange/log": ["/api/v1/exchange/log"],
+        "/api/v1/permits": ["/api/v1/permits"],
+        "/api/v1/public/permits": ["/api/v1/public/permits"],
+        "/api/v1/emissions": [f"/api/v1/emissions?year={year}"],
+        "/api/v1/forecasts": ["/api/v1/forecasts", f"/api/v1/forecasts?city={CITY}"],
+        "/api/v1/forecasts/observed": [f"/api/v1/forecasts/observed?city={CITY}"],
+        "/api/v1/forecasts/verification": ["/api/v1/forecasts/verification"],
+        "/api/v1/trends": [f"/api/v1/trends?site={SITE}&parameter=pm25"],
+        "/api/v1/trends/correlation": [f"/api/v1/trends/correlation?site={SITE}"],
+        "/api/v1/surfaces": [f"/api/v1/surfaces?parameter=pm25&time={to}"],
+        "/api/v1/public/credit": [f"/api/v1/public/credit?year={year}"],
+        "/api/v1/assessments/soil/samples": ["/api/v1/assessments/soil/samples"],
+        "/api/v1/incidents": ["/api/v1/incidents"],
+        "/api/v1/redlines/check": ["/api/v1/redlines/check"],
+    }
+
+
+def _bare_app():
+    from fastapi import FastAPI
+
+    bare = FastAPI()
+
+    @bare.get("/bare")
+    def _b() -> dict:
+        return {"site": SITE, "parameter": "pm25", "value": 42.0}
+
+    return bare
+
+
+def timed(client, url: str, headers: dict, runs: int) -> dict:
+    r = client.get(url, headers=headers)  # warm
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        r = client.get(url, headers=headers)
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return {"status": r.status_code, "bytes": len(r.content), "p50": statistics.median(times) * 1000,
+            "p99": times[min(len(times) - 1, int(len(times) * 0.99))] * 1000}
+
+
+def rate(client, url: str, headers: dict, seconds: float) -> float:
+    n, stop = 0, time.perf_counter() + seconds
+    t0 = time.perf_counter()
+    while time.perf_counter() < stop:
+        client.get(url, headers=headers)
+        n += 1
+    return n / (time.perf_counter() - t0)
+
+
+def build(store, days: int) -> datetime:
+    from ecohub.analytics import aqi_daily
+    from ecohub.demo.province import load_registers
+    from ecohub.demo.replay import Replayer
+
+    load_registers(store)
+    now = datetime.now(UTC)
+    t0 = time.perf_counter()
+    w = Replayer(store).backfill(days, now=now)
+    print(f"  demo province: {w.imported} observations, {days} days ({time.perf_counter() - t0:.0f} s)")
+    time.sleep(1.1)  # the worker's pass comes after the data (SQLite keeps whole seconds: same-second rows stay live)
+    t0 = time.perf_counter()
+    aqi_daily.maintain(store)
+    print(f"  worker's maintained aggregates built ({time.perf_counter() - t0:.1f} s)")
+    with store.engine.connect() as c:
+        c.exec_driver_sql("ANALYZE")
+    return now
+
+
+def run(name: str, store_cm, a) -> dict[str, dict]:
+    from fastapi.testclient import TestClient
+
+    from ecohub.api.app import create_app
+    from ecohub.api.identity import create_user
+    from ecohub.api.security import ApiConfig
+    from ecohub.domain.timeutil import BEIJING
+
+    print(f"\n[{name}]")
+    out: dict[str, dict] = {}
+    with store_cm() as store:
+        now = build(store, a.days)
+        with store.engine.begin() as c:
+            create_user(c, "bench-admin", "bench-password-1234", "admin")
+        cfg = ApiConfig(rate_anon_per_min=10**9, rate_auth_per_min=10**9, rate_login_per_min=10**9,
+                        public_cache_seconds=0)
+        app = create_app(store, config=cfg)
+        client = TestClient(app)
+        r = client.post("/api/v1/auth/token", data={"username": "bench-admin", "password": "bench-password-1234"})
+        hdr = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        last_h = int(now.timestamp()) // 3600 * 3600
+        to = datetime.fromtimestamp(last_h, UTC)
+        frm = to - timedelta(days=1)
+        yday = (now.astimezone(BEIJING) - timedelta(days=1)).date()
+        iso = "%Y-%m-%dT%H:%M:%SZ"
+        table = urls(yday.isoformat(), frm.strftime(iso), to.strftime(iso), str(yday.year))
+        paths = sorted(p for p, ops in app.openapi()["paths"].items() if "get" in ops)
+        bare = TestClient(_bare_app())
+        base = timed(bare, "/bare", {}, max(a.runs, 200))
+        print(f"  harness: TestClient in process, admin token, public cache off; {a.runs} runs per URL after one "
+              f"warm-up; load average {os.getloadavg()[0]:.2f}")
+        print(f"  {'bare FastAPI endpoint (baseline)':<72} {'':>4} {base['p50']:>8.2f} {base['p99']:>8.2f}")
+        print(f"  {'URL':<72} {'code':>4} {'p50 ms':>8} {'p99 ms':>8} {'p99/bare':>9}")
+        for p in paths:
+            if a.only and a.only not in p:
+                continue
+            calls = table.get(p)
+            if calls is None:
+                calls = [p.replace("{", "").replace("}", "") if "{" not in p else
+                         "/".join("1" if s.startswith("{") else s for s in p.split("/"))]
+            for u in calls:
+                m = timed(client, u, hdr, a.runs)
+                out[u] = m
+                print(f"  {u[:72]:<72} {m['status']:>4} {m['p50']:>8.2f} {m['p99']:>8.2f} "
+                      f"{m['p99'] / base['p99']:>9.1f}")
+        bare_rps = rate(bare, "/bare", {}, a.seconds)
+        lat_rps = rate(client, "/api/v1/latest", hdr, a.seconds)
+        n = len(client.get("/api/v1/latest", headers=hdr).json())
+        print(f"  /api/v1/latest ({n} series): {lat_rps:,.0f} req/s; bare FastAPI endpoint {bare_rps:,.0f} req/s "
+              f"(ratio {lat_rps / bare_rps:.3f}); one client, sequential, {a.seconds} s each; "
+              f"load average {os.getloadavg()[0]:.2f}")
+        slow = sorted(out.items(), key=lambda kv: -kv[1]["p99"])[:5]
+        print("  slowest p99: " + "; ".join(f"{u} {m['p99']:.0f} ms" for u, m in slow))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--days", type=int, default=31)
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--only", help="only OpenAPI paths containing this text")
+    ap.add_argument("--no-postgres", action="store_true")
+    a = ap.parse_args()
+    a.runs = max(5, min(a.runs, 1000))
+    print("Every read endpoint, uncached, on the demo province, beside a bare FastAPI endpoint (same run)")
+    run("SQLite", sqlite_store, a)
+    if not a.no_postgres:
+        if pg_available():
+            run("PostgreSQL", pg_store, a)
+        else:
+            print("\n[PostgreSQL] not available: skipped (set ECOHUB_BENCH_POSTGRES_URL)")
+
+
+if __name__ == "__main__":
+    main()
