@@ -57,6 +57,7 @@ COMMAND_MODULES = [
     "ecohub.cli.report_cmds",
     "ecohub.cli.config_cmds",
     "ecohub.cli.case_cmds",
+    "ecohub.cli.complaint_cmds",
     "ecohub.cli.inspect_cmds",
     "ecohub.cli.credit_cmds",
     "ecohub.cli.exchange_cmds",

@@ -8,12 +8,32 @@
   ``status`` and the ids of the nearby open complaints of the same category suggested as possible duplicates
   when it was submitted.
 * ``complaint_event`` — the status history (received → accepted / rejected with a reason → handled → closed),
-  with who (staff only) and when; the public lookup shows status, time and note.
+  with who (staff only) and when; the public lookup shows status, time and note. Since the complaint loop
+  (migration 0019) it records the fine stage (:mod:`ecohub.supervision.complaint_machine`).
+* ``complaint_handling`` — the loop of one complaint (migration 0019): its stage, since when, until when
+  (``stage_due``, working days where the rule says so), handler and the handler's supervisor (overdue stages alert
+  the supervisor), the region it was transferred to, the complaint it was merged into, the targeted inspection
+  and the case it led to, the result, the reply, the return visit (回访) with the satisfaction, and whether the
+  result is published.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, Column, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    false,
+)
 
 from ecohub.store.schema import metadata
 from ecohub.store.types import UTCTime
@@ -61,3 +81,36 @@ complaint_event = Table(
     Column("note", Text, nullable=True),  # reason of a rejection, what was done, … (shown publicly)
 )
 Index("ix_complaint_event_complaint_id", complaint_event.c.complaint_id)
+
+complaint_handling = Table(
+    "complaint_handling", metadata,
+    Column("complaint_id", Integer, ForeignKey("complaint.id"), primary_key=True),
+    Column("stage", String(12), nullable=False),
+    Column("stage_since", UTCTime, nullable=False),
+    Column("stage_due", Date, nullable=True),
+    Column("due_provisional", Boolean, nullable=False, server_default=false()),
+    Column("accepted_on", Date, nullable=True),
+    Column("handler", String(100), nullable=True),
+    Column("supervisor", String(100), nullable=True),
+    Column("located_region", String(6), ForeignKey("region.code"), nullable=True),  # region found from the point
+    Column("transferred_to", String(6), ForeignKey("region.code"), nullable=True),
+    Column("merged_into", Integer, ForeignKey("complaint.id"), nullable=True),
+    Column("inspection_id", Integer, ForeignKey("inspection.id"), nullable=True),
+    Column("case_id", Integer, ForeignKey("enf_case.id"), nullable=True),
+    Column("result", Text, nullable=True),  # 办理结果 (published when the complaint is closed)
+    Column("reply", Text, nullable=True),  # 答复举报人
+    Column("replied_at", UTCTime, nullable=True),
+    Column("satisfaction", String(12), nullable=True),  # satisfied | basic | unsatisfied (回访)
+    Column("visit_note", Text, nullable=True),
+    Column("visited_at", UTCTime, nullable=True),
+    Column("published", Boolean, nullable=False, server_default=false()),
+    Column("published_at", UTCTime, nullable=True),
+    Column("updated_at", UTCTime, nullable=False),
+    CheckConstraint("stage IN ('received', 'accepted', 'transferred', 'handling', 'handled', 'replied', 'visited', "
+                    "'closed', 'rejected', 'merged')", name="stage"),
+    CheckConstraint("satisfaction IS NULL OR satisfaction IN ('satisfied', 'basic', 'unsatisfied')",
+                    name="satisfaction"),
+    CheckConstraint("merged_into IS NULL OR merged_into <> complaint_id", name="not_self"),
+)
+Index("ix_complaint_handling_stage_due", complaint_handling.c.stage, complaint_handling.c.stage_due)
+Index("ix_complaint_handling_merged_into", complaint_handling.c.merged_into)

@@ -17,7 +17,9 @@ phone is searchable through its HMAC-SM3 blind index.
 their region (city → its counties), everyone else none (:class:`PermissionError` → 403).
 
 **Status** (12369 practice): received → accepted | rejected (a reason is required) ; accepted → handled (what
-was done) | rejected ; handled → closed ; rejected → closed. Every change is a ``complaint_event`` row.
+was done) | rejected ; handled → closed ; rejected → closed. These are stages of the complaint loop (transfer,
+merge, reply, return visit, publication), declared once in :mod:`ecohub.supervision.complaint_machine` and run by
+:mod:`ecohub.supervision.complaint_loop`. Every change is a ``complaint_event`` row and an audit row.
 
 **Duplicates** (LESSONS lesson 11, FixMyStreet): open complaints (received/accepted) of the same category
 within :data:`DUPLICATE_RADIUS_M` are suggested as possible duplicates — to the complainant before sending
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from ecohub.domain.errors import InputError
@@ -57,9 +59,6 @@ from ecohub.supervision import geo
 CATEGORIES = COMPLAINT_CATEGORIES
 STATUSES = COMPLAINT_STATUSES
 OPEN_STATUSES = ("received", "accepted")
-TRANSITIONS = {"received": ("accepted", "rejected"), "accepted": ("handled", "rejected"),
-               "handled": ("closed",), "rejected": ("closed",), "closed": ()}
-NOTE_REQUIRED = {"rejected": "a reason for the rejection", "handled": "what was done"}
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0 O 1 I L: read aloud and typed back without mistakes
 CODE_LENGTH = 12
@@ -438,36 +437,19 @@ def photo_file(store: Store, scope: Scope, code: str, data_dir: Path) -> tuple[P
 
 def change_status(store: Store, scope: Scope, code: str, new_status: str, *, actor: str, note: str | None = None,
                   now: datetime | None = None) -> dict:
-    """Move a complaint along its workflow. Staff who may see it (analysts only read: admins and officers
-    act). InputError for a transition that is not allowed or a missing reason; LookupError when not found."""
+    """Move a complaint along its workflow — through the one declaration of the loop
+    (:func:`ecohub.supervision.complaint_loop.advance`; the coarse statuses are stages of it). Analysts only
+    read: admins and officers act. InputError for a step the loop does not declare or a missing reason;
+    LookupError when not found."""
+    from ecohub.store.audit import Origin
+    from ecohub.supervision import complaint_loop
+
     if scope.role not in ("system", "admin", "officer"):
         raise PermissionError("complaints are handled by admins and officers")
-    cond = scope_condition(scope)
     if new_status not in STATUSES:
         raise InputError("status", new_status, "one of " + ", ".join(STATUSES))
-    note = (note or "").strip() or None
-    if note is not None and len(note) > 2000:
-        raise InputError("note", note, "at most 2000 characters")
-    if new_status in NOTE_REQUIRED and not note:
-        raise InputError("note", note, f"changing to {new_status} needs {NOTE_REQUIRED[new_status]}")
-    now = now or datetime.now(UTC)
-    with write_tx(store) as conn:
-        q = select(complaint.c.id, complaint.c.status).where(complaint.c.tracking_code == normalize_code(code))
-        if cond is not None:
-            q = q.where(cond)
-        r = conn.execute(q).first()
-        if r is None:
-            raise LookupError("complaint")
-        if new_status not in TRANSITIONS[r.status]:
-            allowed = ", ".join(TRANSITIONS[r.status]) or "none (closed)"
-            raise InputError("status", new_status, f"a {r.status} complaint can move to: {allowed}")
-        done = conn.execute(update(complaint).where(and_(complaint.c.id == r.id, complaint.c.status == r.status))
-                            .values(status=new_status, updated_at=now))
-        if done.rowcount != 1:
-            raise InputError("status", new_status, "the complaint changed meanwhile; reload it")
-        conn.execute(insert(complaint_event).values(complaint_id=r.id, status=new_status, at=now, actor=actor,
-                                                    note=note))
-    return {"tracking_code": normalize_code(code), "status": new_status, "at": _bj(now)}
+    out = complaint_loop.advance(store, scope, Origin(actor, scope.role), code, new_status, note=note, now=now)
+    return {"tracking_code": out["tracking_code"], "status": out["status"], "at": out["at"]}
 
 
 def statistics(store: Store, scope: Scope, *, now: datetime | None = None) -> dict:
