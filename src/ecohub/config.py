@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     forecast_at: str = Field("16:00", description="daily forecast issue time, HH:MM Beijing")
     forecast_scheme: str = Field("2018", description="warning-level scheme of the forecasts")
     forecast_enabled: bool = Field(True, description="issue forecasts from the worker")
+    forecast_sites: bool = Field(False, description="the worker's daily run also issues a forecast per air "
+                                 "station (each station's own history)")
+    forecast_stored_met: bool = Field(True, description="use the stored meteorological series of a city/station "
+                                      "as forecast input when present")
     report_regions: str = Field("130000", description="regions of the scheduled monthly/annual reports, comma-separated")
     supervision_check_every: int = Field(3600, ge=0, description="seconds between the worker's permit tonnage, "
                                          "overdue-report and hazardous-waste checks (0: every pass)")

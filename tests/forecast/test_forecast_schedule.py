@@ -57,3 +57,29 @@ def test_run_scheduled_once_a_day(store):
     assert issues[0]["warning"]["level"] == 2
     off = ForecastSchedule(enabled=False)
     assert run_scheduled(store, off, now=datetime(2026, 1, 7, 9, tzinfo=UTC)) is None
+
+
+def test_run_scheduled_with_station_issues(store, monkeypatch):
+    """ECOHUB_FORECAST_SITES=1: the daily run issues per city and per air station; the warning stays per city."""
+    t0 = int(datetime(2026, 1, 1, 16, tzinfo=UTC).timestamp())
+    with store.engine.begin() as c:
+        for code, reg in (("S1", "130102"), ("S2", "130104")):
+            R.upsert_site(c, R.SiteInput(code, "air_station", code, 114.5, 38.0, reg))
+        idx, par = R.site_index(c), R.parameter_index(c)
+        res = R.SeriesResolver()
+        ids = {(s, p): res.get(c, idx[s][0], par[p], "hour") for s in ("S1", "S2")
+               for p in ("pm25", "pm10", "so2", "no2", "co", "o3")}
+    w = ObservationWriter(store, "import", "t")
+    for hh in range(5 * 24):
+        for (s, p), sid in ids.items():
+            v = {"pm25": 60, "pm10": 80, "so2": 10, "no2": 40, "co": 1.0, "o3": 30}[p]
+            w.add(sid, t0 + 3600 * hh, v * (2 if s == "S2" else 1))
+    w.flush()
+    monkeypatch.setenv("ECOHUB_FORECAST_SITES", "1")
+    s = ForecastSchedule.from_env()
+    assert s.sites and s.stored_met
+    out = run_scheduled(store, s, now=datetime(2026, 1, 6, 8, 5, tzinfo=UTC))
+    assert out is not None and out["cities"] == 1 and out["stations"] == 2 and out["issued"] == 3
+    st = {i["target_code"]: i for i in service.latest(store, kind="site")}
+    assert sorted(st) == ["S1", "S2"] and st["S2"]["days"][0]["aqi"] > st["S1"]["days"][0]["aqi"]
+    assert [i["target_code"] for i in service.latest(store)] == ["130100"]

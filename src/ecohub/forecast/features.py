@@ -3,7 +3,9 @@
 Everything is known at issue time: AQI and pollutant history up to ``o`` (lags, running means), the
 climatology of the years before (computed on the training days only), the calendar of the target day, and
 meteorology of the target day and the day before it when a met file/feed is given (observed weather used
-as a perfect forecast in backtests — stated wherever a score with meteorology is reported). Missing values
+as a perfect forecast in backtests — stated wherever a score with meteorology is reported), or — when only
+observed weather is at hand (``DailyMet.use == "origin"``, a stored station feed) — the weather of the origin
+day and the day before it. Missing values
 stay NaN (gradient boosting routes them).
 """
 
@@ -88,14 +90,16 @@ def design(hist: DailyHistory, origins: np.ndarray, horizon: int, clim: Climatol
         cols[k] = v
     cols["horizon"] = np.full(o.size, float(horizon))
     if met is not None:
-        mt, mp = met.on(target_days), met.on(target_days - np.timedelta64(1, "D"))
+        # ``target``: weather of the target day (a forecast); ``origin``: observed weather known at issue time
+        base_days, pre = (target_days, "met") if met.use == "target" else (origin_days, "met_obs")
+        mt, mp = met.on(base_days), met.on(base_days - np.timedelta64(1, "D"))
         for q in MET_FEATURES:
             if q in mt:
-                cols[f"met_{q}"] = mt[q]
-                cols[f"met_prev_{q}"] = mp[q]
+                cols[f"{pre}_{q}"] = mt[q]
+                cols[f"{pre}_prev_{q}"] = mp[q]
         if "pres" in mt:
-            cols["met_dpres"] = mt["pres"] - mp["pres"]
+            cols[f"{pre}_dpres"] = mt["pres"] - mp["pres"]
         if "temp" in mt:
-            cols["met_dtemp"] = mt["temp"] - mp["temp"]
+            cols[f"{pre}_dtemp"] = mt["temp"] - mp["temp"]
     names = list(cols)
     return np.column_stack([cols[n] for n in names]).astype(np.float64), names

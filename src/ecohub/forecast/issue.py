@@ -14,7 +14,7 @@ the warning level. The store side (:mod:`.service`) saves what this returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -67,6 +67,16 @@ def make_issue(hist: DailyHistory, issue_day: np.datetime64, *, met: DailyMet | 
     out_days: list[dict] = []
     last_conc = {p: float(h.conc[p][origin]) for p in POLLUTANTS}
     obs_primary = str(observed_primary(h, np.array([origin]))[0])
+    met_mode = None
+    if met is not None and n_valid >= MIN_TRAIN_DAYS:
+        # weather of the target days when the met data hold them (a forecast feed); else the observed weather up
+        # to the origin (features of the origin day); none at all when neither is there
+        if met.use == "target" and not met.covers(np.array(targets)):
+            met = replace(met, use="origin")
+        if met.use == "origin" and not met.covers(np.array([origin_day])):
+            met = None
+        met_mode = met.use if met is not None else None
+    inputs["met_mode"] = met_mode
     if n_valid >= MIN_TRAIN_DAYS:
         method = "model"
         clim = train_clim(h, origin)
@@ -105,7 +115,7 @@ def make_issue(hist: DailyHistory, issue_day: np.datetime64, *, met: DailyMet | 
     reason = "" if method == "model" else (f"{n_valid} days with AQI (< {MIN_TRAIN_DAYS}): persistence only, "
                                             "the model needs a year of history")
     return IssueResult(True, reason, method, MODEL_VERSION if method == "model" else "persistence",
-                       str(origin_day), out_days, warning, inputs, met is not None and method == "model")
+                       str(origin_day), out_days, warning, inputs, met_mode is not None and method == "model")
 
 
 def _num(v) -> float | None:

@@ -61,6 +61,10 @@ class DailyMet:
     source: str = ""
     kind: str = "daily"  # hourly | daily (what the file held)
     problems: list[Problem] = field(default_factory=list)
+    #: ``target``: the values cover the days forecast (a weather forecast — or observed weather used as a perfect
+    #: forecast in backtests): features of the target day and the day before. ``origin``: observed weather only
+    #: (what a stored station feed gives at issue time): features of the origin day and the day before it.
+    use: str = "target"
 
     def on(self, days: np.ndarray) -> dict[str, np.ndarray]:
         """The values on other days (NaN where this file has none)."""
@@ -73,6 +77,16 @@ class DailyMet:
         for q, v in self.values.items():
             out[q][ok] = v[k[ok]]
         return out
+
+    def covers(self, days: np.ndarray) -> bool:
+        """True when every one of ``days`` has at least one quantity."""
+        vals = self.on(days)
+        if not vals:
+            return False
+        have = np.zeros(np.asarray(days).size, dtype=bool)
+        for v in vals.values():
+            have |= ~np.isnan(v)
+        return bool(have.all())
 
     def span(self) -> tuple[str, str] | None:
         return (str(self.days[0]), str(self.days[-1])) if self.days.size else None
@@ -178,7 +192,17 @@ def read_met_file(path: str | Path) -> DailyMet:
                                                          "taken as missing"))
                 v[out] = np.nan
         hourly[q] = v[~bad]
-    stamps = stamps[~bad]
+    return daily_from_hourly(stamps[~bad], hourly, p.name, kind, problems)
+
+
+def daily_from_hourly(stamps: np.ndarray, hourly: dict[str, np.ndarray], source: str = "", kind: str = "hourly",
+                      problems: list[Problem] | None = None, *, use: str = "target") -> DailyMet:
+    """Reduce timed values (``stamps`` Beijing local, ``datetime64``; ``hourly[q]`` per stamp, NaN missing; wind
+    direction as ``wd`` degrees) to Beijing-day features (the module's rules). ``kind`` ``daily`` takes the
+    values as daily ones."""
+    problems = list(problems or [])
+    hourly = dict(hourly)
+    stamps = np.asarray(stamps).astype("datetime64[h]")
     if "wspm" in hourly and "wd" in hourly:
         hourly["u"], hourly["v"] = wind_components(hourly["wspm"], hourly.pop("wd"))
     hourly.pop("wd", None)
@@ -206,4 +230,4 @@ def read_met_file(path: str | Path) -> DailyMet:
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = tot / cnt
         values[q] = mean
-    return DailyMet(grid, values, p.name, kind, problems)
+    return DailyMet(grid, values, source, kind, problems, use)

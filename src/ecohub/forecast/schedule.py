@@ -10,6 +10,8 @@ while the worker was down is made at its next pass that day). Settings from the 
 | ``ECOHUB_FORECAST_AT`` | Beijing time of the daily issue, HH:MM | ``16:00`` |
 | ``ECOHUB_FORECAST_SCHEME`` | warning grading, ``2018`` or ``2024`` (UNCONFIRMED) | ``2018`` |
 | ``ECOHUB_FORECAST_ENABLED`` | ``0`` turns the daily run off | ``1`` |
+| ``ECOHUB_FORECAST_SITES`` | ``1``: also one issue per air station (its own history) | ``0`` |
+| ``ECOHUB_FORECAST_STORED_MET`` | ``0``: ignore stored meteorological series | ``1`` |
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class ForecastSchedule:
     at: str = "16:00"
     scheme: str = "2018"
     enabled: bool = True
+    sites: bool = False
+    stored_met: bool = True
 
     def __post_init__(self) -> None:
         try:
@@ -55,7 +59,7 @@ class ForecastSchedule:
         from ecohub.config import settings
 
         s = s or settings()
-        return cls(s.forecast_at, s.forecast_scheme, s.forecast_enabled)
+        return cls(s.forecast_at, s.forecast_scheme, s.forecast_enabled, s.forecast_sites, s.forecast_stored_met)
 
 
 def _last_day(store: Store) -> str | None:
@@ -79,10 +83,14 @@ def run_scheduled(store: Store, schedule: ForecastSchedule | None = None, *, now
     if not s.enabled or not due(when, _last_day(store), s.at):
         return None
     t0 = time.perf_counter()
+    run_kw = {"sites": s.sites, "use_stored_met": s.stored_met} | run_kw
     issues = service.run(store, now=when, scheme=s.scheme, created_by="worker", **run_kw)
     verified = service.verify(store, now=when)
     day = when.astimezone(BEIJING).date().isoformat()
-    info = {"day": day, "issued": sum(1 for i in issues if i.get("issued")), "cities": len(issues)}
+    info = {"day": day, "issued": sum(1 for i in issues if i.get("issued")),
+            "cities": sum(1 for i in issues if i.get("kind") == "city"),
+            "stations": sum(1 for i in issues if i.get("kind") == "site"),
+            "met_used": sum(1 for i in issues if i.get("met_used"))}
     with write_tx(store) as conn:
         if conn.execute(update(worker_state).where(worker_state.c.name == STATE).values(
                 watermark=when, updated_at=when, info=info)).rowcount == 0:

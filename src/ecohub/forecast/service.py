@@ -27,13 +27,13 @@ from ecohub.domain.errors import InputError, NotFound
 from ecohub.domain.timeutil import BEIJING
 from ecohub.forecast.history import POLLUTANTS, DailyHistory, from_records
 from ecohub.forecast.issue import make_issue
-from ecohub.forecast.met import DailyMet
+from ecohub.forecast.met import RANGES, DailyMet, daily_from_hourly
 from ecohub.forecast.model import ModelSettings
 from ecohub.forecast.scores import scores
 from ecohub.forecast.warning_levels import SCHEMES
 from ecohub.standards import aqi_cn, hj663
 from ecohub.store.db import Store
-from ecohub.store.queries import SYSTEM, Scope
+from ecohub.store.queries import SYSTEM, Scope, SeriesFilter, observations, region_prefix
 from ecohub.store.queries import sites as list_sites
 from ecohub.store.schema_forecast import forecast_day, forecast_issue, forecast_observation
 from ecohub.store.tx import write_tx
@@ -90,6 +90,54 @@ def city_history(store: Store, city: str, until: date, *, days: int = HISTORY_DA
     return from_records([d.isoformat() for d in dl], vals, city)
 
 
+#: Stored meteorological parameters (``domain.parameters``, group ``meteo``) → the met module's quantity and the
+#: factor to its unit (pressure kPa → hPa).
+STORED_MET = {"temp": ("temp", 1.0), "humidity": ("rh", 1.0), "pressure": ("pres", 10.0),
+              "wind_speed": ("wspm", 1.0), "wind_dir": ("wd", 1.0)}
+MET_LEAD_DAYS = 4  # a forecast feed stored ahead of time is read up to D+3
+
+
+def stored_met(store: Store, city: str, until: date, *, days: int = HISTORY_DAYS, site: str | None = None
+               ) -> DailyMet | None:
+    """The meteorology stored for a city (every site of it with met parameters, hour by hour averaged) or one
+    station, hourly series, reduced to Beijing days (``forecast.met.daily_from_hourly``) from ``days`` before
+    ``until`` to ``until`` + 3 days (values stored for days ahead — a met bureau forecast feed imported as any
+    series — are forecasts of the target days). None when nothing is stored. Values outside the plausible
+    ranges of ``forecast.met.RANGES`` are missing."""
+    d0 = until - timedelta(days=days - 1)
+    start = datetime(d0.year, d0.month, d0.day, tzinfo=BEIJING)
+    end_day = until + timedelta(days=MET_LEAD_DAYS)
+    end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=BEIJING)
+    flt = SeriesFilter(sites=[site] if site else (), region_prefix=None if site else region_prefix(city),
+                       parameters=list(STORED_MET), interval="hour")
+    sums: dict[str, dict[np.datetime64, list[float]]] = defaultdict(dict)
+    for r in observations(store, flt, start, end, scope=SYSTEM):
+        v = r["value"]
+        if v is None:
+            continue
+        q, f = STORED_MET[r["parameter"]]
+        t = np.datetime64(r["time"].astimezone(BEIJING).replace(tzinfo=None), "h")
+        sums[q].setdefault(t, []).append(float(v) * f)
+    if not sums:
+        return None
+    stamps = np.array(sorted({t for by in sums.values() for t in by}), dtype="datetime64[h]")
+    hourly: dict[str, np.ndarray] = {}
+    for q, by in sums.items():
+        vals = np.array([_mean_dir(by[t]) if q == "wd" and t in by else float(np.mean(by[t])) if t in by
+                         else np.nan for t in stamps])
+        if q in RANGES:
+            lo, hi = RANGES[q]
+            vals[(vals < lo) | (vals > hi)] = np.nan
+        hourly[q] = vals
+    return daily_from_hourly(stamps, hourly, f"stored:{site or city}", "hourly")
+
+
+def _mean_dir(deg: list[float]) -> float:
+    """Mean of wind directions (degrees) as the direction of the mean unit vector."""
+    r = np.deg2rad(np.asarray(deg))
+    return float(np.rad2deg(np.arctan2(np.sin(r).mean(), np.cos(r).mean())) % 360)
+
+
 # --- issuing ----------------------------------------------------------------------------------------------
 def issue(store: Store, target_code: str, hist: DailyHistory, *, now: datetime | None = None,
           met: DailyMet | None = None, scheme: str = "2018", settings: ModelSettings | None = None,
@@ -114,7 +162,8 @@ def issue(store: Store, target_code: str, hist: DailyHistory, *, now: datetime |
         "input_days": int(res.inputs.get("days_with_aqi") or 0), "met_used": res.met_used,
         "warning_level": res.warning["level"], "warning_scheme": scheme, "warning_reason": res.warning["reason"],
         "details": {"inputs": res.inputs, "warning": res.warning, "note": res.reason or None,
-                    "met_span": list(met.span() or []) if met is not None and res.met_used else None},
+                    "met_span": list(met.span() or []) if met is not None and res.met_used else None,
+                    "met_source": met.source if met is not None and res.met_used else None},
         "created_by": created_by[:100],
     }
     try:
@@ -127,6 +176,7 @@ def issue(store: Store, target_code: str, hist: DailyHistory, *, now: datetime |
         raise InputError("issued_at", when.isoformat(), f"an issue of {target_code} at this instant exists; "
                          "issues are never overwritten — issue again later") from None
     return base | {"issued": True, "id": int(iid), "issued_at": when.isoformat(), "method": res.method,
+                   "met_used": res.met_used, "met_mode": res.inputs.get("met_mode"),
                    "warning": res.warning["level"], "warning_color": res.warning["color"],
                    "days": res.days, "note": res.reason or None}
 
@@ -134,18 +184,27 @@ def issue(store: Store, target_code: str, hist: DailyHistory, *, now: datetime |
 def run(store: Store, *, city: str | None = None, now: datetime | None = None, scheme: str = "2018",
         settings: ModelSettings | None = None, history_days: int = HISTORY_DAYS,
         created_by: str = "system", daily: DailyHistory | None = None, met: DailyMet | None = None,
-        site: str | None = None) -> list[dict]:
+        site: str | None = None, sites: bool = False, use_stored_met: bool = True) -> list[dict]:
     """Issue forecasts for every city with air stations (or one ``city``), from the stored data — or from
-    ``daily`` (an official daily file) for the one ``city`` given."""
+    ``daily`` (an official daily file) for the one ``city`` given. ``sites``: also every air station of those
+    cities (station issues, from each station's own history). Meteorology: ``met`` when given, else the stored
+    met series of the city/station (:func:`stored_met`; ``use_stored_met=False`` turns that off)."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
+    today = beijing_today(when)
+
+    def met_of(code: str, site_code: str | None = None) -> DailyMet | None:
+        if met is not None or not use_stored_met:
+            return met
+        return stored_met(store, code, today, days=history_days, site=site_code)
+
     if site:
         st = list_sites(store, kinds=["air_station"], codes=[site], scope=SYSTEM)
         if not st:
             raise NotFound(f"air station {site} not found")
-        hist = daily if daily is not None else city_history(store, "", beijing_today(when), days=history_days,
-                                                             site=site)
-        return [issue(store, site, hist, now=when, met=met, scheme=scheme, settings=settings, target_kind="site",
-                      region_code=st[0]["region_code"], name=st[0]["name"], created_by=created_by)]
+        hist = daily if daily is not None else city_history(store, "", today, days=history_days, site=site)
+        return [issue(store, site, hist, now=when, met=met_of("", site), scheme=scheme, settings=settings,
+                      target_kind="site", region_code=st[0]["region_code"], name=st[0]["name"],
+                      created_by=created_by)]
     if daily is not None and not city:
         raise InputError("city", city, "a daily file is the history of one city: give its code")
     codes = [city] if city else cities(store)
@@ -154,9 +213,17 @@ def run(store: Store, *, city: str | None = None, now: datetime | None = None, s
     names = region_names(store, codes)
     out = []
     for c in codes:
-        hist = daily if daily is not None else city_history(store, c, beijing_today(when), days=history_days)
-        out.append(issue(store, c, hist, now=when, met=met, scheme=scheme, settings=settings,
+        hist = daily if daily is not None else city_history(store, c, today, days=history_days)
+        out.append(issue(store, c, hist, now=when, met=met_of(c), scheme=scheme, settings=settings,
                          name=names.get(c, c), created_by=created_by))
+    if sites and daily is None:
+        for st in list_sites(store, kinds=["air_station"], scope=SYSTEM):
+            if city_of(st["region_code"]) not in codes:
+                continue
+            hist = city_history(store, "", today, days=history_days, site=st["code"])
+            out.append(issue(store, st["code"], hist, now=when, met=met_of("", st["code"]), scheme=scheme,
+                             settings=settings, target_kind="site", region_code=st["region_code"],
+                             name=st["name"], created_by=created_by))
     return out
 
 
