@@ -2,7 +2,8 @@
 
 1. the raw-data batch chain: ObservationWriter with the chain (count + SM3 over each batch's rows + the
    ``obs_batch`` link) beside the same writer with ``chain=False``, into two fresh databases of the same kind,
-   the batches interleaved A-B-A-B so that both see the same machine load (SQLite, and PostgreSQL if reachable);
+   the batches interleaved A-B-B-A so that both see the same machine load and neither always goes first
+   (median flush time per batch; SQLite, and PostgreSQL if reachable);
    plus ``ecohub data verify`` over what was written;
 2. the audit chain: SM3 row hashes (canonical JSON, chained) per second beside SHA-256 (hashlib) over the same
    canonical bytes;
@@ -43,12 +44,13 @@ def writer_chain(backend: str, store_cm, rows: int) -> None:
         tp, tc = [], []
         n_ser = len(ids_p)
         h = 0
-        for _ in range(max(1, rows // BATCH)):
+        for rnd in range(max(1, rows // BATCH)):
             hours = BATCH // n_ser
             data = [(j, T0 + 3600 * (h + k), float((h + k) * 31 + j * 7) % 500 / 3)
                     for k in range(hours) for j in range(n_ser)]
             h += hours
-            for w, ids, times in ((wp, ids_p, tp), (wc, ids_c, tc)):
+            pair = [(wp, ids_p, tp), (wc, ids_c, tc)]
+            for w, ids, times in (pair if rnd % 2 == 0 else pair[::-1]):  # alternate who goes first
                 for j, t, v in data:
                     w.add(ids[j], t, v, "N")
                 with Timer() as tm:

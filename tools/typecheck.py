@@ -24,6 +24,7 @@ GATED = [
     "src/ecohub/store",
     "src/ecohub/ingest/hj212",  # the HJ 212 gateway package
     "src/ecohub/lake",
+    "src/ecohub/crypto",  # SM2/SM3/SM4 (issue 19)
 ]
 
 

@@ -7,9 +7,9 @@ inserted rows, one ``obs_batch`` row per source (table in ``schema_crypto``):
 * ``received_at`` — the batch's received-at second, unique per source (a second batch of the same source in the
   same second takes the next second), so the rows a batch inserted are exactly the source's rows with that
   ``observation.received_at``;
-* ``count`` and ``rows_sm3`` = SM3(canonical rows) (GB/T 32905-2016): rows sorted by (series, time), each as
-  series id (int64), time (epoch seconds, int64), value (IEEE float64 big-endian, NULL as NaN), flag (UTF-8,
-  16 bytes, NULL as empty) — one numpy record array, hashed at once;
+* ``count`` and ``rows_sm3`` = SM3(canonical rows) (GB/T 32905-2016): rows sorted by (series, time), as one
+  numpy record array of series id (int64), time (epoch seconds, int64), value (IEEE float64 big-endian, NULL as
+  NaN), followed by the flags in the same order, UTF-8, joined by NUL (NULL as empty) — hashed at once;
 * ``hash`` = SM3(prev_hash || "source|received|seq|count|rows_sm3"), ``prev_hash`` the source's previous batch.
 
 Writers of one source take a lock first (SQLite: the write lock of BEGIN IMMEDIATE; PostgreSQL: an advisory
@@ -33,7 +33,7 @@ from ecohub.crypto.sm3 import sm3_hex
 
 ZERO = "0" * 64
 LOCK_KEY = 0x4F42  # "OB": pg_advisory_xact_lock(LOCK_KEY, source_id)
-_DT = np.dtype([("s", ">i8"), ("t", ">i8"), ("v", ">f8"), ("f", "S16")])
+_DT = np.dtype([("s", ">i8"), ("t", ">i8"), ("v", ">f8")])
 
 
 def canonical(sid: Sequence[int], t: Sequence[int], v: Sequence[float | None], f: Sequence[str | None]) -> bytes:
@@ -45,16 +45,8 @@ def canonical(sid: Sequence[int], t: Sequence[int], v: Sequence[float | None], f
     arr["s"] = s[order]
     arr["t"] = tt[order]
     arr["v"] = np.asarray(v, dtype=np.float64)[order]
-    arr["f"] = _flags(f)[order]
-    return arr.tobytes()
-
-
-def _flags(f: Sequence[str | None]) -> np.ndarray:
-    """Flags as UTF-8 in 16 bytes (NULL as empty): the few distinct flags are encoded once each."""
-    codes: dict[str | None, int] = {}
-    idx = np.fromiter((codes.setdefault(x, len(codes)) for x in f), dtype=np.int32, count=len(f))
-    table = np.asarray([(x or "").encode("utf-8") for x in codes], dtype="S16")
-    return table[idx] if len(f) else np.empty(0, dtype="S16")
+    flags = np.asarray(f, dtype=object)[order].tolist() if len(s) else []
+    return arr.tobytes() + "\x00".join([x or "" for x in flags]).encode("utf-8")
 
 
 def link(prev_hash: str, source_id: int, received: int, seq: int, count: int, rows_sm3: str) -> str:
