@@ -105,6 +105,10 @@ CRAWL = {
     "/api/v1/public/draws": ["/api/v1/public/draws"],
     "/api/v1/public/draws/{draw_id}": ["/api/v1/public/draws/1"],
     "/api/v1/public/draws/{draw_id}/verify": ["/api/v1/public/draws/1/verify"],
+    "/api/v1/complaints/{code}/loop": ["/api/v1/complaints/ABCDEFGHJKMN/loop"],
+    "/api/v1/public/complaint-results": ["/api/v1/public/complaint-results",
+                                         "/api/v1/public/complaint-results?region=130200"],
+    "/api/v1/public/complaint-results/{code}": ["/api/v1/public/complaint-results/ABCDEFGHJKMN"],
     "/api/v1/public/penalties": ["/api/v1/public/penalties", "/api/v1/public/penalties?region=130200"],
     "/status": ["/status"],
 }
@@ -115,7 +119,8 @@ ADMIN_ONLY = {"/api/v1/audit", "/api/v1/users", "/api/v1/apikeys?all=true"}
 NOT_IN_THIS_WORLD = ("/api/v1/assessments/noise", "/api/v1/assessments/radiation", "/api/v1/reports/1",
                      "/api/v1/incidents/1", "/api/v1/forecasts/observed", "/api/v1/trends",
                      "/api/v1/surfaces", "/api/v1/cases/1", "/api/v1/inspections/1", "/api/v1/inspections/draws/1", "/api/v1/public/draws/1",
-                     "/api/v1/credit/enterprises/")  # surfaces: the world has 3 air stations, a surface needs 5
+                     "/api/v1/credit/enterprises/", "/api/v1/complaints/ABCDEFGHJKMN/loop",
+                     "/api/v1/public/complaint-results/")  # surfaces: the world has 3 air stations, a surface needs 5
 
 
 def _secret_dataset(world) -> int:

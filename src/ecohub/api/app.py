@@ -105,6 +105,9 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     app.include_router(cases.router)
     app.include_router(inspections.router)
     app.include_router(credit.router)
+    from ecohub.api.routers import complaint_loop  # the 12369 loop: stages, transfer, merge, links, results
+
+    app.include_router(complaint_loop.router)
 
     from ecohub.api.metrics import install_metrics  # /metrics (Prometheus), /readyz (database, bus)
     from ecohub.exchange.forward import forwarding_summary

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ecohub.api.problems import ApiProblem, bad_request, forbidden, not_found
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.supervision.cases.service import IllegalStep
+from ecohub.supervision.complaint_loop import IllegalStep as IllegalLoopStep
 
 
 def call(fn, *args, what: str = "resource", **kw):
@@ -15,7 +16,7 @@ def call(fn, *args, what: str = "resource", **kw):
         raise not_found(str(e).removesuffix(" not found") or what) from None
     except PermissionError as e:
         raise forbidden(str(e)) from None
-    except IllegalStep as e:
+    except (IllegalStep, IllegalLoopStep) as e:
         raise ApiProblem(409, str(e)) from None
     except InputError as e:
         raise bad_request(e) from None
