@@ -94,11 +94,44 @@ class PlatformKeys:
         return kid, sm2.private_from_pem((self._dir / f"{kid}.key").read_text(encoding="ascii"))
 
 
+def _chunking(size: int) -> int:
+    """Chunk size for the locating hints: 4 KiB, or larger so that a file has at most 1024 chunks."""
+    c = 4096
+    while size > c * 1024:
+        c *= 2
+    return c
+
+
+def _chunk_hashes(data: bytes, chunk: int) -> list[str]:
+    return [sm3_hex(data[i:i + chunk])[:16] for i in range(0, len(data), chunk)]
+
+
 def sign_bytes(data: bytes, kid: str, private_hex: str) -> str:
-    """The detached signature of ``data`` as the text of a ``.sig`` file."""
+    """The detached signature of ``data`` as the text of a ``.sig`` file. Besides the SM2 signature of the whole
+    file it carries the size and SM3 prefixes of its chunks: not signed, only used to say *where* a file whose
+    signature fails was changed."""
+    chunk = _chunking(len(data))
     return json.dumps({"algorithm": ALG, "key_id": kid, "user_id": sm2.DEFAULT_USER_ID.decode(),
-                       "sm3": sm3_hex(data), "signature": base64.b64encode(sm2.sign(private_hex, data)).decode()},
+                       "sm3": sm3_hex(data), "signature": base64.b64encode(sm2.sign(private_hex, data)).decode(),
+                       "size": len(data), "chunk_size": chunk, "chunks": _chunk_hashes(data, chunk)},
                       indent=1) + "\n"
+
+
+def locate_change(data: bytes, sig: dict) -> str | None:
+    """Where ``data`` differs from the signed file, from the .sig's chunk hints: a byte range and the line it
+    starts on; None without hints."""
+    chunk, hints = sig.get("chunk_size"), sig.get("chunks")
+    if not isinstance(chunk, int) or chunk <= 0 or not isinstance(hints, list):
+        return None
+    now = _chunk_hashes(data, chunk)
+    for i, (a, b) in enumerate(zip(now, hints, strict=False)):
+        if a != b:
+            start = i * chunk
+            line = data.count(b"\n", 0, start) + 1
+            return f"first difference in bytes {start}-{min(start + chunk, len(data)) - 1} (from line {line})"
+    if len(data) != sig.get("size"):
+        return f"the size changed: {sig.get('size')} bytes signed, {len(data)} now"
+    return None
 
 
 def verify_detached(data: bytes, sig_text: str, public_of: dict[str, str] | None = None,
@@ -117,7 +150,9 @@ def verify_detached(data: bytes, sig_text: str, public_of: dict[str, str] | None
     if pub is None:
         raise SignatureFileError(f"no public key for key id {kid!r} (give it with --key)")
     if sig.get("sm3") and sig["sm3"] != sm3_hex(data):
-        return False, f"the file was changed (its SM3 is not the signed {sig['sm3'][:16]}…)"
+        where = locate_change(data, sig)
+        return False, f"the file was changed (its SM3 is not the signed {sig['sm3'][:16]}…)" + (
+            f"; {where}" if where else "")
     if not sm2.verify(pub, data, raw, user_id=uid):
         return False, f"the signature does not verify with key {kid}"
     return True, kid
