@@ -295,8 +295,8 @@ def latest_values(store: Store, flt: SeriesFilter = SeriesFilter(), *, scope: Sc
 
 
 def _dicts(result) -> list[dict]:
-    keys = list(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result]
+    keys = [str(k) for k in result.keys()]  # plain str: C serialisers refuse str subclasses as keys
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]  # one fetchall, not a fetchone per row
 
 
 def window_label(store: Store, window: str) -> ColumnElement:
