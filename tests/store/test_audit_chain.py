@@ -136,3 +136,33 @@ def test_cli_audit_verify(tmp_path, monkeypatch, sqlite_template):
     assert r.exit_code == 1 and f"row id {victim}" in r.output
     r = CliRunner().invoke(app, ["audit", "verify", "--json"])
     assert r.exit_code == 1 and f'"broken_id": {victim}' in r.output
+
+
+def test_signed_anchors_catch_a_consistent_rewrite(store, monkeypatch, tmp_path):
+    """Someone with database access changes a row and recomputes every hash after it: the plain chain is
+    consistent again, but the platform's SM2 signature on the next anchor no longer verifies."""
+    from ecohub.crypto.keyfile import PlatformKeys
+
+    monkeypatch.setenv("ECOHUB_KEYS_DIR", str(tmp_path / "keys"))
+    PlatformKeys(tmp_path / "keys").generate()
+    monkeypatch.setattr(audit_chain, "ANCHOR_EVERY", 4)
+    for i in range(9):
+        record_now(store, "write", actor=f"u{i}")
+    rep = audit_chain.verify_store(store)
+    assert rep.ok and rep.signed_anchors == 3, rep.as_dict()  # after seq 3, 7 and 11
+    # the rewrite: change seq 1, then re-link everything after it
+    with store.engine.connect() as c:
+        rows = [dict(r) for r in c.execute(select(audit_chain._COLS[0].table).where(
+            audit_log.c.chain_seq.is_not(None)).order_by(audit_log.c.id)).mappings()]
+    rows[1]["actor"] = "nobody"
+    prev = rows[0]["row_hash"]
+    for r in rows[1:]:
+        r["prev_hash"], r["row_hash"] = prev, audit_chain.row_hash(prev, r["chain_seq"], r)
+        prev = r["row_hash"]
+        tamper(store, "UPDATE audit_log SET actor = :a, prev_hash = :p, row_hash = :h WHERE id = :i",
+               a=r["actor"], p=r["prev_hash"], h=r["row_hash"], i=r["id"])
+    anchor_id = next(r["id"] for r in rows if r["action"] == "chain_anchor" and r["chain_seq"] > 0)
+    rep = audit_chain.verify_store(store)
+    assert not rep.ok and rep.broken_id == anchor_id and "signature does not verify" in rep.reason
+    monkeypatch.setenv("ECOHUB_KEYS_DIR", str(tmp_path / "nokeys"))  # the key is unknown where verify runs
+    assert "not a platform key" in audit_chain.verify_store(store).reason

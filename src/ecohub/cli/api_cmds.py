@@ -291,7 +291,8 @@ def audit_verify(json_out: Annotated[bool, typer.Option("--json")] = False, data
     if json_out:
         print_json(rep.as_dict())
     elif rep.ok:
-        console.print(f"audit chain intact: {rep.rows} chained rows ({rep.anchors} anchors), {rep.legacy_rows} rows "
+        console.print(f"audit chain intact: {rep.rows} chained rows ({rep.anchors} anchors, {rep.signed_anchors} "
+                      f"SM2-signed), {rep.legacy_rows} rows "
                       f"before the chain covered by the genesis anchor; head seq {rep.head_seq} "
                       f"SM3 {rep.head_hash}", highlight=False)
     else:

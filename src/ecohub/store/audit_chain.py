@@ -28,6 +28,7 @@ to the database (the hashes are not keyed; see docs/crypto.md).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -92,9 +93,40 @@ def append(conn: Connection, values: dict[str, Any]) -> None:
     if seq % ANCHOR_EVERY == ANCHOR_EVERY - 1:
         anchor = {"at": values["at"], "actor": "system", "actor_role": None, "action": ANCHOR_ACTION,
                   "target": None, "method": None, "path": None, "status": None, "ip": None,
-                  "detail": {"head_seq": seq, "head_hash": digest}}
+                  "detail": {"head_seq": seq, "head_hash": digest, **_sign_anchor(seq, digest)}}
         conn.execute(insert(audit_log).values(**anchor, chain_seq=seq + 1, prev_hash=digest,
                                               row_hash=row_hash(digest, seq + 1, anchor)))
+
+
+def _anchor_message(seq: int, digest: str) -> bytes:
+    return f"ecohub-audit-anchor|{seq}|{digest}".encode()
+
+
+def _keys() -> Any:
+    from ecohub.config import Settings
+    from ecohub.crypto.keyfile import PlatformKeys
+
+    s = Settings.from_env()
+    return PlatformKeys(s.keys_dir or s.data_dir / "keys")
+
+
+def _sign_anchor(seq: int, digest: str) -> dict[str, str]:
+    """The platform's SM2 signature of an anchor's head (key id and base64 DER), {} without a platform key.
+    A keyed seal: rewriting the chain needs the private key, which is not in the database."""
+    import base64
+
+    from ecohub.crypto import sm2
+
+    try:
+        signer = _keys().signer()
+    except (OSError, ValueError) as e:  # an unreadable key must not stop the audit log: the anchor stays unsigned
+        import logging
+
+        logging.getLogger("ecohub.store").warning("audit anchor not signed: platform key unreadable (%s)", e)
+        return {}
+    if signer is None:
+        return {}
+    return {"key_id": signer[0], "sig": base64.b64encode(sm2.sign(signer[1], _anchor_message(seq, digest))).decode()}
 
 
 def _legacy(conn: Connection, upto_id: int | None = None) -> tuple[int, str]:
@@ -139,19 +171,27 @@ class ChainReport:
     head_seq: int | None = None
     head_hash: str | None = None
     anchors: int = 0
+    signed_anchors: int = 0
     broken_id: int | None = None
     broken_seq: int | None = None
     reason: str | None = None
     problems: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("ok", "rows", "legacy_rows", "head_seq", "head_hash", "anchors",
+        return {k: getattr(self, k) for k in ("ok", "rows", "legacy_rows", "head_seq", "head_hash", "anchors", "signed_anchors",
                                               "broken_id", "broken_seq", "reason", "problems")}
 
 
-def verify(conn: Connection, max_problems: int = 20) -> ChainReport:
+def verify(conn: Connection, max_problems: int = 20, public_of: Callable[[str], str | None] | None = None) -> ChainReport:
     """Walk the chain in id order; the first broken row is ``broken_id`` with ``reason``; up to
-    ``max_problems`` are listed (after a break the walk re-synchronises on the stored hashes)."""
+    ``max_problems`` are listed (after a break the walk re-synchronises on the stored hashes). ``public_of``:
+    key id -> SM2 public key, to check the anchors' signatures (an unsigned anchor after a signed one is
+    reported: anchors were rewritten)."""
+    import base64
+    import binascii
+
+    from ecohub.crypto import sm2
+
     rep = ChainReport()
     total_unchained = conn.scalar(select(func.count()).select_from(audit_log).where(audit_log.c.chain_seq.is_(None)))
 
@@ -201,6 +241,22 @@ def verify(conn: Connection, max_problems: int = 20) -> ChainReport:
                 broken(r, "the row was changed (its SM3 hash does not match its content)")
             if r["action"] == ANCHOR_ACTION:
                 rep.anchors += 1
+                d = r.get("detail") or {}
+                if d.get("sig"):
+                    pub = public_of(str(d.get("key_id"))) if public_of else None
+                    try:
+                        sig = base64.b64decode(d["sig"], validate=True)
+                    except (binascii.Error, ValueError):
+                        sig = b""
+                    if pub is None:
+                        broken(r, f"anchor signed by key {d.get('key_id')!r}, which is not a platform key")
+                    elif not sm2.verify(pub, _anchor_message(int(d.get("head_seq") or -1), str(d.get("head_hash"))),
+                                        sig) or \
+                            d.get("head_seq") != seq - 1 or d.get("head_hash") != r["prev_hash"]:
+                        broken(r, "the anchor's SM2 signature does not verify (the chain before it was rewritten)")
+                    rep.signed_anchors += 1
+                elif rep.signed_anchors and not d.get("genesis"):
+                    broken(r, "an unsigned anchor after signed ones (anchors were rewritten?)")
             prev, exp_seq = r["row_hash"], seq + 1
             rep.head_seq, rep.head_hash = seq, r["row_hash"]
     if not genesis_seen:
@@ -209,6 +265,7 @@ def verify(conn: Connection, max_problems: int = 20) -> ChainReport:
 
 
 def verify_store(store: Any) -> ChainReport:
-    """:func:`verify` on a :class:`~ecohub.store.db.Store`."""
+    """:func:`verify` on a :class:`~ecohub.store.db.Store`, anchors checked with the platform's public keys."""
+    keys = _keys()
     with store.engine.connect() as conn:
-        return verify(conn)
+        return verify(conn, public_of=keys.public)
