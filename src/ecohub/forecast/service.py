@@ -26,20 +26,21 @@ from ecohub.analytics.aqi_service import MAX_DAYS, city_of, region_names, site_d
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.domain.timeutil import BEIJING
 from ecohub.forecast.history import POLLUTANTS, DailyHistory, from_records
+from ecohub.forecast.hourly import HourlyHistory, hourly_forecast
+from ecohub.forecast.inputs import HISTORY_DAYS, stored_hourly, stored_met
 from ecohub.forecast.issue import make_issue
-from ecohub.forecast.met import RANGES, DailyMet, daily_from_hourly
+from ecohub.forecast.met import DailyMet
 from ecohub.forecast.model import ModelSettings
 from ecohub.forecast.scores import scores
 from ecohub.forecast.warning_levels import SCHEMES
 from ecohub.standards import aqi_cn, hj663
 from ecohub.store.db import Store
-from ecohub.store.queries import SYSTEM, Scope, SeriesFilter, observations, region_prefix
+from ecohub.store.queries import SYSTEM, Scope
 from ecohub.store.queries import sites as list_sites
-from ecohub.store.schema_forecast import forecast_day, forecast_issue, forecast_observation
+from ecohub.store.schema_forecast import forecast_day, forecast_hour, forecast_issue, forecast_observation
 from ecohub.store.tx import write_tx
 from ecohub.store.types import inserted_id
 
-HISTORY_DAYS = 730
 VERIFY_DAYS = 40
 
 
@@ -90,60 +91,14 @@ def city_history(store: Store, city: str, until: date, *, days: int = HISTORY_DA
     return from_records([d.isoformat() for d in dl], vals, city)
 
 
-#: Stored meteorological parameters (``domain.parameters``, group ``meteo``) → the met module's quantity and the
-#: factor to its unit (pressure kPa → hPa).
-STORED_MET = {"temp": ("temp", 1.0), "humidity": ("rh", 1.0), "pressure": ("pres", 10.0),
-              "wind_speed": ("wspm", 1.0), "wind_dir": ("wd", 1.0)}
-MET_LEAD_DAYS = 4  # a forecast feed stored ahead of time is read up to D+3
-
-
-def stored_met(store: Store, city: str, until: date, *, days: int = HISTORY_DAYS, site: str | None = None
-               ) -> DailyMet | None:
-    """The meteorology stored for a city (every site of it with met parameters, hour by hour averaged) or one
-    station, hourly series, reduced to Beijing days (``forecast.met.daily_from_hourly``) from ``days`` before
-    ``until`` to ``until`` + 3 days (values stored for days ahead — a met bureau forecast feed imported as any
-    series — are forecasts of the target days). None when nothing is stored. Values outside the plausible
-    ranges of ``forecast.met.RANGES`` are missing."""
-    d0 = until - timedelta(days=days - 1)
-    start = datetime(d0.year, d0.month, d0.day, tzinfo=BEIJING)
-    end_day = until + timedelta(days=MET_LEAD_DAYS)
-    end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=BEIJING)
-    flt = SeriesFilter(sites=[site] if site else (), region_prefix=None if site else region_prefix(city),
-                       parameters=list(STORED_MET), interval="hour")
-    sums: dict[str, dict[np.datetime64, list[float]]] = defaultdict(dict)
-    for r in observations(store, flt, start, end, scope=SYSTEM):
-        v = r["value"]
-        if v is None:
-            continue
-        q, f = STORED_MET[r["parameter"]]
-        t = np.datetime64(r["time"].astimezone(BEIJING).replace(tzinfo=None), "h")
-        sums[q].setdefault(t, []).append(float(v) * f)
-    if not sums:
-        return None
-    stamps = np.array(sorted({t for by in sums.values() for t in by}), dtype="datetime64[h]")
-    hourly: dict[str, np.ndarray] = {}
-    for q, by in sums.items():
-        vals = np.array([_mean_dir(by[t]) if q == "wd" and t in by else float(np.mean(by[t])) if t in by
-                         else np.nan for t in stamps])
-        if q in RANGES:
-            lo, hi = RANGES[q]
-            vals[(vals < lo) | (vals > hi)] = np.nan
-        hourly[q] = vals
-    return daily_from_hourly(stamps, hourly, f"stored:{site or city}", "hourly")
-
-
-def _mean_dir(deg: list[float]) -> float:
-    """Mean of wind directions (degrees) as the direction of the mean unit vector."""
-    r = np.deg2rad(np.asarray(deg))
-    return float(np.rad2deg(np.arctan2(np.sin(r).mean(), np.cos(r).mean())) % 360)
-
-
 # --- issuing ----------------------------------------------------------------------------------------------
 def issue(store: Store, target_code: str, hist: DailyHistory, *, now: datetime | None = None,
           met: DailyMet | None = None, scheme: str = "2018", settings: ModelSettings | None = None,
           target_kind: str = "city", region_code: str | None = None, name: str | None = None,
-          created_by: str = "system") -> dict:
-    """Make and store one issue; returns its summary (``issued`` false with the reason when none is possible)."""
+          created_by: str = "system", hourly: HourlyHistory | None = None) -> dict:
+    """Make and store one issue; returns its summary (``issued`` false with the reason when none is possible).
+    ``hourly``: the target's hourly history — then the 72 hours of D+1 … D+3 are stored too
+    (``forecast.hourly``)."""
     if scheme not in SCHEMES:
         raise InputError("scheme", scheme, "must be one of " + ", ".join(SCHEMES))
     if target_kind not in ("city", "site"):
@@ -154,6 +109,7 @@ def issue(store: Store, target_code: str, hist: DailyHistory, *, now: datetime |
     base = {"target": target_code, "kind": target_kind, "name": name or target_code, "issue_day": d.isoformat()}
     if not res.ok:
         return base | {"issued": False, "reason": res.reason}
+    hours = hourly_forecast(hourly, res.days) if hourly is not None else []
     region = region_code or (target_code if target_kind == "city" else "")
     row = {
         "target_kind": target_kind, "target_code": target_code, "region_code": region[:6], "name": name,
@@ -163,7 +119,8 @@ def issue(store: Store, target_code: str, hist: DailyHistory, *, now: datetime |
         "warning_level": res.warning["level"], "warning_scheme": scheme, "warning_reason": res.warning["reason"],
         "details": {"inputs": res.inputs, "warning": res.warning, "note": res.reason or None,
                     "met_span": list(met.span() or []) if met is not None and res.met_used else None,
-                    "met_source": met.source if met is not None and res.met_used else None},
+                    "met_source": met.source if met is not None and res.met_used else None,
+                    "hours": len(hours)},
         "created_by": created_by[:100],
     }
     try:
@@ -172,11 +129,13 @@ def issue(store: Store, target_code: str, hist: DailyHistory, *, now: datetime |
             conn.execute(insert(forecast_day), [
                 {"issue_id": iid, **{k: v for k, v in dd.items() if k != "day"}, "day": _date(dd["day"])}
                 for dd in res.days])
+            if hours:
+                conn.execute(insert(forecast_hour), [{"issue_id": iid, **hr} for hr in hours])
     except IntegrityError:
         raise InputError("issued_at", when.isoformat(), f"an issue of {target_code} at this instant exists; "
                          "issues are never overwritten — issue again later") from None
     return base | {"issued": True, "id": int(iid), "issued_at": when.isoformat(), "method": res.method,
-                   "met_used": res.met_used, "met_mode": res.inputs.get("met_mode"),
+                   "met_used": res.met_used, "met_mode": res.inputs.get("met_mode"), "hours": len(hours),
                    "warning": res.warning["level"], "warning_color": res.warning["color"],
                    "days": res.days, "note": res.reason or None}
 
@@ -204,7 +163,7 @@ def run(store: Store, *, city: str | None = None, now: datetime | None = None, s
         hist = daily if daily is not None else city_history(store, "", today, days=history_days, site=site)
         return [issue(store, site, hist, now=when, met=met_of("", site), scheme=scheme, settings=settings,
                       target_kind="site", region_code=st[0]["region_code"], name=st[0]["name"],
-                      created_by=created_by)]
+                      created_by=created_by, hourly=stored_hourly(store, "", today, site=site))]
     if daily is not None and not city:
         raise InputError("city", city, "a daily file is the history of one city: give its code")
     codes = [city] if city else cities(store)
@@ -215,15 +174,16 @@ def run(store: Store, *, city: str | None = None, now: datetime | None = None, s
     for c in codes:
         hist = daily if daily is not None else city_history(store, c, today, days=history_days)
         out.append(issue(store, c, hist, now=when, met=met_of(c), scheme=scheme, settings=settings,
-                         name=names.get(c, c), created_by=created_by))
+                         name=names.get(c, c), created_by=created_by, hourly=stored_hourly(store, c, today)))
     if sites and daily is None:
-        for st in list_sites(store, kinds=["air_station"], scope=SYSTEM):
-            if city_of(st["region_code"]) not in codes:
+        for sd in list_sites(store, kinds=["air_station"], scope=SYSTEM):
+            if city_of(sd["region_code"]) not in codes:
                 continue
-            hist = city_history(store, "", today, days=history_days, site=st["code"])
-            out.append(issue(store, st["code"], hist, now=when, met=met_of("", st["code"]), scheme=scheme,
-                             settings=settings, target_kind="site", region_code=st["region_code"],
-                             name=st["name"], created_by=created_by))
+            hist = city_history(store, "", today, days=history_days, site=sd["code"])
+            out.append(issue(store, sd["code"], hist, now=when, met=met_of("", sd["code"]), scheme=scheme,
+                             settings=settings, target_kind="site", region_code=sd["region_code"],
+                             name=sd["name"], created_by=created_by,
+                             hourly=stored_hourly(store, "", today, site=sd["code"])))
     return out
 
 
@@ -294,6 +254,28 @@ def latest(store: Store, *, target: str | None = None, kind: str = "city", regio
          .where(forecast_issue.c.target_kind == kind).order_by(forecast_issue.c.target_code))
     with store.engine.connect() as conn:
         return _with_days(conn, list(conn.execute(q).mappings()))
+
+
+def latest_hours(store: Store, target: str, *, kind: str = "city") -> dict:
+    """The newest issue of a target with its hourly values (72 hours of D+1 … D+3; empty where the target had
+    no hourly history)."""
+    issues = latest(store, target=target, kind=kind)
+    if not issues:
+        return {"target": target, "kind": kind, "issue": None, "hours": []}
+    iss = issues[0]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(forecast_hour).where(forecast_hour.c.issue_id == iss["id"])
+                            .order_by(forecast_hour.c.time)).mappings().all()
+    hours = []
+    for r in rows:
+        h = {k: v for k, v in dict(r).items() if k != "issue_id"}
+        h["time"] = h["time"].isoformat()
+        if h.get("level"):
+            row = aqi_cn.LEVELS[int(h["level"]) - 1]
+            h.update(category_zh=row[2], category_en=row[3], color=row[4])
+        hours.append(h)
+    head = {k: iss[k] for k in ("id", "name", "issued_at", "issue_day", "method", "model_version")}
+    return {"target": target, "kind": kind, "issue": head, "hours": hours}
 
 
 # --- verification -----------------------------------------------------------------------------------------

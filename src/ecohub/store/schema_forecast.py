@@ -83,6 +83,21 @@ forecast_day = Table(
     CheckConstraint("lead BETWEEN 1 AND 3", name="lead"),
 )
 
+#: Hourly values of an issue for the 72 hours of D+1 … D+3 (``forecast.hourly``: the daily forecast spread over
+#: the target's diurnal profile; O3 is the 1-h value), where hourly history exists (migration 0021).
+forecast_hour = Table(
+    "forecast_hour", metadata,
+    Column("issue_id", Integer, ForeignKey("forecast_issue.id"), primary_key=True, autoincrement=False),
+    Column("time", UTCTime, primary_key=True),
+    Column("lead_hour", SmallInteger, nullable=False),
+    Column("aqi", Float, nullable=True),
+    Column("level", SmallInteger, nullable=True),
+    Column("primary_pollutant", String(32), nullable=True),
+    Column("so2", Float), Column("no2", Float), Column("co", Float), Column("o3", Float),
+    Column("pm10", Float), Column("pm25", Float),
+    CheckConstraint("lead_hour BETWEEN 1 AND 72", name="lead_hour"),
+)
+
 forecast_observation = Table(
     "forecast_observation", metadata,
     Column("target_kind", String(8), primary_key=True),

@@ -139,6 +139,51 @@ def forecasts(request: Request, store: StoreDep, scope: ScopeDep, city: CityQ = 
     return json_response(request, rows, public_max_age=request.app.state.config.public_max_age)
 
 
+class ForecastHour(BaseModel):
+    time: str = Field(description="start of the hour, UTC ISO-8601")
+    lead_hour: int = Field(description="1 … 72: hours of D+1 … D+3 (Beijing days)")
+    aqi: float | None = Field(description="HJ 633 hourly AQI of the hourly values")
+    level: int | None
+    category_zh: str | None = None
+    category_en: str | None = None
+    color: str | None = None
+    primary_pollutant: str | None
+    so2: float | None
+    no2: float | None
+    co: float | None = Field(description="mg/m³")
+    o3: float | None = Field(description="1-h O3")
+    pm10: float | None
+    pm25: float | None
+
+
+class HourlyIssue(BaseModel):
+    id: int
+    name: str | None
+    issued_at: str
+    issue_day: str
+    method: str
+    model_version: str
+
+
+class Hourly(BaseModel):
+    target: str
+    kind: str
+    issue: HourlyIssue | None
+    hours: list[ForecastHour]
+
+
+@router.get("/forecasts/hourly", response_model=Hourly, summary="Hourly values of the latest issue (72 h)")
+def hourly(request: Request, store: StoreDep, scope: ScopeDep, city: CityQ = None, site: SiteQ = None):
+    """The 72 hours of D+1 … D+3 of the newest issue of a city (or station): the daily forecast spread over the
+    target's diurnal profile (the day's mean equals the daily forecast; O3's max 8-h equals the daily O3_8h),
+    with the hourly AQI. Empty ``hours`` where the target had no hourly history."""
+    target, kind = _target(store, scope, city, site)
+    if not target:
+        raise ApiProblem(400, "give city or site")
+    rep = service.latest_hours(store, target, kind=kind)
+    return json_response(request, rep, public_max_age=request.app.state.config.public_max_age)
+
+
 @router.get("/forecasts/verification", response_model=Verification, summary="Running verification report")
 def verification(request: Request, store: StoreDep, scope: ScopeDep, city: CityQ = None, site: SiteQ = None,
                  from_: Annotated[str | None, Query(alias="from", description="first target day")] = None):
