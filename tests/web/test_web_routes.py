@@ -83,7 +83,8 @@ def bare(sqlite_store, tmp_path):
 PAGES = ["/", "/water", "/sources", "/stations/1029A", "/sections/HB-W001", "/complaints", "/complaints/new",
          "/complaints/ABCDEFGHJKMN", "/subscribe", "/subscribe/confirm?token=x", "/data", "/login", "/map", "/cockpit",
          "/staff/complaints", "/reports", "/assessments", "/surfaces", "/incidents", "/permits", "/waste", "/disclosure", "/workbench",
-         "/disclosure/permits", "/disclosure/permits?number=91130283DEMY00015Q001P"]
+         "/disclosure/permits", "/disclosure/permits?number=91130283DEMY00015Q001P", "/cases/130102-2026-0001",
+         "/credit/91130100MA0000001X", "/disclosure/draws/1"]
 
 
 def test_every_page_is_served_with_a_strict_csp(bare):
@@ -375,7 +376,7 @@ def test_sources_compare_like_with_like(web):
 def test_unknown_codes_answer_404(web):
     """Issue 10 item 10: a station, section or complaint page of an unknown code is a 404 page, not a 200."""
     for path in ("/stations/NOPE1", "/stations/HB-W001", "/sections/NOPE1", "/sections/1029A",
-                 "/complaints/ABCD2345EFGH"):
+                 "/complaints/ABCD2345EFGH", "/cases/no%20such", "/credit/abc"):
         r = web.get("anonymous", path)
         assert r.status_code == 404, path
         assert "未找到" in r.text

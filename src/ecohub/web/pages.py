@@ -198,6 +198,22 @@ def pages_router(*, demo_note: bool = True, store: Store | None = None) -> APIRo
         return render(request, "permits_public.html", "permits_public", title_key="pd_title", number=num,
                       q=q[:100])
 
+    @r.get("/cases/{number}", response_class=HTMLResponse)
+    def case_page(request: Request, number: str):
+        if not re.fullmatch(r"[0-9A-Za-z-]{1,40}", number):
+            return bad_code(request)
+        return render(request, "case.html", "case", title_key="cp_title", number=number)
+
+    @r.get("/credit/{uscc}", response_class=HTMLResponse)
+    def credit_page(request: Request, uscc: str):
+        if not re.fullmatch(r"[0-9A-Z]{18}", uscc):
+            return bad_code(request)
+        return render(request, "credit.html", "credit", title_key="cr_title", uscc=uscc)
+
+    @r.get("/disclosure/draws/{draw_id}", response_class=HTMLResponse)
+    def draw_page(request: Request, draw_id: int):
+        return render(request, "draw_public.html", "draw_public", title_key="dp_title", draw_id=draw_id)
+
     @r.get("/waste", response_class=HTMLResponse)
     def waste_page(request: Request):
         return render(request, "waste.html", "waste", title_key="wst_title")

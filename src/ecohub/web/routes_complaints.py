@@ -30,6 +30,7 @@ from ecohub.api.problems import ApiProblem, forbidden, not_found
 from ecohub.config import settings
 from ecohub.domain.errors import InputError
 from ecohub.store.db import Store
+from ecohub.supervision import complaint_loop
 from ecohub.supervision import complaints as C
 
 
@@ -93,6 +94,7 @@ def complaints_router(store: Store, data_dir: Path) -> APIRouter:
         t = await run_in_threadpool(C.track, store, code)
         if t is None:
             raise not_found("complaint")
+        t["result"] = await run_in_threadpool(complaint_loop.public_result, store, code)  # when published
         return json_response(request, t)
 
     def staff_scope(request: Request):

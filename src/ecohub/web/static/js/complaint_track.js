@@ -17,7 +17,10 @@
       el('ul', { class: 'timeline' }, c.history.map(function (h) {
         return el('li', null, el('b', null, t('st_' + h.status)), ' ', el('span', { class: 'muted' }, EH.fmtTime(h.at, true)),
           h.note ? el('div', null, h.note) : null);
-      })));
+      })),
+      c.result ? el('section', { id: 'track-published' }, el('h3', null, t('pub_results')), el('p', null, c.result.result),
+        c.result.satisfaction ? el('p', { class: 'muted' }, t('sat_title') + '：' + t('sat_' + c.result.satisfaction)) : null)
+        : null);
   }).catch(function (e) {
     EH.msg(out, 'error', e.status === 404 ? t('track_notfound') : t('error_load') + ': ' + e.message);
   });

@@ -31,6 +31,15 @@
     }),
     EH.getJSON('/api/v1/public/draws').then(function (rows) {
       fill('#pub-draws', rows, function (r) { return [r.period, r.seed, r.result_sha256]; });
+      rows.forEach(function (r, i) {  // the period opens the draw's own page
+        var td = EH.$('#pub-draws tbody').children[i].firstChild;
+        EH.clear(td).append(el('a', { href: '/disclosure/draws/' + r.id, 'data-draw': String(r.id) }, r.period));
+      });
+    }),
+    EH.getJSON('/api/v1/public/complaint-results').then(function (rows) {
+      fill('#pub-results', rows, function (r) { return [r.region_name, t('cat_' + r.category), r.submitted_on,
+        (r.published_at || '').slice(0, 10), r.result, r.satisfaction ? t('sat_' + r.satisfaction) : '']; });
+      document.body.setAttribute('data-results', String(rows.length));
     })
   ]).then(function () { document.body.setAttribute('data-ready', '1'); })
     .catch(function (e) { EH.msg(msg, 'error', String(e && e.message || e)); });

@@ -17,7 +17,8 @@
       rows.forEach(function (c) {
         var link = el('a', { href: '#', 'data-open': c.number, onclick: function (e) { e.preventDefault(); show(c.number); } },
           c.number);
-        tb.append(el('tr', { 'data-case': c.number, 'data-overdue': c.overdue ? '1' : '0' }, el('td', null, link),
+        var page = el('a', { href: '/cases/' + encodeURIComponent(c.number), 'data-page': c.number, title: t('cp_title') }, ' ↗');
+        tb.append(el('tr', { 'data-case': c.number, 'data-overdue': c.overdue ? '1' : '0' }, el('td', null, link, page),
           el('td', null, c.enterprise_name || ''), el('td', null, c.state_name + ' (' + c.state + ')'),
           el('td', null, (c.state_due || '') + (c.overdue ? ' ' + t('wb_overdue') : '')), el('td', null, c.owner)));
       });
