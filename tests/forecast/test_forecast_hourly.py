@@ -81,7 +81,7 @@ def test_run_stores_hours_and_api_serves_them(store, tmp_path):
     body = r.json()
     assert body["issue"]["id"] == out[0]["id"] and len(body["hours"]) == 72
     d1 = [h for h in body["hours"] if h["lead_hour"] <= 24]
-    assert d1[0]["time"].startswith("2026-01-13T16:00")  # 00:00 Beijing of D+1 (01-14)
+    assert d1[0]["time"] == "2026-01-14T00:00:00+08:00"  # 00:00 Beijing of D+1
     daily = out[0]["days"][0]
     assert np.mean([h["pm25"] for h in d1]) == pytest.approx(daily["pm25"], rel=1e-4)
     assert d1[0]["pm25"] < d1[-1]["pm25"]  # the stored diurnal shape

@@ -364,9 +364,15 @@ def test_forecast_strip_warning_and_station_chart(web_page, demo):
     days = [(today - timedelta(days=k)).isoformat() for k in range(20, 0, -1)]
     hist = from_records(days, {"aqi": [230.0] * 20, "pm25": [180.0] * 20, "pm10": [200.0] * 20, "so2": [10.0] * 20,
                                "no2": [40.0] * 20, "co": [1.0] * 20, "o3_8h": [30.0] * 20}, "130100")
+    import numpy as np
+
+    from ecohub.forecast.hourly import HOURLY_OF_DAILY, HourlyHistory
+
+    shape = np.concatenate([np.full(12, 150.0), np.full(12, 210.0)])
+    hourly = HourlyHistory(np.datetime64(days[0]), {p: np.tile(shape, (20, 1)) for p in HOURLY_OF_DAILY})
     store = demo.store()
     try:
-        out = service.issue(store, "130100", hist, name="石家庄市")
+        out = service.issue(store, "130100", hist, name="石家庄市", hourly=hourly)
     finally:
         store.close()
     assert out["issued"] and out["warning"] == 2
@@ -384,6 +390,10 @@ def test_forecast_strip_warning_and_station_chart(web_page, demo):
     assert "黄色预警" in p.inner_text("#warnings-list")
     web_page.goto("/stations/1029A")
     p.wait_for_selector("#forecast-vs-obs .msg, body[data-forecast-vs-obs]", timeout=30_000, state="attached")
+    # the 72 hourly values of the city's issue (the station has no issue of its own)
+    p.wait_for_selector("body[data-forecast-hourly='72']", timeout=30_000, state="attached")
+    assert p.get_attribute("#forecast-hourly", "data-issue") == str(out["id"])
+    web_page.shot("station-forecast-hourly")
     assert _except(web_page.problems(), 401, 403) == []
 
 

@@ -269,7 +269,7 @@ def latest_hours(store: Store, target: str, *, kind: str = "city") -> dict:
     hours = []
     for r in rows:
         h = {k: v for k, v in dict(r).items() if k != "issue_id"}
-        h["time"] = h["time"].isoformat()
+        h["time"] = h["time"].astimezone(BEIJING).isoformat()
         if h.get("level"):
             row = aqi_cn.LEVELS[int(h["level"]) - 1]
             h.update(category_zh=row[2], category_en=row[3], color=row[4])

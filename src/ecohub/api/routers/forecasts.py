@@ -140,7 +140,7 @@ def forecasts(request: Request, store: StoreDep, scope: ScopeDep, city: CityQ = 
 
 
 class ForecastHour(BaseModel):
-    time: str = Field(description="start of the hour, UTC ISO-8601")
+    time: str = Field(description="start of the hour, ISO-8601 with the Beijing offset")
     lead_hour: int = Field(description="1 … 72: hours of D+1 … D+3 (Beijing days)")
     aqi: float | None = Field(description="HJ 633 hourly AQI of the hourly values")
     level: int | None

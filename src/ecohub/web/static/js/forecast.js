@@ -3,7 +3,9 @@
      the heavy-pollution warning in force, and a "persistence" label when the history was too short for the model;
    - #warnings-list (cockpit): the cities under a heavy-pollution warning;
    - #forecast-vs-obs (station page, data-city set by station.js): the city's D+1 forecast beside the observed
-     daily AQI over the last 30 days. */
+     daily AQI over the last 30 days;
+   - #forecast-hourly (station page): the 72 hourly values of D+1 … D+3 (the station's own issue when it has
+     hours, else its city's), hourly AQI in level colours. */
 (function () {
   'use strict';
   var t = EH.t, el = EH.el;
@@ -74,6 +76,32 @@
       }).catch(function (e) { EH.msg(target, 'error', t('error_load') + ': ' + e.message); });
   }
 
+  function hourly(target, city, site) {
+    var get = function (q) { return EH.getJSON('/api/v1/forecasts/hourly?' + q); };
+    Promise.all([EH.loadECharts(), get('site=' + encodeURIComponent(site)).catch(function () { return { hours: [] }; })])
+      .then(function (res) {
+        return res[1].hours.length ? res[1] : get('city=' + encodeURIComponent(city));
+      }).then(function (body) {
+        var hs = body.hours;
+        if (!hs.length) { EH.msg(target, 'info', t('forecast_hourly_none')); return; }
+        var chart = EH.chart(target);
+        chart.setOption({
+          grid: { left: 40, right: 8, top: 28, bottom: 24 },
+          legend: { top: 0, data: [t('forecast_hourly_aqi')] },
+          tooltip: { trigger: 'axis' },
+          xAxis: { type: 'category', data: hs.map(function (h) { return EH.fmtTime(h.time); }) },
+          yAxis: { type: 'value', minInterval: 1 },
+          series: [{ type: 'bar', name: t('forecast_hourly_aqi'), data: hs.map(function (h) {
+            return { value: h.aqi, itemStyle: { color: EH.aqiColor(h.level || 0) } };
+          }) }]
+        });
+        target.setAttribute('data-issue', String(body.issue.id));
+        document.body.setAttribute('data-forecast-hourly', String(hs.length));
+      }).catch(function (e) { EH.msg(target, 'error', t('error_load') + ': ' + e.message); });
+  }
+
+  var hr = EH.$('#forecast-hourly');
+  if (hr) EH.forecastHourly = function (c, site) { hourly(hr, c, site); };
   var s = EH.$('#forecast-strip');
   if (s) strip(s);
   var w = EH.$('#warnings-list');

@@ -27,6 +27,9 @@
     if (EH.forecastVsObserved && s.region_code) {  // the city's forecast beside the observation (forecast.js)
       EH.forecastVsObserved(/00$/.test(s.region_code) ? s.region_code : s.region_code.slice(0, 4) + '00');
     }
+    if (EH.forecastHourly && s.region_code) {  // the station's own hourly forecast, else its city's (forecast.js)
+      EH.forecastHourly(/00$/.test(s.region_code) ? s.region_code : s.region_code.slice(0, 4) + '00', s.code);
+    }
   }).catch(fail);
 
   EH.getJSON('/api/v1/aqi/hourly?site=' + enc).then(function (rows) {
