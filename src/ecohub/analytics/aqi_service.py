@@ -19,6 +19,7 @@ work); null values are missing.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -56,13 +57,14 @@ def region_names(store: Store, codes) -> dict[str, str]:
 def _describe_all(res: aqi_cn.AqiResult) -> list[dict]:
     """One dict per row of an AQI result. Each derived property of ``res`` (colour, category, primary
     pollutant …) is an array built on access, so every property is read once, not once per row."""
-    aqi, level, roman = res.aqi, res.level, res.level_roman
-    zh, en, color = res.category_zh, res.category_en, res.color
-    primary, missing, edition = res.primary_pollutant, res.missing_pollutants, res.edition
-    iaqi = dict(res.iaqi.items())
+    aqi, level, roman = res.aqi.tolist(), res.level.tolist(), res.level_roman.tolist()  # Python scalars once:
+    zh, en, color = res.category_zh.tolist(), res.category_en.tolist(), res.color.tolist()  # numpy indexing per
+    primary, missing, edition = (res.primary_pollutant.tolist(), res.missing_pollutants.tolist(),  # row costs
+                                 res.edition.tolist())  # ~10x more on a month of cities
+    iaqi = {k: v.tolist() for k, v in res.iaqi.items()}
     out = []
     for i in range(len(aqi)):
-        ok = not np.isnan(aqi[i])
+        ok = not math.isnan(aqi[i])
         out.append({
             "aqi": int(aqi[i]) if ok else None,
             "level": int(level[i]) if ok else None,
@@ -73,7 +75,7 @@ def _describe_all(res: aqi_cn.AqiResult) -> list[dict]:
             "primary_pollutant": (str(primary[i]) or None) if ok else None,
             "missing": [m for m in str(missing[i]).split(",") if m],
             "edition": int(edition[i]) or None,
-            "iaqi": {k: (None if np.isnan(v[i]) else int(v[i])) for k, v in iaqi.items()},
+            "iaqi": {k: (None if math.isnan(v[i]) else int(v[i])) for k, v in iaqi.items()},
         })
     return out
 
@@ -89,6 +91,15 @@ def _conc(values: dict[str, float | None]) -> dict[str, float | None]:
             r = float(aqi_cn.round_gbt8170(np.array([float(v)]), 1 if p == "co" else 0)[0])
             out[p] = r if p == "co" else int(r)
     return out
+
+
+def _conc_columns(cols: dict[str, np.ndarray]) -> list[dict[str, float | None]]:
+    """``_conc`` of every row of equally long columns, rounded column-wise (the same GB/T 8170 rounding)."""
+    rounded = {p: aqi_cn.round_gbt8170(np.asarray(v, dtype=float), 1 if p == "co" else 0).tolist()
+               for p, v in cols.items()}
+    n = len(next(iter(rounded.values()), []))
+    return [{p: (None if math.isnan(r[i]) else (r[i] if p == "co" else int(r[i]))) for p, r in rounded.items()}
+            for i in range(n)]
 
 
 # --- hourly ---------------------------------------------------------------------------------------------------
@@ -270,10 +281,10 @@ def daily_rows(store: Store, dv: DailyValues, by: str = "site") -> list[dict]:
     flat = {k: v.reshape(-1) for k, v in vals.items()}
     described = _describe_all(aqi_cn.aqi_daily(times=times, so2=flat["so2"], no2=flat["no2"], co=flat["co"],
                                                 pm10=flat["pm10"], pm25=flat["pm25"], o3_8h=flat["o3_8h"]))
+    concs = _conc_columns({p: flat[p] for p in DAILY_KEYS})
     out = []
     for i, e in enumerate(ent):
         for j, d in enumerate(dv.days):
             k = i * nd + j
-            conc = {p: flat[p][k] for p in DAILY_KEYS}
-            out.append({**e, "date": d.isoformat(), "concentrations": _conc(conc), **described[k]})
+            out.append({**e, "date": d.isoformat(), "concentrations": concs[k], **described[k]})
     return out

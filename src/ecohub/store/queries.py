@@ -208,6 +208,14 @@ def _after(cols: Sequence, values: Sequence) -> ColumnElement:
                                                                                                     strict=True)])
 
 
+def _by_series(store: Store) -> list[ColumnElement]:
+    """SQLite: a time range over every series is read series by series through the (series_id, time) key —
+    ``series_id IN (all series)`` makes its planner loop over the series; without it a range over all series
+    scans the whole observation table (150-250 ms on a month of the demo province, 3-15 ms with it). The
+    PostgreSQL planner chooses well by itself."""
+    return [] if store.is_postgres else [observation.c.series_id.in_(select(series.c.id))]
+
+
 # --- observations -------------------------------------------------------------------------------------------
 OBS_KEY = ("site", "parameter", "interval", "time", "source_id")
 
@@ -257,7 +265,7 @@ def observations(store: Store, flt: SeriesFilter, start: datetime | None = None,
     if received_after is not None:
         q = q.where(observation.c.received_at > received_after)
     if start is not None:
-        q = q.where(observation.c.time >= start)
+        q = q.where(observation.c.time >= start, *_by_series(store))
     if end is not None:
         q = q.where(observation.c.time < end)
     if after is not None:
@@ -330,7 +338,7 @@ def aggregate(store: Store, flt: SeriesFilter, window: str, start: datetime | No
     q = _scope(scope).apply(flt.apply(q))
     conds = []
     if start is not None:
-        conds.append(observation.c.time >= start)
+        conds += [observation.c.time >= start, *_by_series(store)]
     if end is not None:
         conds.append(observation.c.time < end)
     if conds:
