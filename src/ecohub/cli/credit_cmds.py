@@ -42,6 +42,8 @@ def _date(v: str | None) -> date | None:
 def credit_rate(
     year: Annotated[int, typer.Option(help="the year rated")],
     enterprise: Annotated[str | None, typer.Option(help="one enterprise (USCC); default all")] = None,
+    method: Annotated[str, typer.Option(help="ecohub-credit-v1 (deductions over platform facts) or mee-2013-150 "
+                                             "(the national 2013 indicator set, 环发〔2013〕150号)")] = "ecohub-credit-v1",
     as_json: Annotated[bool, typer.Option("--json", help="print the ratings (level, score, facts, points) as JSON")]
     = False,
     database_url: DatabaseUrl = None,
@@ -50,7 +52,8 @@ def credit_rate(
     behind it; a veto puts the enterprise on the blacklist."""
     from ecohub.supervision.credit import service
 
-    rows = _run(service.rate, open_store(database_url), SYSTEM, origin("credit rate"), year, uscc=enterprise)
+    rows = _run(service.rate, open_store(database_url), SYSTEM, origin("credit rate"), year, uscc=enterprise,
+                method_name=method)
     if as_json:
         print_json(rows if enterprise is None else rows[0])
         return
@@ -58,7 +61,8 @@ def credit_rate(
         console.print(f"{r['enterprise_uscc']} {r['enterprise_name']} {r['year']} v{r['version']}: {r['level']} "
                       f"{r['level_name']} score {r['score']:g}", highlight=False)
         for p in r["points"]:
-            console.print(f"    {p['points']:>6g}  {p['name']}: {p['fact']:g} {p['unit']}", highlight=False)
+            fact = "-" if p["fact"] is None else f"{p['fact']:g}"
+            console.print(f"    {p['points']:>6g}  {p['name']}: {fact} {p['unit']}", highlight=False)
         for v in r["vetoes"]:
             console.print(f"    VETO   {v['reason']}", highlight=False)
 

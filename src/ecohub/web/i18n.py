@@ -229,7 +229,7 @@ ZH: dict[str, str] = {
     "cr_points": "事实与扣分",
     "cr_indicator": "指标",
     "cr_fact": "事实",
-    "cr_deduct": "扣分",
+    "cr_deduct": "分值",
     "cr_vetoes": "一票否决项",
     "cr_versions": "评价版本",
     "cr_year": "年度",

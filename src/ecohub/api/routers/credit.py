@@ -25,6 +25,7 @@ class RateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     year: int = Field(ge=2000, le=2100)
     enterprise: str | None = Field(None, max_length=18)
+    method: str = Field("ecohub-credit-v1", max_length=60, description="ecohub-credit-v1 | mee-2013-150")
 
 
 class RepairIn(BaseModel):
@@ -40,7 +41,8 @@ class DecideIn(BaseModel):
 
 @router.post("/credit/ratings", status_code=201, summary="Rate (a new version; never overwritten)")
 def rate(request: Request, store: StoreDep, p: Writer, origin: OriginDep, body: RateIn):
-    return json_response(request, call(S.rate, store, p.scope, origin, body.year, uscc=body.enterprise),
+    return json_response(request, call(S.rate, store, p.scope, origin, body.year, uscc=body.enterprise,
+                                       method_name=body.method),
                          status_code=201)
 
 

@@ -10,7 +10,8 @@ Facts of an enterprise and year (each rating stores them, with the points and ve
   ``monitoring_fraud_cases``, ``daily_fine_cases`` — decided cases for data fraud / with a daily penalty (vetoes);
 * ``tonnage_exceeded`` — a ``permit_tonnage`` alert of the year whose emitted tonnage reached the permitted;
 * ``permit_missing`` — no permit of the enterprise valid on 31 December (or today) of the year;
-* ``substantiated_complaints`` — not yet known to the platform (complaints carry no enterprise): 0, stated.
+* ``substantiated_complaints`` — complaints the loop linked to a case of the enterprise decided in the year;
+* ``outlets`` — the enterprise's outlets (sites of an ``…outlet`` kind; the national method's compliance rate).
 
 Ratings are only ever added (``version`` 1, 2, … per enterprise and year). A red rating from a veto puts the
 enterprise on the blacklist (one open entry at a time) with the reason; repair: the enterprise applies with a
@@ -33,8 +34,9 @@ from ecohub.store.schema import enterprise, site
 from ecohub.store.schema_alerts import alert
 from ecohub.store.schema_enforcement import credit_blacklist, credit_rating, enf_case, enf_penalty
 from ecohub.store.schema_permits import permit
+from ecohub.store.schema_supervision import complaint_handling
 from ecohub.store.tx import write_tx
-from ecohub.supervision.credit import method
+from ecohub.supervision.credit import method, national2013
 
 DECIDED = ("decided", "executing", "closed")
 WRITERS = ("system", "admin", "officer")
@@ -61,6 +63,11 @@ def facts(conn: Connection, enterprise_id: int, uscc: str, year: int, *, today: 
                         .where(enf_penalty.c.case_id.in_(ids))).all() if ids else []
     ton = conn.execute(select(alert.c.value, alert.c.level).where(
         alert.c.rule == "permit_tonnage", alert.c.cause_key.like(f"permit_tonnage:{uscc}:%:{year}"))).all()
+    # a complaint is substantiated when the loop linked it to a case of the enterprise decided in the year
+    subst = conn.scalar(select(func.count()).select_from(complaint_handling).where(
+        complaint_handling.c.case_id.in_(ids))) if ids else 0
+    outlets = conn.scalar(select(func.count()).select_from(site).where(site.c.enterprise_id == enterprise_id,
+                                                                       site.c.kind.like("%outlet")))
     day = min(date(year, 12, 31), today or date(year, 12, 31))
     valid = conn.scalar(select(func.count()).select_from(permit).where(
         permit.c.enterprise_id == enterprise_id, permit.c.valid_from <= day, permit.c.valid_to >= day,
@@ -73,7 +80,7 @@ def facts(conn: Connection, enterprise_id: int, uscc: str, year: int, *, today: 
         "daily_fine_cases": len({p.case_id for p in pens if p.kind == "daily_fine"}),
         "tonnage_exceeded": sum(1 for v, lv in ton if v is not None and lv and v >= lv),
         "permit_missing": 0 if valid else 1,
-        "substantiated_complaints": 0, "not_available": ["substantiated_complaints"],
+        "substantiated_complaints": int(subst or 0), "outlets": int(outlets or 0),
     }
 
 
@@ -88,9 +95,16 @@ def _cond(scope: Scope):
                           "levels (public_levels)")
 
 
+METHODS = {method.METHOD: method.rate, national2013.METHOD: national2013.rate}
+
+
 def rate(store: Store, scope: Scope, origin: Origin, year: int, *, uscc: str | None = None,
-         today: date | None = None, now: datetime | None = None) -> list[dict]:
-    """Rate the enterprises (one, or all visible) for ``year``: a new version each time, never overwritten."""
+         today: date | None = None, now: datetime | None = None, method_name: str = method.METHOD) -> list[dict]:
+    """Rate the enterprises (one, or all visible) for ``year``: a new version each time, never overwritten.
+    ``method_name``: ``ecohub-credit-v1`` (deductions over platform facts) or ``mee-2013-150`` (the national
+    2013 indicator set, docs/credit.md)."""
+    if method_name not in METHODS:
+        raise InputError("method", method_name, "one of " + ", ".join(METHODS))
     if scope.role not in WRITERS:
         raise PermissionError(f"role {scope.role!r} may not rate enterprises")
     if not 2000 <= int(year) <= 2100:
@@ -109,12 +123,12 @@ def rate(store: Store, scope: Scope, origin: Origin, year: int, *, uscc: str | N
             raise InputError("enterprise", uscc, "no registered enterprise with this USCC (or outside your region)")
         for e in ents:
             f = facts(conn, e.id, e.uscc, year, today=today)
-            r = method.rate(f)
+            r = METHODS[method_name](f)
             ver = int(conn.scalar(select(func.coalesce(func.max(credit_rating.c.version), 0)).where(
                 credit_rating.c.enterprise_id == e.id, credit_rating.c.year == year))) + 1
             rid = conn.execute(insert(credit_rating).values(
                 enterprise_id=e.id, year=year, version=ver, level=r.level, score=r.score, facts=f, points=r.points,
-                vetoes=r.vetoes, method=method.METHOD, computed_at=now, computed_by=origin.actor,
+                vetoes=r.vetoes, method=method_name, computed_at=now, computed_by=origin.actor,
             ).returning(credit_rating.c.id)).scalar_one()
             listed = None
             if r.vetoes:
@@ -124,7 +138,7 @@ def rate(store: Store, scope: Scope, origin: Origin, year: int, *, uscc: str | N
                                                                          "level": r.level, "score": r.score})
             out.append({"enterprise_uscc": e.uscc, "enterprise_name": e.name, "year": year, "version": ver,
                         "level": r.level, "level_name": method.LEVELS[r.level], "score": r.score, "facts": f,
-                        "points": r.points, "vetoes": r.vetoes, "method": method.METHOD, "blacklisted": listed})
+                        "points": r.points, "vetoes": r.vetoes, "method": method_name, "blacklisted": listed})
     return out
 
 

@@ -23,7 +23,7 @@
     var tb = EH.clear(EH.$('#cr-points tbody'));
     (r.points || []).forEach(function (p) {
       tb.append(el('tr', { 'data-indicator': p.indicator }, el('td', null, p.name),
-        el('td', null, String(p.fact) + ' ' + (p.unit || '')), el('td', null, String(p.points))));
+        el('td', null, (p.fact == null ? (p.basis || '-') : String(p.fact) + ' ' + (p.unit || ''))), el('td', null, String(p.points))));
     });
     if (!(r.points || []).length) tb.append(el('tr', null, el('td', null, t('cr_no_points'))));
     var ul = EH.clear(EH.$('#cr-vetoes'));
