@@ -14,7 +14,11 @@ The baseline is a bare FastAPI endpoint (``GET /bare`` returning a 3-field dict)
 the same client kind in the same run: its p50 is the floor of this harness; ``latest`` req/s (one client,
 sequential, ``--seconds``) is printed beside the bare endpoint's req/s.
 
-    .venv/bin/python bench/bench_reads.py [--days 31] [--runs 30] [--seconds 3] [--no-postgres] [--only PATH]
+``--http N``: ``latest`` (anonymous) and the bare endpoint also served by uvicorn (one process each, in turn) and
+loaded for N seconds by a second process (``bench_api``'s wrk or Python client): req/s, p50, p99.
+
+    .venv/bin/python bench/bench_reads.py [--days 31] [--runs 30] [--seconds 3] [--http 5] [--no-postgres]
+                                          [--only PATH]
 """
 
 from __future__ import annotations
@@ -85,6 +89,50 @@ def _bare_app():
         return {"site": SITE, "parameter": "pm25", "value": 42.0}
 
     return bare
+
+
+def serve_bare(port: int) -> None:  # runs in the baseline server process
+    import uvicorn
+
+    uvicorn.run(_bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def http_latest(store, seconds: int, connections: int) -> None:
+    """``GET /api/v1/latest`` (anonymous, public cache off) and the bare endpoint, each served by uvicorn (one
+    process) and loaded by a second process (``bench_api``: wrk, or its Python client)."""
+    import shutil
+    import subprocess
+
+    import bench_api
+
+    url = store.engine.url.render_as_string(hide_password=False)
+    load = bench_api.load_wrk if shutil.which("wrk") else bench_api.load_python
+    res = {}
+    proc, base = bench_api.start_server(url)
+    try:
+        res["latest"] = load(base + "/api/v1/latest", seconds, connections)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    port = bench_api.free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(port)])
+    try:
+        for _ in range(200):
+            try:
+                bench_api.urllib.request.urlopen(f"http://127.0.0.1:{port}/bare", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        res["bare"] = load(f"http://127.0.0.1:{port}/bare", seconds, connections)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    tool = "wrk" if shutil.which("wrk") else "Python client (a second process)"
+    print(f"  HTTP, uvicorn 1 process, {tool}, {connections} connections, {seconds} s each, anonymous:")
+    for k, m in res.items():
+        print(f"    {k:<8} {m['rps']:>9,.0f} req/s  p50 {m['p50']:>7.2f} ms  p99 {m['p99']:>7.2f} ms  "
+              f"({m['n']} requests, {m['errors']} errors)")
+    print(f"    latest / bare: {res['latest']['rps'] / res['bare']['rps']:.3f}; load average {os.getloadavg()[0]:.2f}")
 
 
 def timed(client, url: str, headers: dict, runs: int) -> dict:
@@ -178,6 +226,8 @@ def run(name: str, store_cm, a) -> dict[str, dict]:
         print(f"  /api/v1/latest ({n} series): {lat_rps:,.0f} req/s; bare FastAPI endpoint {bare_rps:,.0f} req/s "
               f"(ratio {lat_rps / bare_rps:.3f}); one client, sequential, {a.seconds} s each; "
               f"load average {os.getloadavg()[0]:.2f}")
+        if a.http:
+            http_latest(store, a.http, a.connections)
         slow = sorted(out.items(), key=lambda kv: -kv[1]["p99"])[:5]
         print("  slowest p99: " + "; ".join(f"{u} {m['p99']:.0f} ms" for u, m in slow))
     return out
@@ -190,7 +240,14 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--only", help="only OpenAPI paths containing this text")
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--http", type=int, default=5, help="seconds of HTTP load on latest and the bare endpoint "
+                    "(uvicorn; 0: skip)")
+    ap.add_argument("--connections", type=int, default=4)
+    ap.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.serve_bare:
+        serve_bare(a.serve_bare)
+        return
     a.runs = max(5, min(a.runs, 1000))
     print("Every read endpoint, uncached, on the demo province, beside a bare FastAPI endpoint (same run)")
     run("SQLite", sqlite_store, a)
