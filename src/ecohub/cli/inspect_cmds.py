@@ -170,3 +170,101 @@ def draw_show(draw_id: Annotated[int, typer.Argument(help="the draw's id")],
     from ecohub.supervision.inspect import service
 
     _print_draw(_run(service.get_draw, open_store(database_url), SYSTEM, draw_id), as_json)
+
+
+@draw_app.command("list")
+def draw_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print the draws as JSON")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Every draw: id, period, scope, status, seed, result hash."""
+    from ecohub.supervision.inspect import service
+
+    rows = _run(service.list_draws, open_store(database_url), SYSTEM)
+    if as_json:
+        print_json(rows)
+        return
+    for d in rows:
+        console.print(f"{d['id']:>5}  {d['period']}  {d['scope_code']}  {d['status']:<9}  seed {d['seed']!r}  "
+                      f"{d['result_sha256'][:16]}…", highlight=False)
+
+
+def _guess_type(path: Path) -> str:
+    return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".pdf": "application/pdf"}.get(
+        path.suffix.lower(), "application/octet-stream")
+
+
+@inspect_app.command("record")
+def inspect_record(
+    enterprise: Annotated[str, typer.Option(help="the enterprise's USCC")],
+    at: Annotated[str, typer.Option(help="when (ISO 8601 with a time zone, e.g. 2026-12-04T10:00+08:00)")],
+    inspectors: Annotated[str, typer.Option(help="at least two inspectors, comma-separated")],
+    trigger: Annotated[str | None, typer.Option(help="targeted: alert | complaint")] = None,
+    ref: Annotated[str | None, typer.Option(help="the alert id or the complaint's tracking code")] = None,
+    draw_item: Annotated[int | None, typer.Option(help="random: the draw item id")] = None,
+    industry: Annotated[str | None, typer.Option(help="the checklist's industry (default: default)")] = None,
+    checklist: Annotated[str | None, typer.Option(help='answers as JSON, e.g. \'{"permit_posted": "ok"}\'')] = None,
+    findings: Annotated[str | None, typer.Option(help="what was found")] = None,
+    attach: Annotated[list[Path] | None, typer.Option(help="a photo (JPEG/PNG) or PDF; repeatable; type checked "
+                                                          "by content, size limited")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the record as JSON")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Record an inspection (targeted: name the trigger; random: the draw item). Nothing is saved when any part
+    is bad (an attachment too large or of a disguised type, an unknown checklist item, a time in the future)."""
+    import json
+    from datetime import datetime
+
+    from ecohub.supervision.inspect import records
+
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        fail(f"--at {at!r}: not an ISO 8601 time")
+    try:
+        answers = json.loads(checklist) if checklist else None
+    except json.JSONDecodeError:
+        fail(f"--checklist: not JSON: {checklist!r}")
+    files = [records.Attachment(p.name, _guess_type(p), _run(p.read_bytes)) for p in attach or []]
+    out = _run(records.record, open_store(database_url), SYSTEM, origin("inspect record"), uscc=enterprise,
+               inspected_at=when, inspectors=[x.strip() for x in inspectors.split(",")],
+               kind="random" if draw_item is not None else "targeted", trigger_kind=trigger, trigger_ref=ref,
+               draw_item_id=draw_item, industry=industry, checklist=answers, findings=findings, attachments=files)
+    if as_json:
+        print_json(out)
+    else:
+        console.print(f"inspection {out['id']} recorded ({out['kind']}, {len(out.get('attachments', []))} "
+                      f"attachments)", highlight=False)
+
+
+@inspect_app.command("show")
+def inspect_show(inspection_id: Annotated[int, typer.Argument(help="the inspection's id")],
+                 as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+                 database_url: DatabaseUrl = None) -> None:
+    """One inspection record with its attachments (hash, size, type)."""
+    from ecohub.supervision.inspect import records
+
+    r = _run(records.get, open_store(database_url), SYSTEM, inspection_id)
+    if as_json:
+        print_json(r)
+        return
+    console.print(f"{r['id']} {r['kind']} {r['trigger_kind'] or ''} {r['trigger_ref'] or ''}  {r['uscc']} {r['name']}  "
+                  f"{r['inspected_at']}  {', '.join(r['inspectors'])}", highlight=False)
+    for a in r["attachments"]:
+        console.print(f"  {a['filename']} {a['content_type']} {a['size']} B sha256 {a['sha256']}", highlight=False)
+
+
+@inspect_app.command("list")
+def inspect_list(enterprise: Annotated[str | None, typer.Option(help="one enterprise (USCC)")] = None,
+                 as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+                 database_url: DatabaseUrl = None) -> None:
+    """Inspection records, newest first."""
+    from ecohub.supervision.inspect import records
+
+    rows = _run(records.list_inspections, open_store(database_url), SYSTEM, uscc=enterprise)
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        console.print(f"{r['id']:>5}  {r['inspected_at'][:16]}  {r['kind']:<8} {r['uscc']} {r['name']}  "
+                      f"{r['trigger_kind'] or ''} {r['trigger_ref'] or ''}", highlight=False)

@@ -154,3 +154,21 @@ def get(store: Store, scope: Scope, inspection_id: int) -> dict:
     out = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()}
     out["attachments"] = [dict(a) for a in atts]
     return out
+
+
+def list_inspections(store: Store, scope: Scope, *, uscc: str | None = None, limit: int = 200) -> list[dict]:
+    """Inspection records the caller may see, newest first: id, kind, trigger, enterprise, time, inspectors,
+    findings."""
+    q = (select(inspection.c.id, inspection.c.kind, inspection.c.trigger_kind, inspection.c.trigger_ref,
+                inspection.c.inspected_at, inspection.c.inspectors, inspection.c.findings, inspection.c.region_code,
+                enterprise.c.uscc, enterprise.c.name)
+         .join(enterprise, enterprise.c.id == inspection.c.enterprise_id)
+         .order_by(inspection.c.inspected_at.desc(), inspection.c.id.desc()).limit(limit))
+    cond = _cond(scope)
+    if cond is not None:
+        q = q.where(cond)
+    if uscc:
+        q = q.where(enterprise.c.uscc == uscc)
+    with store.engine.connect() as conn:
+        return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()}
+                for r in conn.execute(q).mappings()]
