@@ -41,6 +41,7 @@ class BacktestResult:
     high: np.ndarray
     persistence: np.ndarray
     climatology_level: np.ndarray
+    climatology_aqi: np.ndarray | None = None
 
 
 def observed_primary(hist: DailyHistory, idx: np.ndarray) -> np.ndarray:
@@ -188,4 +189,4 @@ def backtest(hist: DailyHistory, test_from: np.datetime64, *, horizon: int = 1, 
         "model_version": MODEL_VERSION,
         "seconds": round(time.perf_counter() - t0, 2),
     }
-    return BacktestResult(summary, hist.days[targets], obs, fc, lo, hi, pers, clim_level)
+    return BacktestResult(summary, hist.days[targets], obs, fc, lo, hi, pers, clim_level, clim_aqi)

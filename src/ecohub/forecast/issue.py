@@ -8,6 +8,9 @@ the warning level. The store side (:mod:`.service`) saves what this returns.
 * **Method** — ``model`` with at least ``MIN_TRAIN_DAYS`` days with AQI; otherwise ``persistence`` (the last
   observed AQI, range ±20 %) when a day with AQI is among the last ``PERSIST_LOOKBACK`` + 1 days before D;
   otherwise no issue (the reason is returned).
+* **Meteorology** — when the met data cover the target days (a forecast feed, or a file) the target day's
+  weather is used (``use = target``); else, if they hold the origin day, the observed weather of the origin day
+  (``use = origin``); else none (``inputs["met_mode"]`` says which).
 * **Warning** — :func:`ecohub.forecast.warning_levels.warning_level` over the sequence: observed AQI of the
   origin, then the forecasts of every day after it up to D+3.
 """
