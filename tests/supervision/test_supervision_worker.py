@@ -81,9 +81,16 @@ def _setup(store, tmp_path, now: datetime) -> None:
 def test_worker_runs_the_supervision_jobs(store, tmp_path, monkeypatch):
     now = datetime.now(UTC)
     _setup(store, tmp_path, now)
+    from ecohub.supervision import complaint_loop, complaints
+
+    code = complaints.submit(store, complaints.ComplaintInput("air", "工厂烟囱冒黑烟，持续两个小时以上", 114.4548, 38.0513),
+                             tmp_path, now=now - timedelta(days=30))["tracking_code"]
+    complaint_loop.advance(store, Scope("system"), ORIG, code, "accepted", supervisor="chief",
+                           now=now - timedelta(days=30))
     out = _worker(store, monkeypatch)
     assert out["permits"]["emission_rollup"]["rows"] >= 48, out
     assert out["permits"]["tonnage"] == 1 and out["waste"]["storage"] and out["waste"]["overdue"]
+    assert out["deadlines"] == {"cases": 0, "complaints": 1}  # accepted 30 days ago, not transferred in 3 days
     got = _alerts(store)
     year = now.astimezone(BEIJING).year
     assert got[f"permit_tonnage:{ENT}:so2_gas:{year}"] == "permit_tonnage"
@@ -98,7 +105,7 @@ def test_worker_runs_the_supervision_jobs(store, tmp_path, monkeypatch):
         assert c.scalar(select(func.count()).select_from(emission_hourly)) >= 48
     # a second pass within the hour: the rollup is kept, the checks wait
     again = _worker(store, monkeypatch)
-    assert "tonnage" not in again["permits"] and again["waste"] == {}
+    assert "tonnage" not in again["permits"] and again["waste"] == {} and again["deadlines"] == {}
     # the same periods are what the enterprise's page lists to submit (its own scope; another's is not found)
     due = S.due_reports(store, Scope("system"), NUMBER)
     assert {(d["kind"], d["period"]) for d in due} == {tuple(k.split(":")[2:]) for k in overdue}

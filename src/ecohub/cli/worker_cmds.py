@@ -91,15 +91,30 @@ def worker_cmd(
 
 def supervision_jobs() -> tuple:
     """The supervision jobs of every worker pass: the permit jobs (hourly emissions rollup; when due the tonnage,
-    overdue execution-report and manual-monitoring checks) and the hazardous-waste checks (storage duration,
-    manifests not received in time) — every ECOHUB_SUPERVISION_CHECK_EVERY seconds."""
+    overdue execution-report and manual-monitoring checks), the hazardous-waste checks (storage duration,
+    manifests not received in time) and the deadlines of cases and complaints — every
+    ECOHUB_SUPERVISION_CHECK_EVERY seconds."""
     from ecohub.config import settings
     from ecohub.supervision.permits import schedule as permit_jobs
     from ecohub.supervision.waste import schedule as waste_jobs
 
     every = settings().supervision_check_every
     return (("permits", lambda store, now: permit_jobs.run_due(store, now, every=every)),
-            ("waste", lambda store, now: waste_jobs.run_due(store, now, every=every)))
+            ("waste", lambda store, now: waste_jobs.run_due(store, now, every=every)),
+            ("deadlines", lambda store, now: deadline_checks(store, now, every=every)))
+
+
+def deadline_checks(store, now, *, every: int) -> dict:
+    """When due (state ``worker_state`` row ``deadline_checks``): overdue case steps (``case_overdue``) and overdue
+    complaint stages (``complaint_overdue``), each alert addressed to the supervisor; the numbers raised."""
+    from ecohub.supervision import complaint_loop
+    from ecohub.supervision.cases import service as case_service
+    from ecohub.supervision.schedule import due_checks
+
+    if not due_checks(store, "deadline_checks", now, every):
+        return {}
+    return {"cases": len(case_service.check_overdue(store, now=now)),
+            "complaints": len(complaint_loop.check_overdue(store, now=now))}
 
 
 # --- alerts ----------------------------------------------------------------------------------------------
