@@ -59,7 +59,9 @@ def start_gateway(url: str, port: int, src: Path | None = None) -> subprocess.Po
     if src is not None:
         env["PYTHONPATH"] = str(src)
     p = subprocess.Popen([sys.executable, "-m", "ecohub.cli.main", "gateway", "--port", str(port), "--database-url",
-                          url, "--log-level", "warning", "--device-rate", "1000", "--stats-json"],
+                          url, "--log-level", "warning", "--device-rate", "1000", "--stats-json",
+                          # all simulated devices come from 127.0.0.1 and connect within 2 s
+                          "--max-pending-per-address", "100000"],
                          stdout=subprocess.PIPE, stderr=sys.stderr, text=True,
                          cwd=ROOT if src is None else src.parent, env=env)
     line = p.stdout.readline()

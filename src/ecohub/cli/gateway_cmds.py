@@ -98,6 +98,9 @@ def gateway_cmd(
                         socket_rcvbuf=socket_rcvbuf)
 
     def ready(gw) -> None:
+        from ecohub.ingest.hj212.work import tune_gc
+
+        tune_gc()  # this process is the gateway
         if metrics_port:
             from ecohub.bus.metrics import gateway_registry, serve
 

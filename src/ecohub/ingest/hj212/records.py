@@ -38,6 +38,8 @@ _STAT_KIND = {"rt": frozenset({"ZsRtd"}), "min": frozenset({"ZsAvg", "Min", "Max
 _EVENT_KIND = {"2021": "status", "2041": "runtime", "2081": "boot", "1013": "time_request", "1011": "device_time",
                "1061": "rtd_interval", "1063": "min_interval", "3019": "instrument_sn", "3020": "device_info"}
 ALL_FLAGS = frozenset(DATA_FLAGS_2017) | frozenset(DATA_FLAGS_2005)
+_UNKNOWN: Any = object()  # plan marker: a factor code outside the catalogue (or a kind not planned yet)
+_MAX_PLANS = 200_000
 _FUTURE_SLACK = 86400  # same rule as every other ingest channel: at most one day ahead
 
 ParamRef = tuple[int, float]  # (parameter id, scale to the stored unit)
@@ -52,6 +54,7 @@ class PacketRecords:
         self.params: dict[str, int] = {}
         self._pmap: dict[tuple[str, str], ParamRef | None] = {}
         self._smap: dict[tuple[str, str, str], ParamRef | None] = {}
+        self._plans: dict[tuple[int, str, str], dict[str, Any]] = {}  # (site id, site kind, CN) → plan
 
     def _param(self, code: str, kind: str) -> ParamRef | None:
         key = (code, kind)
@@ -113,6 +116,36 @@ class PacketRecords:
         self._smap[key] = out
         return out
 
+    # --- per site and CN: factor → kind → (series key, scale), worked out once -----------------------------------
+    def _new_plan(self, site_id: int, site_kind: str, cn: str) -> dict[str, Any]:
+        if len(self._plans) >= _MAX_PLANS:  # bounded: a province's sites × CNs, well within this
+            self._plans.clear()
+        plan: dict[str, Any] = {}
+        self._plans[(site_id, site_kind, cn)] = plan
+        return plan
+
+    def _plan_factor(self, site_id: int, site_kind: str, cn: str, code: str) -> dict[str, Any]:
+        """The kinds of one factor at one site and CN (filled as they come), or ``_UNKNOWN`` (not in the
+        catalogue: quarantined)."""
+        pm = self._pmap.get((code, site_kind), False)
+        if pm is False:
+            pm = self._param(code, site_kind)
+        return _UNKNOWN if pm is None else {}
+
+    def _plan_kind(self, site_id: int, site_kind: str, cn: str, code: str, kind: str
+                   ) -> tuple[tuple[int, int, str], float] | None:
+        """(series key, scale) of one factor's kind at a site and CN; ``None``: a statistic the catalogue has
+        no derived parameter for (counted in ``not_stored_kinds``). The key tuple is shared by every row of
+        that series: no key is built per value."""
+        interval = _INTERVAL[INTERVAL_BY_CN[cn]]
+        if kind in _STAT_KIND[INTERVAL_BY_CN[cn]]:
+            pm = self._stat_param(code, site_kind, kind)
+        else:
+            pm = self._param(code, site_kind)
+        if pm is None:
+            return None
+        return (site_id, pm[0], interval), pm[1]
+
     def build(self, conn: AckTarget, session: QnHolder, info: DeviceInfo, packet: Packet, frame: bytes,
               qns: list[str], acks: list[bytes], t0: float, loose: bool) -> Work:
         """The work of one packet. ``loose``: the packet was decoded without the value rules (its header is
@@ -146,12 +179,9 @@ class PacketRecords:
                     quarantine.append((f"DataTime {packet.cp.fields.get('DataTime')} is more than one day in the "
                                        "future (device clock?)", "DataTime", mask_password(frame)))
                     values = []
-                interval = _INTERVAL[INTERVAL_BY_CN[cn]]
-                stat_kinds = _STAT_KIND[INTERVAL_BY_CN[cn]]
-                site_id = info.site_id
-                skind = info.site_kind
-                pmap = self._pmap
-                smap = self._smap
+                plan = self._plans.get((info.site_id, info.site_kind, cn))
+                if plan is None:
+                    plan = self._new_plan(info.site_id, info.site_kind, cn)
                 for code, kind, value, flag in values:
                     if code in skip:
                         continue
@@ -162,25 +192,24 @@ class PacketRecords:
                         quarantine.append((f"bad_flag: {code}-Flag={flag!r} is not an HJ 212 data flag",
                                            f"{code}-Flag", raw))
                         continue
-                    pm = pmap.get((code, skind), False)
-                    if pm is False:
-                        pm = self._param(code, skind)
-                    if pm is None:
+                    by_kind = plan.get(code)
+                    if by_kind is None:
+                        by_kind = plan[code] = self._plan_factor(info.site_id, info.site_kind, cn, code)
+                    if by_kind is _UNKNOWN:
                         skip.add(code)  # once per factor, whatever kinds it carries
                         if raw is None:
                             raw = mask_password(frame)
                         quarantine.append((f"unknown_code: factor code {code!r} is not in the parameter catalogue",
                                            f"{code}-{kind}", raw))
                         continue
-                    if kind in stat_kinds:
-                        pm = smap.get((code, skind, kind), False)
-                        if pm is False:
-                            pm = self._stat_param(code, skind, kind)
-                        if pm is None:
-                            c["not_stored_kinds"] += 1
-                            continue
-                    pid, scale = pm  # type: ignore[misc]
-                    rows.append(((site_id, pid, interval), t, value * scale if scale != 1.0 else value, flag))
+                    entry = by_kind.get(kind, _UNKNOWN)
+                    if entry is _UNKNOWN:
+                        entry = by_kind[kind] = self._plan_kind(info.site_id, info.site_kind, cn, code, kind)
+                    if entry is None:
+                        c["not_stored_kinds"] += 1
+                        continue
+                    key, scale = entry
+                    rows.append((key, t, value * scale if scale != 1.0 else value, flag))
                 c["records"] += len(rows)
             c["quarantined"] += len(quarantine)
         else:

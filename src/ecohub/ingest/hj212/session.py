@@ -33,10 +33,11 @@ from ecohub.protocols.hj212 import (
     data_ack,
     decode,
     encode,
+    frame_segment,
     notify_ack,
 )
 
-__all__ = ["DEVIATION_RECORD_EVERY", "Deviation", "Link", "Session", "Sessions"]
+__all__ = ["CLOCK_CHECK_EVERY", "DEVIATION_RECORD_EVERY", "Deviation", "Link", "Session", "Sessions", "ack_9014"]
 
 log = logging.getLogger("ecohub.gateway")
 
@@ -47,6 +48,17 @@ _HEADER_FIELDS = frozenset({"QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO",
                             "data", None})
 
 SplitKey = tuple[Any, ...]
+CLOCK_CHECK_EVERY = 10.0  # seconds between comparisons of a device's QN clock with ours (parsing the QN time of
+# every packet cost ~5 % of the gateway's per-packet CPU; a drift is still caught within 10 s)
+
+
+def ack_9014(packet: Packet) -> bytes:
+    """The 9014 answer to an upload, ``encode(data_ack(packet))``, without ``encode``'s check of decoding it
+    back (a third of its cost): every field comes from the packet just decoded. Same bytes (tested)."""
+    flag = packet.flag
+    if flag is None or packet.qn is None:
+        return encode(data_ack(packet))
+    return frame_segment(f"QN={packet.qn};ST=91;CN=9014;PW={packet.pw};MN={packet.mn};Flag={flag & ~3};CP=&&&&")
 DEVIATION_RECORD_EVERY = 3600.0  # seconds between device_event rows per device and deviation code
 
 
@@ -93,7 +105,7 @@ class Session:
     """Per-device state (by MN), kept while the gateway runs."""
 
     __slots__ = ("mn", "info", "conn", "pw", "st", "version", "qns", "tokens", "refill_at", "last_sync",
-                 "packets", "deviations")
+                 "packets", "deviations", "clock_at")
 
     def __init__(self, mn: str, info: DeviceInfo, burst: float):
         self.mn = mn
@@ -106,6 +118,7 @@ class Session:
         self.tokens = burst
         self.refill_at = time.monotonic()
         self.last_sync = -math.inf
+        self.clock_at = -math.inf  # when its QN clock was last compared with ours (monotonic)
         self.packets = 0
         self.deviations: dict[str, Deviation] = {}
 
@@ -207,7 +220,8 @@ class Sessions:
                 elif isinstance(seen, Work):
                     seen.conn = conn  # answer on the newest connection when it commits
                 return
-        if cfg.auto_time_sync and qn is not None and len(qn) == 17:
+        if cfg.auto_time_sync and qn is not None and len(qn) == 17 and now - session.clock_at >= CLOCK_CHECK_EVERY:
+            session.clock_at = now
             self._check_clock(session, packet, conn)
         if self.runner.active:  # the runner's dict, read directly: this is the per-packet path
             self.commands.on_packet(packet)
@@ -225,7 +239,7 @@ class Sessions:
             if qn is not None:
                 qns.append(qn)
             if packet.ack_required and cn != "1013":
-                acks.append(encode(data_ack(packet)))
+                acks.append(ack_9014(packet))
         if cn == "1013":  # notification: answered at once (9013), then the platform sends 1012
             if qn is not None:
                 conn.send(encode(notify_ack(packet)), cfg.max_write_buffer)
@@ -389,7 +403,7 @@ class Sessions:
             self.commit.quarantine(conn.peer, f"{e.reason}: {e}", e.field, mask_password(frame), packet.mn)
             return None
         acks = conn.split_acks.setdefault(key, [])
-        acks.append((packet.qn, encode(data_ack(packet)) if packet.ack_required and packet.qn else None))
+        acks.append((packet.qn, ack_9014(packet) if packet.ack_required and packet.qn else None))
         if packet.qn:
             self._remember(session, packet.qn, HELD)
         self.expire_splits(conn)

@@ -115,6 +115,9 @@ def _child(url: str, conn) -> None:
     store = Store.open(url)
     resolver = SeriesResolver()
     w = ObservationWriter(store, SOURCE, origin="hj212 gateway", batch_size=10**9)
+    from ecohub.ingest.hj212.work import tune_gc
+
+    tune_gc()  # this process is a writer: each batch's rows are thousands of tuples
     conn.send(("ready", None))
     while True:
         try:
