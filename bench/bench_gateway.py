@@ -14,12 +14,12 @@ Per backend and offered rate, side by side and measured in the same run:
 Printed: packets/s acknowledged (9014 after commit) over the time from the first packet to the last answer,
 packets/s stored, p50/p99 ack latency at the devices, retransmissions, packets given up, the gateway's CPU per
 packet, the load average, and the loss check (every acknowledged packet's values are in the store, no
-conflicts). ``--sndbuf`` (default 8192) models loggers with a small TCP send buffer whose write blocks while the
+conflicts). ``--sndbuf`` (default 4096) models loggers with a small TCP send buffer whose write blocks while the
 socket is full (their ack clock starts when the socket took the packet); ``--sndbuf 0`` is the OS's buffer,
 which on loopback grows to MBs and holds an overloaded gateway's backlog. Devices connect over the first 2 s.
 
     .venv/bin/python bench/bench_gateway.py [--devices 1000] [--rate 2500,5000,7500] [--duration 20]
-        [--processes 1] [--sndbuf 8192] [--ref REF] [--no-echo] [--no-sqlite] [--no-postgres]
+        [--processes 1] [--sndbuf 4096] [--ref REF] [--no-echo] [--no-sqlite] [--no-postgres]
 """
 
 from __future__ import annotations
@@ -162,6 +162,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL server process so far (other users of the server count too)."""
+    total = 0.0
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            if (p / "comm").read_text().strip() != "postgres":
+                continue
+        except OSError:
+            continue
+        total += cpu_seconds(int(p.name))
+    return total
+
+
 def peak_rss_mb(pid: int) -> tuple[float, float]:
     """Peak RSS (VmHWM) of the gateway process and the sum over its writer processes."""
     return _hwm(pid), sum(_hwm(c) for c in children(pid))
@@ -209,7 +224,9 @@ def run_one(name: str, mode: str, store, url: str, args, src: Path | None = None
         jobs = [(p, port, args.rate * len(p) / len(devs), args.duration, i + 1, args.sndbuf)
                 for i, p in enumerate(parts)]
         load = os.getloadavg()
-        cpu0 = cpu_seconds(proc.pid)
+        time.sleep(0.5)  # the writer processes are up
+        kids = children(proc.pid)
+        cpu0, kids0, pg0 = cpu_seconds(proc.pid), sum(cpu_seconds(k) for k in kids), postgres_cpu_seconds()
         t0 = time.perf_counter()
         if k == 1:
             results = [_sim_worker(jobs[0])]
@@ -222,6 +239,8 @@ def run_one(name: str, mode: str, store, url: str, args, src: Path | None = None
             stats.merge(r)
         rss = peak_rss_mb(proc.pid)
         cpu = cpu_seconds(proc.pid) - cpu0
+        cpu_kids = sum(cpu_seconds(k) for k in kids) - kids0
+        cpu_pg = postgres_cpu_seconds() - pg0
         load_end = os.getloadavg()
     finally:
         proc.terminate()
@@ -240,6 +259,7 @@ def run_one(name: str, mode: str, store, url: str, args, src: Path | None = None
            "acked_s": stats.acked / span, "p50": d["ack_latency_p50_ms"], "p99": d["ack_latency_p99_ms"],
            "retransmitted": stats.retransmitted, "failed": stats.failed, "unanswered": stats.unanswered,
            "load": (load[0], load_end[0]), "cpu_us": cpu / max(stats.sent + stats.retransmitted, 1) * 1e6,
+           "cpu_writers_us": cpu_kids / max(stats.acked, 1) * 1e6, "cpu_pg_us": cpu_pg / max(stats.acked, 1) * 1e6,
            "stored_s": None}
     label = LABEL[mode] + (f" {args.ref}" if mode == "ref" else "")
     print(f"\n[{name}, {label}] {args.devices} devices, offered {args.rate:,.0f} packets/s for "
@@ -251,6 +271,8 @@ def run_one(name: str, mode: str, store, url: str, args, src: Path | None = None
           f"{row['cpu_us']:.0f} µs per packet received; peak RSS {rss[0]:.0f} MB (+ writers {rss[1]:.0f} MB)")
     if store is None:
         return row
+    print(f"  CPU per packet acknowledged: writer processes {row['cpu_writers_us']:.0f} µs, PostgreSQL "
+          f"{row['cpu_pg_us']:.0f} µs (every server process: other users of the server count too)")
     print(f"  gateway side (packet read -> 9014 written): p50 {gstats.get('ack_latency_p50_ms')} ms, "
           f"p99 {gstats.get('ack_latency_p99_ms')} ms; {gstats.get('batches')} write batches, queue peak "
           f"{gstats.get('queue_peak')}, in flight peak {gstats.get('inflight_peak', '-')} (limit at the end "
@@ -270,7 +292,8 @@ def summary(rows: list[dict]) -> None:
     print("\nsummary (acked/s: first packet to last answer; ratio: to the echo baseline at the same offered rate, "
           "measured in this run)")
     print(f"  {'backend':<10} {'offered/s':>9} {'mode':<8} {'sent/s':>8} {'acked/s':>8} {'ratio':>6} "
-          f"{'stored/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'retx':>6} {'gave up':>7} {'µs/pkt':>6}  load avg")
+          f"{'stored/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'retx':>6} {'gave up':>7} {'CPU µs/packet: gw+wr+pg':>24}"
+          "  load avg")
     base = {r["rate"]: r["acked_s"] for r in rows if r["mode"] == "echo"}
     for r in rows:
         b = base.get(r["rate"])
@@ -278,7 +301,8 @@ def summary(rows: list[dict]) -> None:
         stored = f"{r['stored_s']:8,.0f}" if r["stored_s"] is not None else "       -"
         print(f"  {r['backend']:<10} {r['rate']:>9,.0f} {r['mode']:<8} {r['sent_s']:>8,.0f} {r['acked_s']:>8,.0f} "
               f"{ratio} {stored} {r['p50'] or 0:>8,.0f} {r['p99'] or 0:>8,.0f} {r['retransmitted']:>6} "
-              f"{r['failed']:>7} {r['cpu_us']:>6.0f}  {r['load'][0]:.1f}->{r['load'][1]:.1f}")
+              f"{r['failed']:>7} {r['cpu_us']:>8.0f} +{r.get('cpu_writers_us', 0):>4.0f} +{r.get('cpu_pg_us', 0):>4.0f}"
+              f"  {r['load'][0]:.1f}->{r['load'][1]:.1f}")
 
 
 def main() -> None:
@@ -288,7 +312,7 @@ def main() -> None:
                                                           "one after the other (each on a fresh database)")
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--processes", type=int, default=1, help="simulator processes")
-    ap.add_argument("--sndbuf", type=int, default=8192, help="device TCP send buffer (bytes); 0: the OS's")
+    ap.add_argument("--sndbuf", type=int, default=4096, help="device TCP send buffer (bytes); 0: the OS's")
     ap.add_argument("--ref", default=None, help="also run the gateway of this git commit (previous code path)")
     ap.add_argument("--no-echo", action="store_true", help="skip the echo baseline")
     ap.add_argument("--no-sqlite", action="store_true")

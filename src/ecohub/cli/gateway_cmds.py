@@ -65,7 +65,7 @@ def gateway_cmd(
     max_inflight: Annotated[int, typer.Option(help="Packets read and not yet answered at most, in all.")
                             ] = 10000,
     socket_rcvbuf: Annotated[int, typer.Option(help="Receive buffer of the device sockets in bytes (SO_RCVBUF; "
-                                                    "0: the OS's).")] = 16384,
+                                                    "0: the OS's).")] = 4096,
     writer_process: Annotated[bool, typer.Option("--writer-process/--writer-thread",
                                                  help="Write in child processes (the other CPU core) or in "
                                                       "threads of the gateway process.")] = True,

@@ -17,8 +17,8 @@ class GatewayConfig:
     port: int = 6010
     max_connections: int = 5000  # further connections are accepted and closed at once
     max_length: int = 1024  # data-segment bytes (HJ 212-2017 §6.3.1); longer frames are rejected
-    read_chunk: int = 16384  # bytes per socket read
-    stream_limit: int = 16384  # bytes buffered per socket (StreamReader) before its reading pauses
+    read_chunk: int = 8192  # bytes per socket read
+    stream_limit: int = 8192  # bytes buffered per socket (StreamReader) before its reading pauses
     max_pending_per_address: int = 64  # connections from one IP address that have not sent a single frame yet;
     # more from that address are closed at once. A device sends its first packet at once, so a burst of
     # reconnecting devices behind one (carrier NAT) address is not held back; silent sockets are
@@ -36,7 +36,7 @@ class GatewayConfig:
     min_inflight: int = 1000  # … and at least (whatever the measured rate says)
     ack_timeout: float = 10.0  # seconds the devices wait for an answer (Settings.hj212_ack_timeout) …
     inflight_latency: float = 0.25  # … this fraction of it: the target time a packet spends inside the gateway
-    socket_rcvbuf: int = 16384  # SO_RCVBUF of the device sockets (0: the OS's, which autotunes to MBs): what
+    socket_rcvbuf: int = 4096  # SO_RCVBUF of the device sockets (0: the OS's, which autotunes to MBs): what
     # the gateway does not read stays with the device
     batch_records: int = 50000  # observations per write transaction at most
     batch_linger: float = 0.0  # seconds to wait for more packets before a small batch is written
