@@ -50,11 +50,23 @@ async def run_simulation(devices: list[SimDevice], host: str = "127.0.0.1", port
             for t in tasks:
                 t.cancel()
         stopper = asyncio.ensure_future(_stopper())
+    lag = asyncio.ensure_future(_loop_lag(sim.stats))
     await asyncio.gather(*tasks, return_exceptions=True)
+    lag.cancel()
     if stop_event is not None:
         stopper.cancel()
     sim.stats.duration = min(time.monotonic(), gen_until) - t_start
     return sim.stats
+
+
+async def _loop_lag(stats: SimStats, every: float = 0.1) -> None:
+    """How late the simulator's own event loop runs (a busy or starved load generator answers late itself:
+    that part of the ack latency it measures is not the gateway's)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        t = loop.time()
+        await asyncio.sleep(every)
+        stats.loop_lags.append(max(0.0, loop.time() - t - every))
 
 
 def simulate(devices: list[SimDevice], host: str = "127.0.0.1", port: int = 6010, **kwargs) -> SimStats:

@@ -36,6 +36,7 @@ class SimStats:
     started: float = 0.0  # time.monotonic() when the run started …
     last_ack: float = 0.0  # … and when its last answer came
     latencies: list[float] = field(default_factory=list)
+    loop_lags: list[float] = field(default_factory=list)  # how late the simulator's event loop ran (s)
     acked_packets: list[tuple] = field(default_factory=list)  # (mn, cn, DataTime, {code: value}) if kept
     failed_packets: list[tuple] = field(default_factory=list)  # (mn, qn, cn, transmissions) given up
 
@@ -57,6 +58,7 @@ class SimStats:
         self.started = min(self.started, other.started) if self.started else other.started
         self.last_ack = max(self.last_ack, other.last_ack)
         self.latencies.extend(other.latencies)
+        self.loop_lags.extend(other.loop_lags)
         self.acked_packets.extend(other.acked_packets)
         self.failed_packets.extend(other.failed_packets)
 
