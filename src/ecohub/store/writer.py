@@ -18,6 +18,7 @@ keys does the writer stage the batch and compare it with what is stored.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -54,13 +55,10 @@ _COMPARE_INSERT_STAGED = (
     "(SELECT rn, ov, oflag FROM cmp WHERE stored AND (ov, oflag) IS DISTINCT FROM (value, flag) ORDER BY rn) "
     "UNION ALL SELECT -1, (SELECT count(*) FROM ins)::float8, NULL"
 )
-_LATEST_STAGE = ("CREATE TEMP TABLE IF NOT EXISTS _latest_stage (series_id int, time timestamptz, value float8, "
-                 "flag varchar(4), source_id smallint, received_at timestamptz) ON COMMIT DELETE ROWS")
-_COPY_LATEST_STAGE = "COPY _latest_stage FROM STDIN (FORMAT BINARY)"
-_LATEST_TYPES = ["int4", "timestamptz", "float8", "varchar", "int2", "timestamptz"]
-_LATEST_MERGE = (
+_LATEST_UPSERT_ARRAYS = (
     "INSERT INTO latest (series_id, time, value, flag, source_id, received_at) "
-    "SELECT series_id, time, value, flag, source_id, received_at FROM _latest_stage "
+    "SELECT u.s, to_timestamp(u.t), u.v, u.f, %s, %s FROM unnest(%s::int[], %s::float8[], %s::float8[], "
+    "%s::varchar[]) AS u(s, t, v, f) "
     "ON CONFLICT (series_id) DO UPDATE SET time = excluded.time, value = excluded.value, flag = excluded.flag, "
     "source_id = excluded.source_id, received_at = excluded.received_at WHERE excluded.time > latest.time"
 )
@@ -267,9 +265,9 @@ class ObservationWriter:
                 if found:
                     cur.executemany(_CONFLICT_INSERT.format(p=", ".join(["%s"] * 9)), [
                         (sid[i], dts[i], src, sv, sf, v[i], f[i], self.origin, rdt) for i, sv, sf in found])
-            latest = self._latest_rows(sid, t, v, f, received, conflict_rows, as_datetime=True)
+            latest = self._latest_rows(sid, t, v, f, received, conflict_rows, as_datetime=False)
             if latest:
-                self._upsert_latest(cur, latest)
+                self._upsert_latest(cur, latest, src, rdt)
             if chain is not None and inserted:
                 data, count = (batch_chain.canonical(sid, t, v, f), n) if copied else \
                     batch_chain.rows_bytes(chain.inserted_rows(cur, src, rdt))
@@ -279,17 +277,15 @@ class ObservationWriter:
         return WriteCounts(imported=inserted, duplicates=n - inserted - c, conflicts=c)
 
     @staticmethod
-    def _upsert_latest(cur: Any, latest: list[tuple[Any, ...]]) -> None:
-        """One upsert of ``latest`` for the batch (its newest row per series): the rows are staged with a binary
-        ``COPY`` (rows formatted in C) into a temporary table, then merged by one ``INSERT … SELECT … ON
-        CONFLICT``. Passing them as arrays to ``unnest`` formatted every element in Python (psycopg's list
-        dumper): 40 % of the gateway writer's CPU (issue 12 item 1)."""
-        cur.execute(_LATEST_STAGE)  # (every time: a rolled-back transaction takes the table with it)
-        with cur.copy(_COPY_LATEST_STAGE) as cp:
-            cp.set_types(_LATEST_TYPES)
-            for row in latest:
-                cp.write_row(row)
-        cur.execute(_LATEST_MERGE)
+    def _upsert_latest(cur: Any, latest: list[tuple[Any, ...]], source_id: int, received: datetime) -> None:
+        """One upsert of ``latest`` for the batch (its newest row per series: ``(series id, epoch s, value,
+        flag, …)``), the columns passed as PostgreSQL array literals joined in C (``str.join``). Passing Python
+        lists let psycopg format every element in Python (its list dumper): 40 % of the gateway writer's CPU
+        (issue 12 item 1). (A temporary staging table would do too, but the application role must own nothing:
+        ``tests/store/test_append_only.py``.)"""
+        cols = list(zip(*latest, strict=True))
+        cur.execute(_LATEST_UPSERT_ARRAYS, (source_id, received, _int_array(cols[0]), _int_array(cols[1]),
+                                            _float_array(cols[2]), _text_array(cols[3])))
 
     def _meets_written(self, s: np.ndarray, t: np.ndarray) -> bool:
         """True when a row is not newer than the newest time this writer wrote for its series."""
@@ -324,6 +320,30 @@ class ObservationWriter:
         last = order[np.r_[s[order][1:] != s[order][:-1], True]]
         conv = self._dt if as_datetime else int
         return [(int(s[i]), conv(int(tt[i])), v[i], f[i], self.source_id, conv(received)) for i in last.tolist()]
+
+
+def _int_array(xs: Any) -> str:
+    """A PostgreSQL array literal of integers."""
+    return "{" + ",".join(map(str, map(int, xs))) + "}"
+
+
+def _float_array(xs: Any) -> str:
+    """A PostgreSQL array literal of float8 (``NULL``, ``NaN``, ``Infinity`` spelled as PostgreSQL reads them;
+    ``repr`` of a float reads back exactly)."""
+    out = []
+    for x in xs:
+        if x is None:
+            out.append("NULL")
+            continue
+        x = float(x)
+        out.append(repr(x) if math.isfinite(x) else "NaN" if x != x else "Infinity" if x > 0 else "-Infinity")
+    return "{" + ",".join(out) + "}"
+
+
+def _text_array(xs: Any) -> str:
+    """A PostgreSQL array literal of text: every element quoted (backslash and double quote escaped)."""
+    return "{" + ",".join("NULL" if x is None else '"' + str(x).replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for x in xs) + "}"
 
 
 def store_status(store: Store) -> dict[str, int]:
