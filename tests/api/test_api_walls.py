@@ -70,7 +70,7 @@ CRAWL = {
     "/api/v1/waste/flows": ["/api/v1/waste/flows", "/api/v1/waste/flows?state=open"],
     "/api/v1/forecasts": ["/api/v1/forecasts", "/api/v1/forecasts?city=130200", "/api/v1/forecasts?site={site}",
                           "/api/v1/forecasts?city=130100&issued=all"],
-    "/api/v1/forecasts/observed": ["/api/v1/forecasts/observed?city=130200"],
+    "/api/v1/forecasts/observed": ["/api/v1/forecasts/observed?city=130200", "/api/v1/forecasts/observed?site={site}"],
     "/api/v1/forecasts/hourly": ["/api/v1/forecasts/hourly?city=130200", "/api/v1/forecasts/hourly?site={site}"],
     "/api/v1/forecasts/verification": ["/api/v1/forecasts/verification", "/api/v1/forecasts/verification?site={site}"],
     "/api/v1/assessments/noise": ["/api/v1/assessments/noise?site={site}"],

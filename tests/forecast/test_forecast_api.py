@@ -53,4 +53,6 @@ def test_latest_history_verification_observed(api):
     assert lead1["days"] == 2 and lead1["persistence"]["days"] == 2  # 03-02 and 03-03 (last issue of 03-02)
     r = api.get("/api/v1/forecasts/observed", params={"city": "120100", "days": 92})
     assert r.status_code == 200 and isinstance(r.json(), list)
+    assert api.get("/api/v1/forecasts/observed").status_code == 400  # city or site
+    assert api.get("/api/v1/forecasts/observed", params={"site": "NOPE"}).status_code == 404
     assert "/api/v1/forecasts/verification" in api.get("/openapi.json").json()["paths"]

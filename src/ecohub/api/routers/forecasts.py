@@ -196,9 +196,12 @@ def verification(request: Request, store: StoreDep, scope: ScopeDep, city: CityQ
 
 
 @router.get("/forecasts/observed", response_model=list[VsObserved], summary="Forecast beside observation")
-def vs_observed(request: Request, store: StoreDep,
-                city: Annotated[str, Query(pattern=r"^\d{6}$", description="city division code")],
+def vs_observed(request: Request, store: StoreDep, scope: ScopeDep, city: CityQ = None, site: SiteQ = None,
                 days: Annotated[int, Query(ge=1, le=92)] = 30, lead: Annotated[int, Query(ge=1, le=3)] = 1):
-    """The last ``days`` days: the D+``lead`` forecast (AQI, range, level) and the observed daily AQI."""
-    rows = service.forecast_vs_observed(store, city, days=days, lead=lead)
+    """The last ``days`` days: the D+``lead`` forecast (AQI, range, level) and the observed daily AQI of a city
+    (or of a station's own issues)."""
+    target, kind = _target(store, scope, city, site)
+    if not target:
+        raise ApiProblem(400, "give city or site")
+    rows = service.forecast_vs_observed(store, target, days=days, lead=lead, kind=kind)
     return json_response(request, rows, public_max_age=request.app.state.config.public_max_age)

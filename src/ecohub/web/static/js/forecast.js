@@ -55,10 +55,13 @@
     }).catch(function (e) { EH.msg(target, 'error', t('error_load') + ': ' + e.message); });
   }
 
-  function vsObserved(target, city) {
-    Promise.all([EH.loadECharts(), EH.getJSON('/api/v1/forecasts/observed?days=30&city=' + encodeURIComponent(city))])
-      .then(function (res) {
-        var rows = res[1];
+  function vsObserved(target, city, site) {
+    var get = function (q) { return EH.getJSON('/api/v1/forecasts/observed?days=30&' + q); };
+    // the station's own issues when it has verified ones, else its city's
+    var first = site ? get('site=' + encodeURIComponent(site)).catch(function () { return []; }) : Promise.resolve([]);
+    Promise.all([EH.loadECharts(), first])
+      .then(function (res) { return res[1].length ? res[1] : get('city=' + encodeURIComponent(city)); })
+      .then(function (rows) {
         if (!rows.length) { EH.msg(target, 'info', t('forecast_no_verification')); return; }
         var chart = EH.chart(target);
         chart.setOption({
@@ -110,6 +113,6 @@
   if (v) {
     var city = EH.params && EH.params.code ? null : v.getAttribute('data-city');
     if (city) vsObserved(v, city);
-    EH.forecastVsObserved = function (c) { vsObserved(v, c); };
+    EH.forecastVsObserved = function (c, site) { vsObserved(v, c, site); };
   }
 })();

@@ -25,7 +25,7 @@
       fillColor: EH.GREY, fillOpacity: 1 }).addTo(base.map).bindTooltip(EH.tip(s.name));
     if (EH.stationLevel) EH.stationMarker.setStyle({ fillColor: EH.aqiColor(EH.stationLevel) });
     if (EH.forecastVsObserved && s.region_code) {  // the city's forecast beside the observation (forecast.js)
-      EH.forecastVsObserved(/00$/.test(s.region_code) ? s.region_code : s.region_code.slice(0, 4) + '00');
+      EH.forecastVsObserved(/00$/.test(s.region_code) ? s.region_code : s.region_code.slice(0, 4) + '00', s.code);
     }
     if (EH.forecastHourly && s.region_code) {  // the station's own hourly forecast, else its city's (forecast.js)
       EH.forecastHourly(/00$/.test(s.region_code) ? s.region_code : s.region_code.slice(0, 4) + '00', s.code);
