@@ -24,6 +24,11 @@ def test_loop_over_http(world, tmp_path):
     assert step("officer_ts", to="accepted").status_code == 404
     r = step("officer_sjz", to="replied", reply="x")
     assert r.status_code == 409 and "cannot move to replied" in r.json()["detail"]
+    tasks = world.get("officer_sjz", "/api/v1/complaint-tasks").json()
+    assert [(t["tracking_code"], t["stage"]) for t in tasks] == [(code, "received")] and tasks[0]["stage_due"]
+    assert world.get("officer_ts", "/api/v1/complaint-tasks").json() == []
+    assert world.get("ent1", "/api/v1/complaint-tasks").status_code == 403
+    assert world.get("officer_sjz", "/api/v1/complaint-tasks?overdue=true").json() == []
     r = step("officer_sjz", to="accepted", supervisor="chief")
     assert r.status_code == 200 and r.json()["stage"] == "accepted" and r.json()["stage_due"]
     r = step("officer_sjz", to="transferred", region="999999")
@@ -38,7 +43,9 @@ def test_loop_over_http(world, tmp_path):
     assert r.status_code == 400 and "satisfaction" in r.json()["detail"]
     assert step("officer_sjz", to="visited", satisfaction="satisfied").status_code == 200
     assert world.get("anonymous", f"/api/v1/public/complaint-results/{code}").status_code == 404  # not yet
+    assert world.get("officer_sjz", "/api/v1/complaint-tasks").json()[0]["stage"] == "visited"
     assert step("officer_sjz", to="closed").json()["published"] is True
+    assert world.get("officer_sjz", "/api/v1/complaint-tasks").json() == []
     pub = world.get("anonymous", f"/api/v1/public/complaint-results/{code}").json()
     assert pub["result"] == "已责令整改" and pub["satisfaction"] == "satisfied"
     rows = world.get("anonymous", "/api/v1/public/complaint-results").json()

@@ -106,6 +106,7 @@ CRAWL = {
     "/api/v1/public/draws": ["/api/v1/public/draws"],
     "/api/v1/public/draws/{draw_id}": ["/api/v1/public/draws/1"],
     "/api/v1/public/draws/{draw_id}/verify": ["/api/v1/public/draws/1/verify"],
+    "/api/v1/complaint-tasks": ["/api/v1/complaint-tasks", "/api/v1/complaint-tasks?overdue=true"],
     "/api/v1/complaints/{code}/loop": ["/api/v1/complaints/ABCDEFGHJKMN/loop"],
     "/api/v1/public/complaint-results": ["/api/v1/public/complaint-results",
                                          "/api/v1/public/complaint-results?region=130200"],

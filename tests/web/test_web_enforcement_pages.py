@@ -47,9 +47,12 @@ def _world(demo):
                        ("replied", {"reply": "经查属实，已责令停产整治。"}), ("visited", {"satisfaction": "satisfied"}),
                        ("closed", {})):
             L.advance(store, SYSTEM, o, code, to, **kw)
+        waiting = C.submit(store, inp, demo.data_dir)["tracking_code"]
+        L.advance(store, SYSTEM, o, waiting, "accepted", supervisor="科长丙")
     finally:
         store.close()
-    return {"case": n, "doc": doc, "uscc": uscc, "rating": rating, "draw": draw, "complaint": code}
+    return {"case": n, "doc": doc, "uscc": uscc, "rating": rating, "draw": draw, "complaint": code,
+            "waiting": waiting}
 
 
 def test_case_credit_draw_and_result_pages(web_page, demo):
@@ -65,6 +68,10 @@ def test_case_credit_draw_and_result_pages(web_page, demo):
         p.click(f"#cp-documents button[data-doc='{w['doc']['id']}']")
     assert dl.value.suggested_filename.endswith(".docx")
     web_page.shot("case-page")
+    web_page.goto("/workbench")  # the complaint loop's open stages with their deadlines
+    p.wait_for_selector(f"#wb-complaints tr[data-complaint='{w['waiting']}']")
+    assert p.query_selector(f"#wb-complaints tr[data-complaint='{w['complaint']}']") is None  # closed
+    p.wait_for_selector(f"#wb-cases a[data-page='{w['case']}']")
     web_page.goto(f"/credit/{w['uscc']}")
     p.wait_for_selector(f"body[data-credit='{w['rating']['level']}']")
     assert p.get_attribute("#cr-level", "data-level") == w["rating"]["level"]

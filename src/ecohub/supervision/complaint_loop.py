@@ -298,6 +298,38 @@ def handling(store: Store, scope: Scope, code: str) -> dict:
             "published": bool(h.get("published"))}
 
 
+def tasks(store: Store, scope: Scope, *, overdue: bool = False, today: date | None = None,
+          limit: int = 500) -> list[dict]:
+    """The open complaints the caller may see with their stage and deadline, the most urgent first (the officer
+    workbench). A complaint the loop has not touched yet is ``received`` with its 15-day deadline."""
+    cond = C.scope_condition(scope)
+    today = today or _day(datetime.now(UTC))
+    q = (select(complaint.c.id, complaint.c.tracking_code, complaint.c.category, complaint.c.status,
+                complaint.c.submitted_at, complaint.c.region_code, region.c.name.label("region_name"),
+                complaint_handling.c.stage, complaint_handling.c.stage_due, complaint_handling.c.handler,
+                complaint_handling.c.supervisor)
+         .select_from(complaint.outerjoin(complaint_handling, complaint_handling.c.complaint_id == complaint.c.id)
+                      .join(region, region.c.code == complaint.c.region_code))
+         .where(complaint.c.status != "closed").order_by(complaint.c.id.desc()).limit(limit))
+    if cond is not None:
+        q = q.where(cond)
+    out = []
+    with store.engine.connect() as conn:
+        for r in conn.execute(q).mappings():
+            stage = r["stage"] or r["status"]
+            due = r["stage_due"] if r["stage"] else M.due(stage, entered=_day(r["submitted_at"]),
+                                                             submitted=_day(r["submitted_at"]), accepted=None)
+            late = bool(due and due < today)
+            if overdue and not late:
+                continue
+            out.append({"tracking_code": r["tracking_code"], "tracking_code_display": C.format_code(r["tracking_code"]),
+                        "category": r["category"], "region_code": r["region_code"], "region_name": r["region_name"],
+                        "stage": stage, "stage_name": M.STAGES[stage], "stage_due": due.isoformat() if due else None,
+                        "overdue": late, "handler": r["handler"], "supervisor": r["supervisor"],
+                        "allowed": M.allowed(stage)})
+    return sorted(out, key=lambda t: (t["stage_due"] or "9999", t["tracking_code"]))
+
+
 def public_result(store: Store, code: str) -> dict | None:
     """The published result of a complaint by its tracking code (a merged one: the result of the one it was
     merged into); None when not published. No personal data."""

@@ -42,6 +42,12 @@ class LoopLink(BaseModel):
     case: str | None = Field(None, max_length=40)
 
 
+@router.get("/complaint-tasks", summary="Open complaints with stage and deadline, most urgent first (staff; "
+            "officers: their region); overdue=true: past the deadline")
+def complaint_tasks(request: Request, store: StoreDep, p: Reader, overdue: bool = False):
+    return json_response(request, call(L.tasks, store, p.scope, overdue=overdue))
+
+
 @router.get("/complaints/{code}/loop", summary="The loop of a complaint: stage, deadline, handler, links (staff)")
 def loop(request: Request, store: StoreDep, p: Reader, code: Code):
     return json_response(request, call(L.handling, store, p.scope, code, what="complaint"))

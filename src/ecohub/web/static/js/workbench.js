@@ -24,6 +24,16 @@
       });
       document.body.setAttribute('data-cases', String(rows.length));
     }).catch(function (e) { EH.msg(msg, 'error', String(e && e.message || e)); });
+    EH.getJSON('/api/v1/complaint-tasks' + q).then(function (rows) {  // the 12369 loop: stage and deadline
+      var tb = EH.clear(EH.$('#wb-complaints tbody'));
+      rows.forEach(function (c) {
+        tb.append(el('tr', { 'data-complaint': c.tracking_code, 'data-overdue': c.overdue ? '1' : '0' },
+          el('td', { class: 'mono' }, c.tracking_code_display), el('td', null, c.region_name),
+          el('td', null, c.stage_name + ' (' + c.stage + ')'),
+          el('td', null, (c.stage_due || '') + (c.overdue ? ' ' + t('wb_overdue') : '')), el('td', null, c.handler || '')));
+      });
+      document.body.setAttribute('data-complaints', String(rows.length));
+    }).catch(function (e) { EH.msg(msg, 'error', String(e && e.message || e)); });
   }
 
   function show(number) {
