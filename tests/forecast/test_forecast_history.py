@@ -125,9 +125,12 @@ def test_cli_run_and_list_from_a_daily_file(tmp_path, monkeypatch):
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["issued"] and out["method"] == "model" and len(out["days"]) == 3
     assert out["days"][0]["day"] == (today + timedelta(days=1)).isoformat()
+    assert out["met_mode"] is None and out["hours"] == 0  # no weather, no hourly history stored
+    r = CliRunner().invoke(app, ["forecast", "run", "--city", "120100", "--daily", str(p), "--no-stored-met"])
+    assert r.exit_code == 0 and "hours" in r.stdout and "met" in r.stdout
     r = CliRunner().invoke(app, ["forecast", "list", "--city", "120100", "--json"])
     issues = [json.loads(x) for x in r.stdout.strip().splitlines()]
-    assert len(issues) == 1 and issues[0]["method"] == "model" and issues[0]["inputs_to"] == days[-1].isoformat()
+    assert len(issues) == 2 and issues[0]["method"] == "model" and issues[0]["inputs_to"] == days[-1].isoformat()
     old = _write(tmp_path, [f"60,0.8,30,80,90,50,良,1,8,2020-01-0{k}" for k in range(1, 8)], "old.csv")
     r = CliRunner().invoke(app, ["forecast", "run", "--city", "120100", "--daily", str(old), "--json"])
     assert r.exit_code == 0 and "too old" in r.stdout

@@ -148,6 +148,11 @@ def run_cmd(
                                              "and forecast weather up to D+3.")] = None,
     scheme: Annotated[str, typer.Option("--scheme", help="Warning grading: 2018 (four levels) or 2024 (three "
                                         "levels, UNCONFIRMED).")] = "2018",
+    sites: Annotated[bool, typer.Option("--sites", help="Also one issue per air station of the cities (each "
+                                        "station's own history), as the worker with ECOHUB_FORECAST_SITES=1.")]
+    = False,
+    stored_met: Annotated[bool, typer.Option("--stored-met/--no-stored-met", help="Use the stored meteorological "
+                                             "series of the city/station when no --met file is given.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per city.")] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -169,7 +174,8 @@ def run_cmd(
         fail(str(e))
     store = open_store(database_url)
     try:
-        out = service.run(store, city=city, site=site, scheme=scheme, daily=hist, met=m, created_by=_me())
+        out = service.run(store, city=city, site=site, scheme=scheme, daily=hist, met=m, created_by=_me(),
+                          sites=sites, use_stored_met=stored_met)
     except (InputError, NotFound) as e:
         fail(str(e))
 
@@ -178,7 +184,8 @@ def run_cmd(
 
     print_rows(out, json_out, {"city": "target", "name": "name", "issued": "issued", "method":
                                lambda r: r.get("method", ""), "warning": lambda r: r.get("warning_color", ""),
-                               "D+1 … D+3 (AQI range)": days, "note": lambda r: r.get("note") or r.get("reason")
+                               "D+1 … D+3 (AQI range)": days, "met": lambda r: r.get("met_mode") or "",
+                               "hours": lambda r: r.get("hours", ""), "note": lambda r: r.get("note") or r.get("reason")
                                or ""})
 
 
