@@ -1,17 +1,20 @@
-"""The maintained daily AQI when receipt times run ahead of the clock (both backends): the raw-data batch chain
-gives every batch a receipt second after the previous batch's, so a burst of batches is stamped seconds in the
-future. The worker's pass covers them (its watermark moves to the newest receipt), readers then read the table
+"""The maintained daily AQI when receipt times run ahead of the worker's clock (both backends): a writer on
+another machine whose clock is ahead stamps a burst of batches seconds in the future (until a fix, the raw-data
+batch chain itself moved each batch of a source a second on). The worker's pass covers them (its watermark moves to the newest receipt), readers then read the table
 instead of recomputing every day, and the figures equal the from-scratch computation."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
+from unittest.mock import patch
 
 import test_analytics_services as base
 from sqlalchemy import func, select
 
 from ecohub.analytics import aqi_daily, aqi_service, rankings
 from ecohub.store import registry as R
+from ecohub.store import writer as writer_module
 from ecohub.store.queries import PUBLIC, SYSTEM, Scope
 from ecohub.store.schema import observation
 from ecohub.store.writer import ObservationWriter
@@ -31,13 +34,14 @@ def figures(store) -> list:
 
 
 def burst(store, batches: int = 8) -> None:
-    """Back-filled PM2.5 hours for B1 on day 1, one batch each (the chain moves each batch a second on)."""
+    """Back-filled PM2.5 hours for B1 on day 1, one batch each, from a writer whose clock runs ahead."""
     with store.engine.begin() as c:
         sid = R.SeriesResolver().get(c, R.site_index(c)["B1"][0], R.parameter_index(c)["pm25"], "hour")
     for k in range(batches):
         w = ObservationWriter(store, "import", f"late-{k}")
         w.add(sid, T0 + (3 + k % 5) * 3600, 400.0 + k)
-        w.flush()
+        with patch.object(writer_module, "_now", lambda k=k: time.time() + 1 + k):
+            w.flush()
 
 
 def test_a_burst_stamped_ahead_of_the_clock_is_taken_by_the_pass(air, monkeypatch):

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from ecohub.store import batch_chain
 from ecohub.store import registry as R
+from ecohub.store import writer as writer_module
 from ecohub.store.schema_crypto import obs_batch
 from ecohub.store.writer import ObservationWriter
 
@@ -54,11 +56,29 @@ def _write_mixed(store):
     assert (c.imported, c.conflicts) == (11, 2)  # the stored row and the repeat within the batch
     for i in range(3):
         w.add(s1, T0 + 3600 * (50 + i), 1.0, "N")
-    w.flush()  # the same second (usually): takes the next second
+    w.flush()
     w2 = ObservationWriter(store, "hj212", "t")
     w2.add(s1, T0, 5.0, "N")
     w2.flush()
     return s1, s2
+
+
+class Clock:
+    """The writer's received-at clock, set by the test: each flush reads it once."""
+
+    def __init__(self, monkeypatch, start: float, step: float = 1.0):
+        self.now, self.step = start, step
+        monkeypatch.setattr(writer_module, "_now", self)
+
+    def __call__(self) -> float:
+        t, self.now = self.now, self.now + self.step
+        return t
+
+
+@pytest.fixture(autouse=True)
+def stepping_clock(monkeypatch):
+    """By default a new second per flush: one record per batch (tests of one second set their own clock)."""
+    return Clock(monkeypatch, 1_790_000_000)
 
 
 def test_every_batch_recorded_and_verified(store):
@@ -131,3 +151,72 @@ def test_cli_data_verify(tmp_path, monkeypatch, sqlite_template):
     assert r.exit_code == 0
     r = CliRunner().invoke(app, ["data", "verify", "--since", "yesterday"])
     assert r.exit_code == 2 and "--since" in r.output
+
+
+def test_batches_in_one_second_share_its_record_and_never_run_ahead_of_the_clock(store, monkeypatch):
+    """Under sustained load a source writes many batches a second: they join that second's record (count and
+    SM3 over all its rows), and received_at stays the clock's (an earlier version took the next second per
+    batch, and received_at ran ahead of the clock by the batch rate)."""
+    clock = Clock(monkeypatch, 1_800_000_000.2, step=0.0)  # the clock stands still: every flush in one second
+    s1, s2 = _series(store, "S1"), _series(store, "S2")
+    w = ObservationWriter(store, "hj212", "t")
+    for k in range(5):  # fast path, all in the same second
+        for i in range(10):
+            w.add(s1, T0 + 3600 * (10 * k + i), float(i), "N")
+        assert w.flush().imported == 10
+    w.add(s1, T0, 1.0, "N")  # a duplicate with a new row: the staged path, same second
+    w.add(s2, T0, 2.0, "N")
+    assert w.flush().imported == 1
+    other = ObservationWriter(store, "hj212", "t")  # a second writer of the source, same second
+    other.add(s2, T0 + 3600, 3.0, "N")
+    other.flush()
+    w.add(s2, T0 + 7200, 4.0, "N")  # w's rows of the second are stale now: read back
+    w.flush()
+    b = batches(store)
+    assert [(x["seq"], x["count"], x["received_at"]) for x in b] == [(1, 53, 1_800_000_000)]
+    with store.engine.connect() as c:
+        got = {int(r[0]) if not hasattr(r[0], "timestamp") else int(r[0].timestamp())
+               for r in c.execute(text("SELECT received_at FROM observation"))}
+    assert got == {1_800_000_000}  # never ahead of the clock
+    assert batch_chain.verify_store(store).ok
+    clock.now = 1_799_999_990.0  # a writer whose reading is older than the tail (it waited for the lock)
+    w.add(s2, T0 + 3 * 3600, 5.0, "N")
+    w.flush()
+    clock.now = 1_800_000_001.0  # the next second opens a new record
+    w.add(s2, T0 + 4 * 3600, 6.0, "N")
+    w.flush()
+    b = batches(store)
+    assert [(x["seq"], x["count"], x["received_at"]) for x in b] == [(1, 54, 1_800_000_000), (2, 1, 1_800_000_001)]
+    assert b[1]["prev_hash"] == b[0]["hash"]
+    assert batch_chain.verify_store(store).ok
+    tamper(store, "DELETE FROM observation WHERE series_id = :s AND time = :t",
+           s=s1, t=T0 + 3600 * 20 if not store.is_postgres else datetime.fromtimestamp(T0 + 3600 * 20, UTC))
+    rep = batch_chain.verify_store(store)
+    assert not rep.ok and rep.broken["seq"] == 1 and "deleted" in rep.broken["reason"]
+
+
+def test_a_failed_batch_leaves_no_stale_rows_behind(store, monkeypatch):
+    """A batch whose transaction fails is forgotten: the next batch of the second reads what is stored."""
+    Clock(monkeypatch, 1_800_000_100.0, step=0.0)
+    s1 = _series(store, "S1")
+    w = ObservationWriter(store, "hj212", "t")
+    w.add(s1, T0, 1.0, "N")
+    w.flush()
+    chain = w._chain
+    assert chain is not None
+    real = chain.finish
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(chain, "finish", boom)
+    w.add(s1, T0 + 3600, 2.0, "N")
+    try:
+        w.flush()
+    except RuntimeError:
+        pass
+    monkeypatch.setattr(chain, "finish", real)
+    w.add(s1, T0 + 7200, 3.0, "N")
+    w.flush()
+    assert [x["count"] for x in batches(store)] == [2]
+    assert batch_chain.verify_store(store).ok

@@ -4,9 +4,13 @@ detected by ``ecohub data verify``.
 The one writer (:class:`ecohub.store.writer.ObservationWriter`) records, in the transaction of each batch that
 inserted rows, one ``obs_batch`` row per source (table in ``schema_crypto``):
 
-* ``received_at`` — the batch's received-at second, unique per source (a second batch of the same source in the
-  same second takes the next second), so the rows a batch inserted are exactly the source's rows with that
-  ``observation.received_at``;
+* ``received_at`` — the batch's received-at second, unique per source: a second batch of the same source in the
+  same second *adds to that second's record* (the tail record of the chain is rewritten with the count and SM3
+  of all the source's rows of that second), so a record covers exactly the source's rows with that
+  ``observation.received_at``. The received-at second is the clock's, never moved ahead of it (an earlier
+  version took the next second and ran ahead of the clock under sustained load); a writer whose clock reading is
+  older than the tail's second (it waited for the lock) takes the tail's second, so the seconds of a chain never
+  go back;
 * ``count`` and ``rows_sm3`` = SM3(canonical rows) (GB/T 32905-2016): rows sorted by (series, time), as one
   numpy record array of series id (int64), time (epoch seconds, int64), value (IEEE float64 big-endian, NULL as
   NaN), followed by the flags in the same order, UTF-8, joined by NUL (NULL as empty) — hashed at once;
@@ -57,48 +61,90 @@ def _epoch(x: Any) -> int:
     return int(x.timestamp()) if isinstance(x, datetime) else int(x)
 
 
+@dataclass
+class _Second:
+    """The rows of one source's second this writer knows (its own batches of that second), as plain lists."""
+    source_id: int
+    received: int
+    count: int
+    rows: tuple[list, list, list, list]
+
+
 class Chainer:
-    """The writer's side, on the writer's DB-API cursor inside its transaction."""
+    """The writer's side, on the writer's DB-API cursor inside its transaction: :meth:`start` (lock, place in the
+    chain), the batch's insert, :meth:`rows` (the canonical rows the record covers), :meth:`finish`."""
 
     def __init__(self, postgres: bool):
         self.postgres = postgres
         self.p = "%s" if postgres else "?"
+        self._tail: tuple[int, int, int, int] | None = None  # (source, received, seq, count) of a same-second tail
+        self._known: _Second | None = None  # the rows of this writer's last second (spares a re-read)
 
     def start(self, cur: Any, source_id: int, received: int) -> tuple[int, int, str]:
-        """Lock the source's chain; returns (received, next seq, prev hash) — received moved past the last
-        batch's second when needed."""
+        """Lock the source's chain; returns (received, seq, prev hash). A batch in the tail's second (or, having
+        waited for the lock, older than it) joins the tail record: its second, seq and prev hash."""
         if self.postgres:
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_KEY, source_id))
         p = self.p
-        last = cur.execute(f"SELECT received_at, seq, hash FROM obs_batch WHERE source_id = {p} "  # noqa: S608 (placeholder)
-                           "ORDER BY seq DESC LIMIT 1", (source_id,)).fetchone()
+        last = cur.execute(f"SELECT received_at, seq, hash, prev_hash, count FROM obs_batch "  # noqa: S608 (placeholder)
+                           f"WHERE source_id = {p} ORDER BY seq DESC LIMIT 1", (source_id,)).fetchone()
+        self._tail = None
         if last is None:
             return received, 1, ZERO
-        return max(received, int(last[0]) + 1), int(last[1]) + 1, str(last[2])
+        tail_received, tail_seq = int(last[0]), int(last[1])
+        if received > tail_received:
+            return received, tail_seq + 1, str(last[2])
+        self._tail = (source_id, tail_received, tail_seq, int(last[4]))
+        return tail_received, tail_seq, str(last[3])
 
-    def inserted_rows(self, cur: Any, source_id: int, received_value: Any) -> list[tuple]:
-        """The rows this batch inserted, found through the staged keys (``_stage``) of the slow path."""
-        p = self.p
-        if self.postgres:
-            # the staged path turned hash joins off (one index probe per staged row there); here the rows found
-            # by received_at must be matched against the staged keys by a hash, not by a nested loop over both
-            # (quadratic: 40 s for a 3,700-packet gateway batch, which stalled the SIGKILL test's writers)
-            cur.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_nestloop = off")
-        return cur.execute(
-            "SELECT o.series_id, o.time, o.value, o.flag FROM observation o "  # noqa: S608 (placeholders)
-            "JOIN (SELECT DISTINCT series_id, time FROM _stage) s ON o.series_id = s.series_id AND o.time = s.time "
-            f"WHERE o.source_id = {p} AND o.received_at = {p}", (source_id, received_value)).fetchall()
+    def rows(self, cur: Any, source_id: int, received: int, received_value: Any, sid: Sequence[int],
+             t: Sequence[int], v: Sequence[float | None], f: Sequence[str | None], all_inserted: bool
+             ) -> tuple[bytes, int]:
+        """The canonical bytes and count of every row of the source's second (``received``), this batch's
+        included: the batch itself when it opened the second and inserted all its rows; the rows this writer
+        already knows plus the batch when it joined its own tail; else read back from ``observation``."""
+        tail, known = self._tail, self._known
+        if all_inserted and tail is None:
+            self._known = _Second(source_id, received, len(sid), (list(sid), list(t), list(v), list(f)))
+        elif (all_inserted and tail is not None and known is not None
+              and (known.source_id, known.received, known.count) == (tail[0], tail[1], tail[3])):
+            for mine, new in zip(known.rows, (sid, t, v, f), strict=True):
+                mine.extend(new)
+            known.count += len(sid)
+        else:
+            p = self.p
+            got = cur.execute(f"SELECT series_id, time, value, flag FROM observation "  # noqa: S608 (placeholders)
+                              f"WHERE source_id = {p} AND received_at = {p}", (source_id, received_value)).fetchall()
+            cols: tuple[list, list, list, list] = ([], [], [], [])
+            for r in got:
+                cols[0].append(r[0])
+                cols[1].append(_epoch(r[1]))
+                cols[2].append(r[2])
+                cols[3].append(r[3])
+            self._known = _Second(source_id, received, len(got), cols)
+        k = self._known
+        assert k is not None
+        return canonical(*k.rows), k.count
+
+    def forget(self) -> None:
+        """The batch's transaction failed: what this writer knew of its second may not be stored."""
+        self._known = self._tail = None
 
     def finish(self, cur: Any, source_id: int, received: int, seq: int, prev: str, rows_bytes: bytes,
                count: int) -> None:
+        """Write the record: a new tail, or the same-second tail rewritten (its seq and prev hash kept)."""
         if count == 0:
             return
         rows_sm3 = sm3_hex(rows_bytes)
         p = self.p
-        cur.execute(f"INSERT INTO obs_batch (source_id, received_at, seq, count, rows_sm3, prev_hash, hash) "  # noqa: S608
-                    f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
-                    (source_id, received, seq, count, rows_sm3, prev, link(prev, source_id, received, seq, count,
-                                                                           rows_sm3)))
+        h = link(prev, source_id, received, seq, count, rows_sm3)
+        if self._tail is not None and self._tail[:3] == (source_id, received, seq):
+            cur.execute(f"UPDATE obs_batch SET count = {p}, rows_sm3 = {p}, hash = {p} "  # noqa: S608 (placeholders)
+                        f"WHERE source_id = {p} AND seq = {p}", (count, rows_sm3, h, source_id, seq))
+        else:
+            cur.execute(f"INSERT INTO obs_batch (source_id, received_at, seq, count, rows_sm3, prev_hash, hash) "  # noqa: S608
+                        f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+                        (source_id, received, seq, count, rows_sm3, prev, h))
 
 
 def rows_bytes(rows: Iterable[tuple]) -> tuple[bytes, int]:

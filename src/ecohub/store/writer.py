@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
+from time import time as _clock
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,12 @@ from sqlalchemy import text
 from ecohub.store import batch_chain
 from ecohub.store.db import Store
 from ecohub.store.partitions import PartitionManager
+
+
+def _now() -> float:
+    """The clock of the received-at second (a seam for the tests of the batch chain)."""
+    return _clock()
+
 
 _INSERT_SQLITE = ("INSERT INTO observation (series_id, time, source_id, value, flag, received_at) "
                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
@@ -139,11 +146,16 @@ class ObservationWriter:
             return WriteCounts()
         sid, t, v, f = self._sid, self._t, self._v, self._f
         self._sid, self._t, self._v, self._f = [], [], [], []
-        received = int(datetime.now(UTC).timestamp())
-        if self.store.is_postgres:
-            counts = self._write_postgres(sid, t, v, f, received)
-        else:
-            counts = self._write_sqlite(sid, t, v, f, received)
+        received = int(_now())
+        try:
+            if self.store.is_postgres:
+                counts = self._write_postgres(sid, t, v, f, received)
+            else:
+                counts = self._write_sqlite(sid, t, v, f, received)
+        except BaseException:
+            if self._chain is not None:
+                self._chain.forget()
+            raise
         self.totals += counts
         return counts
 
@@ -181,8 +193,7 @@ class ObservationWriter:
             cur.executemany(_LATEST_UPSERT.format(p="?, ?, ?, ?, ?, ?"),
                             self._latest_rows(sid, t, v, f, received, conflict_rows, as_datetime=False))
             if chain is not None and inserted:
-                data, count = (batch_chain.canonical(sid, t, v, f), n) if inserted == n else \
-                    batch_chain.rows_bytes(chain.inserted_rows(cur, src, received))
+                data, count = chain.rows(cur, src, received, received, sid, t, v, f, all_inserted=inserted == n)
                 chain.finish(cur, src, received, seq, prev, data, count)
         c = len(conflict_rows)
         return WriteCounts(imported=inserted, duplicates=n - inserted - c, conflicts=c)
@@ -269,8 +280,7 @@ class ObservationWriter:
             if latest:
                 self._upsert_latest(cur, latest, src, rdt)
             if chain is not None and inserted:
-                data, count = (batch_chain.canonical(sid, t, v, f), n) if copied else \
-                    batch_chain.rows_bytes(chain.inserted_rows(cur, src, rdt))
+                data, count = chain.rows(cur, src, received, rdt, sid, t, v, f, all_inserted=copied)
                 chain.finish(cur, src, received, seq, prev, data, count)
         self._remember_written(s_arr, t_arr)
         c = len(conflict_rows)
