@@ -157,6 +157,19 @@ def is_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError):
         return bool(exc.connection_invalidated)
+    # the writer's fast paths use the driver's cursor, whose errors SQLAlchemy does not wrap: a busy SQLite file
+    # or a PostgreSQL deadlock, serialization failure or lost connection is a wait, not a refusal of the data
+    import sqlite3
+
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return "locked" in text or "busy" in text
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        psycopg = None  # type: ignore[assignment]
+    if psycopg is not None and isinstance(exc, psycopg.OperationalError):
+        return True
     return isinstance(exc, (ConnectionError, OSError, TimeoutError))
 
 
