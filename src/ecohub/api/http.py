@@ -167,7 +167,10 @@ def dumps(payload: Any) -> bytes:
     values the API sends: str, int, finite float, None, lists, dicts; non-finite floats, which the services
     turn into None, become null instead of an error)."""
     if orjson is not None:
-        return orjson.dumps(payload, default=_default, option=_ORJSON_OPTS)
+        try:
+            return orjson.dumps(payload, default=_default, option=_ORJSON_OPTS)
+        except orjson.JSONEncodeError:  # e.g. an integer past 64 bits echoed from the caller: the standard library
+            pass
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_default,
                       allow_nan=False).encode()
 
