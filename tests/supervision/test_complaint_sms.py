@@ -33,6 +33,13 @@ def test_reply_over_sms(store, tmp_path):
     officer = Scope("officer", region_code=region, name="o")
     with SmsDouble() as gw:
         good = HttpSmsGateway(gw.url, "t0ken")
+        with pytest.raises(PermissionError, match="accept it first"):  # nobody handles it yet
+            reply_sms(store, officer, Origin("o", "officer"), code, "x", good)
+        C.change_status(store, officer, code, "accepted", actor="o")  # o becomes the handling officer
+        for other_staff in (Scope("officer", region_code=region, name="o2"), Scope("admin", name="root")):
+            with pytest.raises(PermissionError, match=r"handling officer \(o\)"):
+                reply_sms(store, other_staff, Origin(other_staff.name), code, "x", good)
+        assert gw.sent == []
         out = reply_sms(store, officer, Origin("o", "officer"), code, "您的举报已查实并立案处理。", good)
         assert out["message_id"] == "m1" and "138" not in str(out)
         assert gw.sent == [{"to": "+8613812345678", "text": "您的举报已查实并立案处理。", "ref": C.normalize_code(code)}]

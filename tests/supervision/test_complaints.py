@@ -195,7 +195,11 @@ def test_scope_and_phone_masking(store, tmp_path):
     assert C.get_complaint(store, officer_sjz, ts) is None
     with pytest.raises(LookupError):
         C.change_status(store, officer_sjz, ts, "accepted", actor="o1")
-    assert C.list_complaints(store, officer_sjz)[0]["phone"] == "13812345678"  # officers call back
+    assert C.list_complaints(store, officer_sjz)[0]["phone"] == "138****5678"  # not accepted: nobody's yet
+    C.change_status(store, officer_sjz, sjz, "accepted", actor="o1")
+    assert C.list_complaints(store, officer_sjz)[0]["phone"] == "13812345678"  # the handling officer calls back
+    colleague = Scope("officer", region_code="130100", name="o9")
+    assert C.list_complaints(store, colleague)[0]["phone"] == "138****5678"  # the region's other officers do not
     analyst = C.list_complaints(store, Scope("analyst"))
     assert {c["phone"] for c in analyst} == {"138****5678", "139****1111"}
     assert all(c["phone_masked"] for c in analyst)

@@ -31,10 +31,14 @@ def keys_env(tmp_path, monkeypatch):
     return tmp_path / "keys" / "pii.keys"
 
 
-def _submit(store, tmp_path, phone="13812345678", address=ADDRESS) -> str:
+def _submit(store, tmp_path, phone="13812345678", address=ADDRESS, accept=True) -> str:
+    """A complaint in 石家庄; accepted by OFFICER (its handling officer, who alone sees the contact) unless not."""
     inp = C.ComplaintInput(category="air", description="工厂烟囱冒黑烟，持续两个小时以上", lon=P[0], lat=P[1],
                            phone=phone, address=address)
-    return C.submit(store, inp, tmp_path)["tracking_code"]
+    code = C.submit(store, inp, tmp_path)["tracking_code"]
+    if accept:
+        C.change_status(store, OFFICER, code, "accepted", actor=OFFICER.name)
+    return code
 
 
 def _stored(store) -> list[dict]:
@@ -45,12 +49,19 @@ def _stored(store) -> list[dict]:
 
 def test_encrypted_at_rest_decrypted_only_for_contact_roles(store, tmp_path, monkeypatch):
     monkeypatch.setenv("ECOHUB_PII_KEY", os.urandom(16).hex())
-    code = _submit(store, tmp_path)
+    code = _submit(store, tmp_path, accept=False)
     row = _stored(store)[0]
     assert is_encrypted(row["phone"]) and is_encrypted(row["address"]) and len(row["phone_bidx"]) == 64
     assert "13812345678" not in repr(row) and "中华北大街" not in repr(row)
+    before = C.get_complaint(store, OFFICER, code)  # nobody handles it yet: masked for everyone
+    assert before["phone"] == "138****5678" and before["phone_masked"] and before["handler"] is None
+    C.change_status(store, OFFICER, code, "accepted", actor="o1")  # o1 becomes the handling officer
     mine = C.get_complaint(store, OFFICER, code)
     assert mine["phone"] == "13812345678" and mine["address"] == ADDRESS and not mine["phone_masked"]
+    for colleague in (Scope("officer", region_code="130100", name="o2"), Scope("admin", name="root")):
+        seen = C.get_complaint(store, colleague, code)
+        assert seen["phone"] == "138****5678" and seen["address"] == "石家庄市新华***" and seen["phone_masked"]
+        assert C.list_complaints(store, colleague, phone="13812345678") == []  # not among those he handles
     other = C.list_complaints(store, ANALYST)[0]
     assert other["phone"] == "138****5678" and other["address"] == "石家庄市新华***" and other["phone_masked"]
     # search by phone, written another way; not for roles that may not see it

@@ -8,8 +8,14 @@ phone.
 
 **Personal data.** The phone (and the photo, the precise location and the description, which may name
 people) are never part of the public lookup: that shows category, region, status history (status, time,
-public note) only. Staff lists mask the phone (``138****5678``) and the address unless the role is authorised
-to call back (:data:`CONTACT_ROLES`: admins and the officers of the complaint's region). At rest the phone and
+public note) only. The complainant's identity (phone, address) is visible to the **handling officer only**
+(issue 15; confidentiality of the complainant: 生态环境部《关于实施生态环境违法行为举报奖励制度的指导意见》
+2020 "对举报人的个人信息要严格保密" — docs/enforcement.md, where the article of the 2010 hotline measures is
+marked UNCONFIRMED): the staff member
+named as the complaint's handler in its loop row (``complaint_handling.handler``, set when it is accepted or
+taken over after a transfer) — not the other officers of the region, not analysts, not admins, who all see
+``138****5678`` and a masked address (:func:`may_see_contact`). A complaint no one has accepted yet shows its
+contact to no one; the platform's own services (role ``system``) read it to send replies. At rest the phone and
 the address are SM4-encrypted when a key is configured (:mod:`ecohub.store.personal`, docs/crypto.md); the
 phone is searchable through its HMAC-SM3 blind index.
 
@@ -52,6 +58,7 @@ from ecohub.store.schema_supervision import (
     COMPLAINT_STATUSES,
     complaint,
     complaint_event,
+    complaint_handling,
 )
 from ecohub.store.tx import write_tx
 from ecohub.supervision import geo
@@ -67,7 +74,7 @@ ADDRESS_MAX = 200
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 DUPLICATE_RADIUS_M = 50.0
 STAFF_ROLES = ("system", "admin", "analyst", "officer")
-CONTACT_ROLES = ("system", "admin", "officer")
+CONTACT_ROLES = ("admin", "officer")  # roles that can be a complaint's handler (and so see its contact)
 _PHONE = re.compile(r"^(?:\+?86)?(?:1[3-9]\d{9}|0\d{2,3}\d{7,8})$")
 
 
@@ -342,15 +349,24 @@ def scope_condition(scope: Scope) -> ColumnElement | None:
     raise PermissionError("complaints are handled by staff (admin, analyst, officer)")
 
 
-def may_see_contact(scope: Scope) -> bool:
-    return scope.role in CONTACT_ROLES
+def may_see_contact(scope: Scope, handler: str | None) -> bool:
+    """Whether ``scope`` may see the contact of a complaint whose handler is ``handler``: the platform's own
+    services, and the handling officer (by user name) — nobody while no one handles it."""
+    if scope.role == "system":
+        return True
+    return scope.role in CONTACT_ROLES and bool(scope.name) and scope.name == handler
+
+
+def handles_any(scope: Scope) -> bool:
+    """Whether the caller is of a role that can handle complaints (and so search its own by phone)."""
+    return scope.role == "system" or scope.role in CONTACT_ROLES
 
 
 def _staff_row(r, scope: Scope) -> dict:
-    """Personal fields decrypted (SM4, :mod:`ecohub.store.personal`) for the contact roles, masked for others."""
+    """Personal fields decrypted (SM4, :mod:`ecohub.store.personal`) for the handling officer, masked for others."""
     d = dict(r)
     phone, address = personal.unseal(d.pop("phone", None)), personal.unseal(d.pop("address", None))
-    see = may_see_contact(scope)
+    see = may_see_contact(scope, d.get("handler"))
     d["phone"] = phone if see else mask_phone(phone)
     d["address"] = address if see else personal.mask_address(address)
     d["phone_masked"] = bool(phone) and not see
@@ -364,23 +380,25 @@ def _staff_row(r, scope: Scope) -> dict:
 _STAFF_COLS = (complaint.c.id, complaint.c.tracking_code, complaint.c.category, complaint.c.description,
                complaint.c.lon, complaint.c.lat, complaint.c.region_code, region.c.name.label("region_name"),
                complaint.c.region_method, complaint.c.address, complaint.c.phone, complaint.c.photo_path,
-               complaint.c.status, complaint.c.possible_duplicates, complaint.c.submitted_at, complaint.c.updated_at)
+               complaint.c.status, complaint.c.possible_duplicates, complaint.c.submitted_at, complaint.c.updated_at,
+               complaint_handling.c.handler)
+_STAFF_FROM = (complaint.join(region, region.c.code == complaint.c.region_code)
+               .outerjoin(complaint_handling, complaint_handling.c.complaint_id == complaint.c.id))
 
 
 def list_complaints(store: Store, scope: Scope, *, status: str | None = None, region_code: str | None = None,
                     category: str | None = None, limit: int = 100, before_id: int | None = None,
                     phone: str | None = None) -> list[dict]:
-    """Newest first. ``phone``: only the complaints left with this number (contact roles only; found through
-    the HMAC-SM3 blind index when the phone is encrypted, by equality on rows still in clear)."""
+    """Newest first. ``phone``: only the complaints left with this number among those the caller handles (found
+    through the HMAC-SM3 blind index when the phone is encrypted, by equality on rows still in clear)."""
     cond = scope_condition(scope)
-    if phone is not None and not may_see_contact(scope):
-        raise PermissionError("searching by phone is for the roles that may see the complainant's contact")
+    if phone is not None and not handles_any(scope):
+        raise PermissionError("searching by phone is for the handling officer, among the complaints he handles")
     if status is not None and status not in STATUSES and status != "open":
         raise InputError("status", status, "one of open, " + ", ".join(STATUSES))
     if category is not None and category not in CATEGORIES:
         raise InputError("category", category, "one of " + ", ".join(CATEGORIES))
-    q = (select(*_STAFF_COLS).select_from(complaint.join(region, region.c.code == complaint.c.region_code))
-         .order_by(complaint.c.id.desc()).limit(limit))
+    q = select(*_STAFF_COLS).select_from(_STAFF_FROM).order_by(complaint.c.id.desc()).limit(limit)
     if cond is not None:
         q = q.where(cond)
     if status == "open":
@@ -397,6 +415,8 @@ def list_complaints(store: Store, scope: Scope, *, status: str | None = None, re
         p = clean_phone(phone)
         idx = personal.phone_index(p)
         q = q.where(or_(complaint.c.phone == p, *([complaint.c.phone_bidx == idx] if idx else [])))
+        if scope.role != "system":
+            q = q.where(complaint_handling.c.handler == scope.name)
     with store.engine.connect() as conn:
         return [_staff_row(r, scope) for r in conn.execute(q).mappings()]
 
@@ -405,8 +425,7 @@ def get_complaint(store: Store, scope: Scope, code: str) -> dict | None:
     """Staff view of one complaint with its history (actors included) and the nearby open complaints."""
     cond = scope_condition(scope)
     code = normalize_code(code)
-    q = (select(*_STAFF_COLS).select_from(complaint.join(region, region.c.code == complaint.c.region_code))
-         .where(complaint.c.tracking_code == code))
+    q = select(*_STAFF_COLS).select_from(_STAFF_FROM).where(complaint.c.tracking_code == code)
     if cond is not None:
         q = q.where(cond)
     with store.engine.connect() as conn:

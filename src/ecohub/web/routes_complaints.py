@@ -119,10 +119,10 @@ def complaints_router(store: Store, data_dir: Path) -> APIRouter:
             raise _input_problem(e) from None
         except PermissionError as e:
             raise forbidden(str(e)) from None
-        if C.may_see_contact(p.scope) and any(x.get("phone") for x in rows):
+        if any(x.get("phone") and not x["phone_masked"] for x in rows):
             await run_in_threadpool(audit.record_now, store, "personal_data_view", actor=p.actor, role=p.role,
                                     target="complaints", method="GET", path=request.url.path, status=200,
-                                    ip=request.state.ip, detail={"ids": [x["id"] for x in rows if x.get("phone")]})
+                                    ip=request.state.ip, detail={"ids": [x["id"] for x in rows if x.get("phone") and not x["phone_masked"]]})
         return json_response(request, {"results": rows, "next_before": rows[-1]["id"] if len(rows) == limit else None})
 
     @r.get("/{code}", summary="One complaint (staff)")
@@ -131,7 +131,7 @@ def complaints_router(store: Store, data_dir: Path) -> APIRouter:
         c = await run_in_threadpool(C.get_complaint, store, p.scope, code)
         if c is None:
             raise not_found("complaint")
-        if c.get("phone") and C.may_see_contact(p.scope):
+        if c.get("phone") and not c["phone_masked"]:
             await run_in_threadpool(audit.record_now, store, "personal_data_view", actor=p.actor, role=p.role,
                                     target=f"complaint:{c['id']}", method="GET", path=request.url.path, status=200,
                                     ip=request.state.ip, detail={"field": "phone"})
