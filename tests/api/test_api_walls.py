@@ -99,6 +99,7 @@ CRAWL = {
     "/api/v1/inspections/draws": ["/api/v1/inspections/draws"],
     "/api/v1/inspections/draws/{draw_id}": ["/api/v1/inspections/draws/1"],
     "/api/v1/inspections/draws/{draw_id}/verify": ["/api/v1/inspections/draws/1/verify"],
+    "/api/v1/inspections/tasks": ["/api/v1/inspections/tasks", "/api/v1/inspections/tasks?overdue=true&mine=true"],
     "/api/v1/inspections/{inspection_id}": ["/api/v1/inspections/1"],
     "/api/v1/inspections/{inspection_id}/evidence": ["/api/v1/inspections/1/evidence"],
     "/api/v1/public/blacklist": ["/api/v1/public/blacklist"],

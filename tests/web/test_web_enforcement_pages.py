@@ -72,6 +72,9 @@ def test_case_credit_draw_and_result_pages(web_page, demo):
     p.wait_for_selector(f"#wb-complaints tr[data-complaint='{w['waiting']}']")
     assert p.query_selector(f"#wb-complaints tr[data-complaint='{w['complaint']}']") is None  # closed
     p.wait_for_selector(f"#wb-cases a[data-page='{w['case']}']")
+    p.wait_for_selector("body[data-inspections]")  # the published draw of 2026-11: its objects, not yet inspected
+    assert int(p.get_attribute("body", "data-inspections")) == len(w["draw"]["items"]) > 0
+    assert "检查员" in p.inner_text("#wb-inspections") and "2026-11-30" in p.inner_text("#wb-inspections")
     web_page.goto(f"/credit/{w['uscc']}")
     p.wait_for_selector(f"body[data-credit='{w['rating']['level']}']")
     assert p.get_attribute("#cr-level", "data-level") == w["rating"]["level"]

@@ -268,3 +268,21 @@ def inspect_list(enterprise: Annotated[str | None, typer.Option(help="one enterp
     for r in rows:
         console.print(f"{r['id']:>5}  {r['inspected_at'][:16]}  {r['kind']:<8} {r['uscc']} {r['name']}  "
                       f"{r['trigger_kind'] or ''} {r['trigger_ref'] or ''}", highlight=False)
+
+
+@inspect_app.command("tasks")
+def inspect_tasks(overdue: Annotated[bool, typer.Option("--overdue", help="only tasks past their due day")] = False,
+                  as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+                  database_url: DatabaseUrl = None) -> None:
+    """Open random-inspection tasks: the objects of open draws with no inspection filed against them yet, due on
+    the last day of the draw's period (file one with `ecohub inspect record --draw-item ID`)."""
+    from ecohub.supervision.inspect import tasks
+
+    rows = _run(tasks.inspection_tasks, open_store(database_url), SYSTEM, overdue_only=overdue)
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        crew = "、".join(i["name"] for i in r["inspectors"])
+        console.print(f"{r['draw_item_id']:>6}  {r['due']}{' overdue' if r['overdue'] else '':<8}  "
+                      f"{r['enterprise_uscc']} {r['enterprise_name']}  {r['period']}  {crew}", highlight=False)

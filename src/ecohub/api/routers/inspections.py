@@ -17,6 +17,7 @@ from ecohub.store.queries import PUBLIC
 from ecohub.supervision.inspect import evidence as EV
 from ecohub.supervision.inspect import records as REC
 from ecohub.supervision.inspect import service as S
+from ecohub.supervision.inspect import tasks as T
 
 router = APIRouter(prefix="/api/v1", tags=["inspections"])
 Staff = Annotated[Principal, Depends(role("admin", "analyst", "officer"))]
@@ -96,6 +97,12 @@ def public_verify(request: Request, store: StoreDep, draw_id: DrawId):
     return json_response(request, call(S.verify, store, draw_id, what="draw"))
 
 
+@router.get("/inspections/tasks", summary="Open random-inspection tasks (objects of open draws not yet inspected), "
+            "the caller's own first, then by due day (staff; officers: their region)")
+def inspection_tasks(request: Request, store: StoreDep, p: Staff, overdue: bool = False, mine: bool = False):
+    return json_response(request, call(T.inspection_tasks, store, p.scope, overdue_only=overdue, mine_only=mine))
+
+
 @router.post("/inspections", status_code=201, summary="Record an inspection with attachments (multipart; a "
              "targeted one names its trigger)")
 async def inspection_record(request: Request, store: StoreDep, p: Writer, origin: OriginDep,
@@ -105,6 +112,9 @@ async def inspection_record(request: Request, store: StoreDep, p: Writer, origin
                             kind: Annotated[str, Form()] = "targeted",
                             trigger_kind: Annotated[str | None, Form()] = None,
                             trigger_ref: Annotated[str | None, Form(max_length=64)] = None,
+                            draw_item: Annotated[int | None, Form(ge=1, le=2**31 - 1,
+                                                                  description="random: the draw item (a task "
+                                                                              "of /inspections/tasks)")] = None,
                             industry: Annotated[str | None, Form(max_length=40)] = None,
                             checklist: Annotated[str | None, Form(max_length=20_000, description="JSON object")] = None,
                             findings: Annotated[str | None, Form(max_length=20_000)] = None,
@@ -125,7 +135,8 @@ async def inspection_record(request: Request, store: StoreDep, p: Writer, origin
         atts.append(REC.Attachment(f.filename or "file", f.content_type or "", data))
     rec = call(REC.record, store, p.scope, origin, uscc=enterprise, inspected_at=inspected_at,
                inspectors=[x for x in inspectors.split(",")], kind=kind, trigger_kind=trigger_kind,
-               trigger_ref=trigger_ref, industry=industry, checklist=items, findings=findings, attachments=atts)
+               trigger_ref=trigger_ref, draw_item_id=draw_item, industry=industry, checklist=items, findings=findings,
+               attachments=atts)
     return json_response(request, rec, status_code=201)
 
 

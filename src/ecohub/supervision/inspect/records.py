@@ -24,7 +24,7 @@ from ecohub.store.audit import Origin
 from ecohub.store.db import Store
 from ecohub.store.queries import Scope, region_prefix
 from ecohub.store.schema import enterprise
-from ecohub.store.schema_enforcement import insp_attachment, inspection
+from ecohub.store.schema_enforcement import insp_attachment, insp_draw, insp_draw_item, inspection
 from ecohub.store.tx import write_tx
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -122,6 +122,8 @@ def record(store: Store, scope: Scope, origin: Origin, *, uscc: str, inspected_a
         if scope.role not in ("system", "admin", "officer") or (
                 scope.role == "officer" and not ent.region_code.startswith(region_prefix(scope.region_code) or "-")):
             raise PermissionError("only admins and the officers of the enterprise's region record inspections")
+        if draw_item_id is not None:
+            _check_draw_item(conn, draw_item_id, ent.id, uscc)
         iid = conn.execute(insert(inspection).values(
             kind=kind, draw_item_id=draw_item_id, trigger_kind=trigger_kind, trigger_ref=trigger_ref,
             enterprise_id=ent.id, region_code=ent.region_code, inspected_at=inspected_at, lon=lon, lat=lat,
@@ -135,6 +137,19 @@ def record(store: Store, scope: Scope, origin: Origin, *, uscc: str, inspected_a
             "enterprise": uscc, "kind": kind, "trigger": trigger_kind, "ref": trigger_ref,
             "attachments": [c[2] for c in checked]})
     return get(store, scope, iid)
+
+
+def _check_draw_item(conn, item_id: int, enterprise_id: int, uscc: str) -> None:
+    """A random inspection is filed against an item of an open draw that names this enterprise."""
+    it = conn.execute(select(insp_draw_item.c.enterprise_id, insp_draw.c.status, insp_draw.c.period)
+                      .join(insp_draw, insp_draw.c.id == insp_draw_item.c.draw_id)
+                      .where(insp_draw_item.c.id == item_id)).first()
+    if it is None:
+        raise InputError("draw_item_id", item_id, "no such draw item")
+    if it.enterprise_id != enterprise_id:
+        raise InputError("draw_item_id", item_id, f"the draw item is not for enterprise {uscc}")
+    if it.status == "closed":
+        raise InputError("draw_item_id", item_id, f"the draw of {it.period} is closed")
 
 
 def get(store: Store, scope: Scope, inspection_id: int) -> dict:

@@ -1,5 +1,5 @@
-/* Officer workbench: the cases the caller may see (officers: their region), the most urgent deadline first,
-   overdue steps marked; a case's timeline on click. Text from data is set as text (EH.el). */
+/* Officer workbench: the cases, random-inspection tasks and complaints the caller may see (officers: their
+   region), the most urgent deadline first, overdue steps marked; a case's timeline on click. Text from data is set as text (EH.el). */
 (function () {
   'use strict';
   var t = EH.t, el = EH.el;
@@ -23,6 +23,19 @@
           el('td', null, (c.state_due || '') + (c.overdue ? ' ' + t('wb_overdue') : '')), el('td', null, c.owner)));
       });
       document.body.setAttribute('data-cases', String(rows.length));
+    }).catch(function (e) { EH.msg(msg, 'error', String(e && e.message || e)); });
+    EH.getJSON('/api/v1/inspections/tasks' + q).then(function (rows) {  // objects of open draws not yet inspected
+      var tb = EH.clear(EH.$('#wb-inspections tbody'));
+      rows.forEach(function (x) {
+        tb.append(el('tr', { 'data-task': String(x.draw_item_id), 'data-overdue': x.overdue ? '1' : '0',
+                             'data-mine': x.mine ? '1' : '0' },
+          el('td', null, x.enterprise_name + ' ', el('span', { class: 'mono' }, x.enterprise_uscc)),
+          el('td', null, x.region_name), el('td', null, x.period + ' #' + x.draw_id),
+          el('td', null, x.inspectors.map(function (i) { return i.name; }).join('、') +
+            (x.mine ? ' (' + t('wb_mine') + ')' : '')),
+          el('td', null, x.due + (x.overdue ? ' ' + t('wb_overdue') : ''))));
+      });
+      document.body.setAttribute('data-inspections', String(rows.length));
     }).catch(function (e) { EH.msg(msg, 'error', String(e && e.message || e)); });
     EH.getJSON('/api/v1/complaint-tasks' + q).then(function (rows) {  // the 12369 loop: stage and deadline
       var tb = EH.clear(EH.$('#wb-complaints tbody'));
