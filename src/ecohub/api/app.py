@@ -83,7 +83,13 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     from ecohub.api.routers import emergency  # dispersion, red lines, risk sources, incidents
 
     app.include_router(emergency.router)
-    app.include_router(ingest_router(store))
+    publisher = None
+    if settings.bus_url:  # a bus configured: HTTP push publishes to it (202 once the stream holds the batch)
+        from ecohub.bus.records import RecordPublisher
+        from ecohub.bus.streams import BusConfig
+
+        publisher = RecordPublisher(store, BusConfig(url=settings.bus_url), "http")
+    app.include_router(ingest_router(store, publisher=publisher))
     from ecohub.api.routers import exchange  # partner exchange (signed batches), exchange log, forwarding
 
     app.include_router(exchange.router)

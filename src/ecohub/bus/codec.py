@@ -4,7 +4,7 @@ records inside the stream's duplicate window is dropped by JetStream, and one af
 writer is idempotent).
 
 Observations are ``[site id, parameter id, interval, epoch s, value, flag]``; quarantine rows ``[origin, reason,
-field, raw]``; events ``device_event`` rows (datetimes as msgpack timestamps)."""
+field, raw]`` (channel hj212) or ``[origin, reason, field, raw, line, channel]`` (the JSON channels); events ``device_event`` rows (datetimes as msgpack timestamps)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import msgpack
 __all__ = ["BusMessage", "DecodeError", "decode", "encode", "msg_id"]
 
 VERSION = 1
+CHANNELS = ("hj212", "mqtt", "http")  # quarantine channels a bus message may carry
 
 
 class DecodeError(ValueError):
@@ -81,8 +82,11 @@ def decode(data: bytes) -> BusMessage:
         rows.append(((s, p, iv), t, v, f))
     quarantine: list[tuple[Any, ...]] = []
     for i, q in enumerate(body.get("q") or []):
-        if not isinstance(q, list) or len(q) != 4:
-            raise DecodeError(f"q[{i}]: expected [origin, reason, field, raw], got {q!r:.200}")
+        if not isinstance(q, list) or len(q) not in (4, 6):
+            raise DecodeError(f"q[{i}]: expected [origin, reason, field, raw(, line, channel)], got {q!r:.200}")
+        if len(q) == 6 and (q[5] not in CHANNELS or not (q[4] is None or isinstance(q[4], int))):
+            raise DecodeError(f"q[{i}]: line must be a number or null and channel one of {', '.join(CHANNELS)} "
+                              f"({q[4]!r}, {q[5]!r})")
         quarantine.append(tuple(q))
     events = body.get("e") or []
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):

@@ -44,19 +44,31 @@ def mqtt_subscribe_cmd(
     = 7 * 24 * 3600,
     duration: Annotated[float, typer.Option(help="stop after this many seconds (0: run until Ctrl-C/SIGTERM)")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print the final counts as JSON")] = False,
+    bus: Annotated[str | None, typer.Option(
+        help="NATS URL (nats://127.0.0.1:4222): publish to the JetStream ingest stream and acknowledge (PUBACK) "
+             "after the stream's ack, instead of writing to the database (`ecohub writer --bus …` stores). "
+             "Default: ECOHUB_BUS_URL (none: write to the database)")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Subscribe to an MQTT broker and store the observations published on ecohub/v1/obs/<site> and
     ecohub/v1/batch (JSON; see docs/ingest-channels.md). Messages are acknowledged only after they are
     committed; bad ones go to the quarantine."""
+    from ecohub.config import settings
     from ecohub.ingest.mqtt import MqttSubscriber
 
     store = open_store(database_url)
+    bus = bus or settings().bus_url
+    publisher = None
+    if bus:
+        from ecohub.bus.records import RecordPublisher
+        from ecohub.bus.streams import BusConfig
+
+        publisher = RecordPublisher(store, BusConfig(url=bus), "mqtt")
     try:
         sub = MqttSubscriber(store, broker, topics=tuple(topic or ()), root=root,
                              client_id=client_id or _default_client_id(), interval=interval,
                              batch_records=batch_records, batch_ms=batch_ms, queue_messages=queue,
-                             max_payload=max_payload, session_expiry=session_expiry)
+                             max_payload=max_payload, session_expiry=session_expiry, publisher=publisher)
     except InputError as e:
         fail(str(e))
     if not logging.getLogger().handlers:
@@ -78,13 +90,16 @@ def mqtt_subscribe_cmd(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if publisher is not None:
+            publisher.close()
         store.close()
     status = sub.status()
     if as_json:
         print_json(status)
     else:
         console.print("stopped: " + ", ".join(f"{k} {status[k]}" for k in (
-            "received", "committed", "imported", "duplicates", "conflicts", "rejected", "malformed")),
+            "received", "committed", "imported", "published", "duplicates", "conflicts", "rejected",
+            "malformed")),
             highlight=False)
     if sub.aborted:
         fail(f"the subscriber stopped on an error: {sub.last_error}", 1)

@@ -10,6 +10,10 @@ Answers:
 - 200 ``{"imported", "duplicates", "conflicts", "rejected", "errors": [{"index", "field", "value", "reason"}]}``
   — the good records are committed before the answer; each bad record is refused on its own, quarantined
   (channel ``http``, origin ``apikey:<prefix>``, ``line`` = its index in the batch) and listed (first 100).
+- 202 ``{"accepted", "rejected", "errors"}`` when a bus is configured (``ECOHUB_BUS_URL``): the good records
+  and the quarantine rows of the bad ones are durable in the JetStream ingest stream (the bus writers store
+  them, ``ecohub writer --bus``); 503 when the stream did not acknowledge all of them (send it again: what is
+  already in the stream is not stored twice).
 - 400 body not JSON / not UTF-8 / wrong shape / bad ``interval``; 401 no key, unknown, revoked or expired key,
   or a key without the ``ingest`` scope; 413 body over 5 MiB or more than 50,000 records; 503 the database is
   unavailable (send the batch again: stored records then count as duplicates). Errors are ``application/problem+json`` (RFC 9457).
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -32,6 +36,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from ecohub.domain.errors import InputError
+from ecohub.ingest.publishing import BusUnavailable, Publisher
 from ecohub.ingest.validate import (
     RecordValidator,
     SeriesBuffer,
@@ -76,8 +81,11 @@ class PushResult:
     conflicts: int = 0
     rejected: int = 0
     errors: list[dict] = field(default_factory=list)
+    accepted: int | None = None  # with a bus: good records durable in the stream (the writers count the rest)
 
     def as_dict(self) -> dict:
+        if self.accepted is not None:
+            return {"accepted": self.accepted, "rejected": self.rejected, "errors": self.errors}
         return {"imported": self.imported, "duplicates": self.duplicates, "conflicts": self.conflicts,
                 "rejected": self.rejected, "errors": self.errors}
 
@@ -95,11 +103,16 @@ def _key_from(request: Request) -> str | None:
 class HttpIngest:
     """The work behind the endpoint (usable without HTTP): authenticate, then validate and store a batch."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, publisher: Publisher | None = None):
         self.store = store
         self._validator: RecordValidator | None = None
         self._resolver = SeriesResolver()
         self._lock = threading.Lock()
+        self.publisher = publisher  # a bus (ecohub.bus.records.RecordPublisher): publish instead of writing
+
+    def close(self) -> None:
+        if self.publisher is not None:
+            self.publisher.close()
 
     def authenticate(self, key: str | None) -> ApiKey:
         unauthorized = {"WWW-Authenticate": 'Bearer realm="ecohub ingest"'}
@@ -124,8 +137,46 @@ class HttpIngest:
         return self._validator
 
     def push(self, records: list, interval: str, key: ApiKey) -> PushResult:
-        """Store the good records (committed on return) and quarantine the bad ones."""
+        """Store the good records (committed on return) and quarantine the bad ones — or, with a bus, publish
+        both to the ingest stream (acknowledged by the stream on return; :class:`BusUnavailable` if not)."""
+        if self.publisher is not None:
+            return self.publish_records(records, interval, f"apikey:{key.prefix}")
         return self.store_records(records, interval, f"apikey:{key.prefix}")
+
+    def _check(self, records: list, interval: str, result: PushResult,
+               check_record: Callable[[dict], None] | None = None) -> Iterator[tuple]:
+        """The good records as ``(key, t, value, flag)``; each bad one counted, listed (first 100) and yielded
+        as ``(None, index, InputError, raw)``."""
+        check = self.validator()
+        for i, rec in enumerate(records):
+            try:
+                if check_record is not None:
+                    check_record(rec)
+                yield check.json_record(rec, interval=interval)
+            except InputError as e:
+                result.rejected += 1
+                if len(result.errors) < MAX_ERRORS:
+                    result.errors.append({"index": i, "field": e.field, "value": json_safe(e.value),
+                                          "reason": e.reason})
+                yield None, i, e, raw_json(rec)
+
+    def publish_records(self, records: list, interval: str, origin: str) -> PushResult:
+        """Validate, then publish the good records and the quarantine rows to the bus; on return the stream
+        holds them all (``accepted`` good records; the bus writers store them)."""
+        result = PushResult()
+        rows: list[tuple] = []
+        rejects: list[tuple] = []
+        with self._lock:
+            for r in self._check(records, interval, result):
+                if r[0] is None:
+                    _, i, e, raw = r
+                    rejects.append((origin[:500], str(e)[:2000], e.field, raw, i, SOURCE))
+                else:
+                    rows.append(r)
+        assert self.publisher is not None
+        self.publisher.publish(rows, rejects)
+        result.accepted = len(rows)
+        return result
 
     def store_records(self, records: list, interval: str, origin: str, *, channel: str = "http",
                       source: str = SOURCE, check_record: Callable[[dict], None] | None = None) -> PushResult:
@@ -138,20 +189,12 @@ class HttpIngest:
         writer = ObservationWriter(self.store, source, origin=origin, batch_size=max(MAX_RECORDS, 1))
         buf = SeriesBuffer(self.store, writer, self._resolver)
         with self._lock:  # the shared caches; validation is CPU work, the GIL serialises it anyway
-            check = self.validator()
-            for i, rec in enumerate(records):
-                try:
-                    if check_record is not None:
-                        check_record(rec)
-                    k, t, v, flag = check.json_record(rec, interval=interval)
-                except InputError as e:
-                    result.rejected += 1
-                    quarantine.add(str(e), line=i, field=e.field, raw=raw_json(rec))
-                    if len(result.errors) < MAX_ERRORS:
-                        result.errors.append({"index": i, "field": e.field, "value": json_safe(e.value),
-                                              "reason": e.reason})
-                    continue
-                buf.add(k, t, v, flag)
+            for r in self._check(records, interval, result, check_record):
+                if r[0] is None:
+                    _, i, e, raw = r
+                    quarantine.add(str(e), line=i, field=e.field, raw=raw)
+                else:
+                    buf.add(*r)
             buf.drain()
         counts = writer.flush()
         quarantine.flush()
@@ -209,13 +252,20 @@ def parse_body(body: bytes) -> list:
     return records
 
 
-def ingest_router(store: Store, *, max_body: int = MAX_BODY) -> APIRouter:
-    """The HTTP push router (``POST /api/v1/ingest/observations``); mount with ``app.include_router``."""
+def ingest_router(store: Store, *, max_body: int = MAX_BODY, publisher: Publisher | None = None) -> APIRouter:
+    """The HTTP push router (``POST /api/v1/ingest/observations``); mount with ``app.include_router``. With a
+    bus ``publisher`` the records are published to the ingest stream and answered 202 once the stream holds
+    them (503 when it does not)."""
     router = APIRouter(tags=["ingest"])
-    work = HttpIngest(store)
+    work = HttpIngest(store, publisher)
+    router.on_shutdown.append(work.close)
 
     @router.post(PATH, summary="Push a batch of observations (API key, scope ingest)", responses={
         200: {"description": "counts; bad records listed and quarantined, the good ones committed"},
+        202: {"description": "with a bus: the good records and the quarantine rows are durable in the ingest "
+                             "stream (the bus writers store them); bad records listed"},
+        503: {"description": "the database or the bus is unavailable: send the batch again",
+              "content": {PROBLEM: {}}},
         400: {"description": "body not JSON or of the wrong shape", "content": {PROBLEM: {}}},
         401: {"description": "missing or bad API key", "content": {PROBLEM: {}}},
         413: {"description": "body over 5 MiB or more than 50,000 records", "content": {PROBLEM: {}}},
@@ -232,6 +282,10 @@ def ingest_router(store: Store, *, max_body: int = MAX_BODY) -> APIRouter:
             result = await run_in_threadpool(work.push, records, iv, key)
         except Problem as p:
             return p.response()
+        except BusUnavailable as e:
+            return Problem(503, "Service Unavailable", f"{e}; nothing of the batch is acknowledged: send it again "
+                           "later (records already in the stream are not stored twice)",
+                           {"Retry-After": "10"}).response()
         except (OperationalError, InterfaceError) as e:
             return Problem(503, "Service Unavailable", "the database is unavailable "
                            f"({type(e.orig).__name__ if e.orig else 'error'}); the batch may not be stored "
@@ -241,6 +295,6 @@ def ingest_router(store: Store, *, max_body: int = MAX_BODY) -> APIRouter:
             return Problem(500, "Internal Server Error", "the database refused the batch "
                            f"({type(e.orig).__name__ if e.orig else 'error'}); it may not be stored completely"
                            ).response()
-        return JSONResponse(result.as_dict())
+        return JSONResponse(result.as_dict(), status_code=202 if result.accepted is not None else 200)
 
     return router

@@ -33,7 +33,11 @@ Delivery guarantees:
   records of the same message are stored.
 - **Database trouble** (a failed commit) is retried with back-off without acknowledging; meanwhile the
   queue fills and back-pressure holds the broker. **Broker trouble**: reconnects with exponential back-off.
-- It publishes nothing.
+- **With a bus** (``publisher``, ``ecohub mqtt-subscribe --bus nats://…``) a batch is published to the
+  JetStream ingest stream instead (subjects by the site's kind and region; quarantine rows on the side
+  subject) and acknowledged only after the stream acknowledged all of it; the bus writers store it. The bus
+  unavailable is handled like a lost database: retried with back-off, nothing acknowledged.
+- It publishes nothing to the MQTT broker.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import insert, update
 
 from ecohub.domain.errors import InputError
+from ecohub.ingest.publishing import Publisher
 from ecohub.ingest.quarantine import MAX_RAW
 from ecohub.ingest.validate import (
     RecordValidator,
@@ -195,6 +200,7 @@ class SubscriberStats:
     malformed: int = 0  # messages refused whole (quarantined)
     commit_failures: int = 0
     dropped_on_stop: int = 0  # received while stopping; not acknowledged, so the broker keeps them
+    published: int = 0  # with a bus: good records the stream acknowledged (the bus writers count the rest)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -243,7 +249,8 @@ class MqttSubscriber:
                  interval: str = "rt", batch_records: int = 5000, batch_ms: int = 200,
                  queue_messages: int = 1000, queue_bytes: int = 64 * 1024 * 1024, max_payload: int = MAX_PAYLOAD,
                  session_expiry: int = 7 * 24 * 3600, keepalive: int = 30, reconnect_min: int = 1,
-                 reconnect_max: int = 60, before_commit: Callable[[BatchInfo], None] | None = None):
+                 reconnect_max: int = 60, before_commit: Callable[[BatchInfo], None] | None = None,
+                 publisher: Publisher | None = None):
         if not client_id or len(client_id) > 128:
             raise InputError("client_id", client_id, "give a fixed client id of 1-128 characters")
         root = root.strip("/")
@@ -263,6 +270,7 @@ class MqttSubscriber:
         self.keepalive = keepalive
         self.reconnect = (reconnect_min, reconnect_max)
         self.before_commit = before_commit
+        self.publisher = publisher  # a bus: publish each batch, acknowledge after the stream's ack
         self.queue = _BoundedQueue(max(1, queue_messages), max(max_payload, queue_bytes))
         self.stats = SubscriberStats()
         self.origin = f"mqtt:{client_id}"
@@ -548,6 +556,9 @@ class MqttSubscriber:
         if self.before_commit is not None:
             self.before_commit(BatchInfo(len(batch.messages), len(batch.rows), len(batch.rejects),
                                          tuple(dict.fromkeys(m.topic for m in batch.messages))))
+        if self.publisher is not None:
+            self._publish(batch)
+            return
         if not batch.stored:
             if self._writer is None:
                 self._writer = ObservationWriter(self.store, SOURCE, origin=self.origin, batch_size=2 ** 62)
@@ -579,6 +590,22 @@ class MqttSubscriber:
                                                                                           **totals))
         s.imported, s.duplicates, s.conflicts, s.rejected = (totals["imported"], totals["duplicates"],
                                                              totals["conflicts"], totals["rejected"])
+        s.malformed += sum(1 for m in batch.messages if m.error is not None)
+        s.committed += len(batch.messages)
+        s.batches += 1
+
+    def _publish(self, batch: _Batch) -> None:
+        """With a bus: the good records and the quarantine rows to the ingest stream (returns once the stream
+        holds them all; :class:`~ecohub.ingest.publishing.BusUnavailable` otherwise, retried like a lost
+        database). The ingest log is the bus writers' business."""
+        assert self.publisher is not None and batch.rows is not None and batch.rejects is not None
+        quarantined = [(safe_text(topic)[:500], safe_text(reason)[:2000], fld,
+                        safe_text(raw)[:MAX_RAW] if raw is not None else None, line, "mqtt")
+                       for topic, line, fld, reason, raw in batch.rejects]
+        self.publisher.publish(batch.rows, quarantined)
+        s = self.stats
+        s.published += len(batch.rows)
+        s.rejected += len(batch.rejects)
         s.malformed += sum(1 for m in batch.messages if m.error is not None)
         s.committed += len(batch.messages)
         s.batches += 1

@@ -68,12 +68,14 @@ def write_payload(store: Store, resolver: SeriesResolver, w: ObservationWriter, 
         with begin_write(store) as conn:
             resolver.resolve_many(conn, missing)
     if p.quarantine:
-        sinks: dict[str, QuarantineSink] = {}
-        for origin, reason, fld, raw in p.quarantine:
-            sink = sinks.get(origin)
+        sinks: dict[tuple[str, str], QuarantineSink] = {}
+        for q in p.quarantine:  # (origin, reason, field, raw[, line, channel]): the JSON channels name theirs
+            origin, reason, fld, raw = q[:4]
+            line, channel = (q[4], q[5]) if len(q) == 6 else (None, "hj212")
+            sink = sinks.get((channel, origin))
             if sink is None:
-                sink = sinks[origin] = QuarantineSink(store, "hj212", origin)
-            sink.add(_text(reason) or "", field=_text(fld, 64), raw=_text(raw))
+                sink = sinks[(channel, origin)] = QuarantineSink(store, channel, origin)
+            sink.add(_text(reason) or "", line=line, field=_text(fld, 64), raw=_text(raw))
         for sink in sinks.values():
             sink.flush()
     if p.forward and p.destinations:  # before the observations: what is answered is always queued (and once)
