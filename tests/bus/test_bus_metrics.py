@@ -4,10 +4,14 @@ port, the API's ``/metrics``; readiness of the API checks the database and the b
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import nats
@@ -15,9 +19,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ecohub.bus.codec import BusMessage, encode
-from ecohub.bus.consume import BusWriter
+from ecohub.bus.consume import BusWriter, run_worker
 from ecohub.bus.metrics import gateway_registry, serve
 from ecohub.bus.streams import BusConfig, ensure_streams
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -136,6 +142,49 @@ def test_api_metrics_and_readiness(store, nats_server, monkeypatch):
     nats_server.kill()
     r = client.get("/readyz")
     assert r.status_code == 503 and "cannot connect" in r.json()["checks"]["bus"]
+
+
+def test_writer_and_gateway_readiness_check_database_and_bus(store, nats_server):
+    """``/readyz`` on the metrics ports of ``ecohub writer`` and ``ecohub gateway --bus``: 200 with the database
+    and the ingest stream, 503 naming the bus once NATS is gone."""
+    db = store.engine.url.render_as_string(hide_password=False)
+    stop_writer = threading.Event()
+    wport, gport, mport = free_port(), free_port(), free_port()
+    writer = threading.Thread(target=run_worker, args=(db, BusConfig(url=nats_server.url), stop_writer, wport),
+                              daemon=True)
+    writer.start()
+    gw = subprocess.Popen([sys.executable, "-m", "ecohub.cli.main", "gateway", "--port", str(gport),
+                           "--database-url", db, "--log-level", "error", "--bus", nats_server.url,
+                           "--metrics-port", str(mport)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          text=True, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert gw.stdout.readline().startswith("listening")
+
+        def ready(port: int) -> httpx.Response | None:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+            except httpx.TransportError:
+                return None  # not serving yet
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any((r := ready(p)) is None or r.status_code != 200
+                                                  for p in (wport, mport)):
+            time.sleep(0.1)  # bounded wait for both to start
+        for port in (wport, mport):
+            r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+            assert r.status_code == 200, r.text
+            assert r.json()["checks"]["database"] is True and "ECOHUB_INGEST" in r.json()["checks"]["bus"]
+            assert "ecohub_" in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        nats_server.kill()
+        for port in (wport, mport):
+            r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+            assert r.status_code == 503 and r.json()["status"] == "not ready"
+            assert "cannot connect" in r.json()["checks"]["bus"] and r.json()["checks"]["database"] is True
+    finally:
+        stop_writer.set()
+        gw.terminate()
+        gw.wait(20)
+        writer.join(30)
 
 
 @pytest.fixture(autouse=True)

@@ -120,10 +120,11 @@ def run_once(store: Store, settings: WorkerSettings | None = None, *, now: datet
 
 
 def run_forever(store: Store, interval: float = 60.0, settings: WorkerSettings | None = None,
-                stop=lambda: False, on_pass=None, before_pass=None) -> None:
+                stop=lambda: False, on_pass=None, before_pass=None, on_error=None) -> None:
     """Run a pass every ``interval`` seconds until ``stop()`` is true. A failing pass is logged and retried.
     ``before_pass()`` (optional) runs first in every pass and its result joins the pass's summary (the CLI hangs
-    the daily forecast run there, so the warnings it grades are applied in the same pass)."""
+    the daily forecast run there, so the warnings it grades are applied in the same pass). ``on_error(exc)``
+    (optional) is told of a failed pass (metrics)."""
     while not stop():
         t0 = time.monotonic()
         try:
@@ -133,8 +134,10 @@ def run_forever(store: Store, interval: float = 60.0, settings: WorkerSettings |
                 res["before"] = extra
             if on_pass:
                 on_pass(res)
-        except Exception:  # noqa: BLE001 — the worker keeps running; the error is logged
+        except Exception as e:  # noqa: BLE001 — the worker keeps running; the error is logged
             log.exception("worker pass failed")
+            if on_error:
+                on_error(e)
         rest = interval - (time.monotonic() - t0)
         while rest > 0 and not stop():
             time.sleep(min(rest, 1.0))

@@ -4,7 +4,6 @@ reachable; 503 with the reason otherwise)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -43,20 +42,9 @@ def install_metrics(app: FastAPI, store: Any) -> None:
     @app.get("/readyz", tags=["status"])
     def readyz() -> JSONResponse:
         """Ready: the database answers, and the bus (``ECOHUB_BUS_URL``) when one is configured."""
-        checks: dict[str, Any] = {}
-        ok = True
-        try:
-            checks["database"] = store.ping()
-        except Exception as e:  # noqa: BLE001 - not ready, with the reason
-            checks["database"] = f"{type(e).__name__}: {e}"
-            ok = False
-        bus = app.state.settings.bus_url
-        if bus:
-            from ecohub.bus.streams import bus_ready
+        from ecohub.bus.metrics import readiness
 
-            bus_ok, detail = asyncio.run(bus_ready(bus))
-            checks["bus"] = detail
-            ok = ok and bus_ok
+        ok, checks = readiness(store, app.state.settings.bus_url)
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
                             status_code=200 if ok else 503)
 

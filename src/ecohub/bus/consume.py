@@ -190,14 +190,15 @@ def _payload(items: list[tuple[Any, BusMessage]]) -> Payload:
 def run_worker(url: str, cfg: BusConfig, stop_event: threading.Event | None = None,
                metrics_port: int | None = None) -> dict[str, int]:
     """One worker until SIGINT/SIGTERM (main thread) or ``stop_event``; returns its counters. With
-    ``metrics_port`` its Prometheus metrics are served on 127.0.0.1:<port>/metrics."""
+    ``metrics_port`` its Prometheus metrics are served on 127.0.0.1:<port>/metrics, its readiness (database,
+    bus) on /readyz."""
     store = Store.open(url)
     w = BusWriter(store, cfg)
     server = None
     if metrics_port:
-        from ecohub.bus.metrics import serve
+        from ecohub.bus.metrics import readiness, serve
 
-        server = serve(metrics_port, w.registry)
+        server = serve(metrics_port, w.registry, ready=lambda: readiness(store, cfg.url))
     loop = asyncio.new_event_loop()
 
     async def main() -> None:
@@ -214,6 +215,11 @@ def run_worker(url: str, cfg: BusConfig, stop_event: threading.Event | None = No
     try:
         loop.run_until_complete(main())
     finally:
+        pending = asyncio.all_tasks(loop)  # the NATS client's own tasks (NATS gone: its reconnect loop)
+        for t in pending:
+            t.cancel()
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         store.close()
         if server is not None:

@@ -76,7 +76,8 @@ def gateway_cmd(
              "answer 9014 after the stream's ack, instead of writing to the database (run `ecohub writer "
              "--bus …` to consume). Env ECOHUB_BUS_URL.", envvar="ECOHUB_BUS_URL")] = None,
     metrics_port: Annotated[int, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (packets, "
-                                                   "acks, rejects by reason, queue depth, ack latency; 0: none).")
+                                                   "acks, rejects by reason, queue depth, ack latency) and "
+                                                   "readiness on /readyz (database, bus); 0: none.")
                             ] = 0,
 ) -> None:
     """Run the HJ 212 TCP gateway: authenticate devices (MN + PW), store their data through the one writer,
@@ -102,9 +103,9 @@ def gateway_cmd(
 
         tune_gc()  # this process is the gateway
         if metrics_port:
-            from ecohub.bus.metrics import gateway_registry, serve
+            from ecohub.bus.metrics import gateway_registry, readiness, serve
 
-            serve(metrics_port, gateway_registry(gw))
+            serve(metrics_port, gateway_registry(gw), ready=lambda: readiness(store, bus))
         # one machine-readable line: tests and scripts wait for it
         sys.stdout.write(f"listening {host}:{gw.port}\n")
         sys.stdout.flush()

@@ -44,6 +44,9 @@ def worker_cmd(
     no_deliver: Annotated[bool, typer.Option("--no-deliver", help="Do not send notifications.")] = False,
     reports: Annotated[bool, typer.Option(help="Generate the due monthly/annual reports of ECOHUB_REPORT_REGIONS "
                                                "(from the 3rd of the month, Beijing time; each issue once).")] = True,
+    metrics_port: Annotated[int, typer.Option(help="Serve Prometheus metrics on 127.0.0.1:PORT/metrics (pass "
+                                                   "times, passes, failed passes, alert events) and readiness "
+                                                   "on /readyz (database); 0: none.")] = 0,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run QC, valid period means and alert rules over what arrived since the last run, escalate overdue
@@ -82,9 +85,22 @@ def worker_cmd(
         return
     err_console.print(f"worker: a pass every {interval:g} s, forecasts daily at {schedule.at} Beijing "
                       f"({'on' if schedule.enabled else 'off'}) (Ctrl-C stops)")
+    metrics = None
+    if metrics_port:
+        from ecohub.alerts.metrics import WorkerMetrics
+        from ecohub.bus.metrics import readiness, serve
+
+        metrics = WorkerMetrics()
+        serve(metrics_port, metrics.registry, ready=lambda: readiness(store, None))
+
+    def on_pass(res: dict) -> None:
+        if metrics is not None:
+            metrics.observe(res)
+        print_json(with_reports(res))
+
     try:
-        run_forever(store, interval, settings, on_pass=lambda res: print_json(with_reports(res)),
-                    before_pass=forecast_pass)
+        run_forever(store, interval, settings, on_pass=on_pass, before_pass=forecast_pass,
+                    on_error=metrics.failed if metrics is not None else None)
     except KeyboardInterrupt:
         err_console.print("worker stopped")
 
