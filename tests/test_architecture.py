@@ -20,7 +20,8 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "config": (),
     "data": (),  # shipped reference and demo data, and readers of those files
     "domain": ("standards",),
-    "store": ("domain", "config", "crypto"),  # audit and raw-data hash chains (SM3), encrypted fields
+    "logs": ("config",),  # log format and the request/connection ids of log lines
+    "store": ("domain", "config", "crypto", "logs"),  # audit and raw-data hash chains (SM3), encrypted fields
     "ingest": ("protocols", "domain", "store", "data"),
     "quality": ("standards", "store"),
     "analytics": ("standards", "store"),

@@ -12,7 +12,7 @@ with the variable's name (pydantic's validation error), never silently replaced 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, model_validator
@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     pii_key_file: Path | None = Field(None, description=(
         "file with the SM4 key ring ('<id> <hex>' a line, the last one current; ecohub crypto rotate-key appends); "
         "default <data folder>/keys/pii.keys when it exists; with neither, personal data is stored in clear"))
+    # --- operations --------------------------------------------------------------------------------------------
+    log_format: Literal["text", "json"] = Field("text", description=(
+        "log lines of the long-running processes: text, or json (one object a line: ts, level, logger, msg, "
+        "request_id / connection_id); the command line's --log-format wins"))
     # --- MQTT --------------------------------------------------------------------------------------------------
     mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="MQTT broker of ecohub mqtt-subscribe")
     mqtt_client_id: str | None = Field(None, description="MQTT client id; default ecohub-<host name>")

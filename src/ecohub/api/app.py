@@ -181,6 +181,9 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
         app.add_middleware(CORSMiddleware, allow_origins=app.state.config.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "PATCH", "DELETE"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
-                           expose_headers=["ETag", "Link", "X-Next-Cursor", "Retry-After", "X-Export-Id"],
+                           expose_headers=["ETag", "Link", "X-Next-Cursor", "Retry-After", "X-Export-Id", "X-Request-ID"],
                            max_age=600)
+    from ecohub.api.request_ids import RequestIdMiddleware  # outermost: every answer carries X-Request-ID
+
+    app.add_middleware(RequestIdMiddleware)
     return app

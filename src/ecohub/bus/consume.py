@@ -227,8 +227,10 @@ def run_worker(url: str, cfg: BusConfig, stop_event: threading.Event | None = No
     return w.counters
 
 
-def _child(url: str, cfg_d: dict[str, Any], metrics_port: int | None) -> None:
-    logging.basicConfig(level=logging.WARNING)
+def _child(url: str, cfg_d: dict[str, Any], metrics_port: int | None, log_format: str = "text") -> None:
+    from ecohub.logs import setup
+
+    setup(logging.WARNING, log_format)
     run_worker(url, BusConfig(**cfg_d), metrics_port=metrics_port)
 
 
@@ -245,6 +247,9 @@ def run_writers(url: str, cfg: BusConfig, workers: int = 1, on_ready: Any = None
     def port(i: int) -> int | None:
         return metrics_port + i if metrics_port else None
 
+    from ecohub.logs import log_format
+
+    fmt = log_format()  # the parent's (--log-format is not in a spawned child's environment)
     ctx = mp.get_context("spawn")
     stopping = threading.Event()
     procs: list[Any] = []
@@ -255,7 +260,7 @@ def run_writers(url: str, cfg: BusConfig, workers: int = 1, on_ready: Any = None
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     for i in range(workers):
-        p = ctx.Process(target=_child, args=(url, asdict(cfg), port(i)), name=f"bus-writer-{i}")
+        p = ctx.Process(target=_child, args=(url, asdict(cfg), port(i), fmt), name=f"bus-writer-{i}")
         p.start()
         procs.append(p)
     if on_ready is not None:
@@ -264,7 +269,8 @@ def run_writers(url: str, cfg: BusConfig, workers: int = 1, on_ready: Any = None
         for i, p in enumerate(procs):
             if not p.is_alive():
                 log.error("writer worker %d exited (%s); restarting it", i, p.exitcode)
-                procs[i] = ctx.Process(target=_child, args=(url, asdict(cfg), port(i)), name=f"bus-writer-{i}")
+                procs[i] = ctx.Process(target=_child, args=(url, asdict(cfg), port(i), fmt),
+                                       name=f"bus-writer-{i}")
                 procs[i].start()
     for p in procs:
         if p.is_alive():

@@ -3,7 +3,6 @@ one idempotent writer, acking each message after the database commit (``docs/bus
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from typing import Annotated
@@ -45,9 +44,9 @@ def writer_cmd(
     from ecohub.bus.consume import run_writers
     from ecohub.bus.streams import BusConfig
     from ecohub.cli.common import open_store
+    from ecohub.logs import setup as setup_logging
 
-    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    setup_logging(log_level)
     store = open_store(database_url)  # migrated, and its URL (the workers open their own)
     url = store.engine.url.render_as_string(hide_password=False)
     store.close()

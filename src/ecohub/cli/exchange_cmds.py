@@ -5,7 +5,6 @@ push|log|reconcile`` (push exchange with partners). Design: ``docs/exchange.md``
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import sys
 from typing import Annotated
@@ -143,9 +142,9 @@ def forwarder_cmd(
     """Send the forwarding outboxes to their destinations, in order per device, resending with back-off after an
     outage. Stops on Ctrl-C / SIGTERM; what was not answered is sent again at the next start."""
     from ecohub.exchange.forwarder import ForwarderConfig, run_forwarder
+    from ecohub.logs import setup as setup_logging
 
-    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    setup_logging(log_level)
     if window < 1 or in_flight < 1 or recount < 1 or ack_timeout <= 0:
         fail(f"window={window}, in_flight={in_flight}, recount={recount}, ack_timeout={ack_timeout}: must be positive")
     store = open_store(database_url)

@@ -8,7 +8,6 @@ The lead wires :func:`register` into ``ecohub.cli.main`` and :func:`add_simulate
 from __future__ import annotations
 
 import json
-import logging
 import math
 import sys
 from typing import Annotated
@@ -85,9 +84,9 @@ def gateway_cmd(
     to NATS JetStream (9014 after the stream's ack) and `ecohub writer` writes them."""
     from ecohub.config import settings
     from ecohub.ingest.hj212 import GatewayConfig, run_gateway
+    from ecohub.logs import setup as setup_logging
 
-    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    setup_logging(log_level)
     store = open_store(database_url)
     cfg = GatewayConfig(host=host, port=port, max_connections=max_connections, idle_timeout=idle_timeout,
                         first_packet_timeout=first_packet_timeout, max_pending_per_address=max_pending_per_address,

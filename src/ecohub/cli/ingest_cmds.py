@@ -72,7 +72,9 @@ def mqtt_subscribe_cmd(
     except InputError as e:
         fail(str(e))
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        from ecohub.logs import setup as setup_logging
+
+        setup_logging("info")
     stop = threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():

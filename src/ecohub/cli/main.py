@@ -12,8 +12,18 @@ import typer
 def _root(as_: Annotated[str | None, typer.Option(
         "--as", envvar="ECOHUB_AS", show_envvar=True,
         help="Who runs this, as the audit log records it (cli:NAME). Default: the operating-system user.")] = None,
+          log_format: Annotated[str | None, typer.Option(
+              "--log-format", help="Log lines: text or json (one object a line: ts, level, logger, msg, request/"
+                                   "connection id). Default: ECOHUB_LOG_FORMAT, else text.")] = None,
           ) -> None:
     """ecohub — environmental monitoring data platform (环境监测数据平台)."""
+    if log_format is not None:
+        from ecohub import logs
+
+        try:
+            logs.set_format(log_format)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="--log-format") from None
     if as_ is not None or "ecohub.cli.common" in sys.modules:  # standalone commands never import it
         from ecohub.cli.common import set_actor
 

@@ -30,7 +30,13 @@ def build_app(store, settings=None):
 def _run_web(store, host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(build_app(store), host=host, port=port, log_level="info", access_log=False)
+    from ecohub.logs import log_format, setup
+
+    if log_format() == "json":  # uvicorn's loggers through the root handler, as JSON lines
+        setup("info")
+        uvicorn.run(build_app(store), host=host, port=port, log_level="info", access_log=False, log_config=None)
+    else:
+        uvicorn.run(build_app(store), host=host, port=port, log_level="info", access_log=False)
 
 
 def demo(

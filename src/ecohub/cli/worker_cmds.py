@@ -83,6 +83,9 @@ def worker_cmd(
             res["forecast"] = extra
         print_json(with_reports(res))
         return
+    from ecohub.logs import setup as setup_logging
+
+    setup_logging("info")
     err_console.print(f"worker: a pass every {interval:g} s, forecasts daily at {schedule.at} Beijing "
                       f"({'on' if schedule.enabled else 'off'}) (Ctrl-C stops)")
     metrics = None

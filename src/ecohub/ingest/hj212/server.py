@@ -22,6 +22,7 @@ from ecohub.ingest.hj212.flow import Flow, FlowGate
 from ecohub.ingest.hj212.records import PacketRecords
 from ecohub.ingest.hj212.session import Session, Sessions, SplitKey
 from ecohub.ingest.hj212.work import LatencyLog
+from ecohub.logs import connection_id
 from ecohub.protocols.hj212 import Reassembler, StreamFramer
 from ecohub.store.db import Store
 from ecohub.store.registry import parameter_index
@@ -145,6 +146,7 @@ class Gateway:
                                       self.latency, self._emit)
         self.commands.sessions = self.session_layer.by_mn
         self.conns: set[Conn] = set()
+        self._conn_seq = 0  # connection ids (logs)
         # connections still waiting for their first valid packet (insertion order: oldest first: the deadline),
         # and per address those that have not sent a single frame yet (the cap)
         self._pending: dict[Conn, None] = {}
@@ -264,6 +266,8 @@ class Gateway:
         cfg = self.config
         pn = writer.get_extra_info("peername")
         peer = f"{pn[0]}:{pn[1]}" if isinstance(pn, tuple) else str(pn)
+        connection_id.set(f"{self._conn_seq:x}-{peer}")  # this connection's task: its log lines carry it
+        self._conn_seq += 1
         address = str(pn[0]) if isinstance(pn, tuple) else str(pn)
         c = self.counters
         if len(self.conns) >= cfg.max_connections or self._stopping:
@@ -285,6 +289,7 @@ class Gateway:
         self._pending_by_address[address] = pending_here + 1
         conn.counted = True
         c["connections_total"] += 1
+        log.debug("%s: connected", peer)
         chunk = cfg.read_chunk
         on_frame = self.session_layer.on_frame
         try:
@@ -321,6 +326,7 @@ class Gateway:
             log.exception("%s: connection handler failed", peer)
         finally:
             await self._close(conn)
+            log.debug("%s: closed after %d frames", peer, conn.frames)
 
     def _validated(self, conn: Conn) -> None:
         """``conn`` sent its first valid (authenticated) packet: the first-packet deadline no longer applies."""
