@@ -27,7 +27,7 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "analytics": ("standards", "store"),
     "catalog": ("store",),
     "bus": ("store", "ingest"),  # publish/consume around the ingest writer (its Committer, payloads)
-    "lake": ("store",),
+    "lake": ("store", "analytics", "quality", "supervision.permits"),  # the pure statistics it runs on Spark
     "alerts": ("store", "quality", "analytics"),
     "forecast": ("standards", "store", "analytics"),
     "supervision": ("store", "alerts"),

@@ -7,46 +7,17 @@ import json
 import shutil
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
-import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from lake_support import load_months
 from typer.testing import CliRunner
 
 from ecohub.analytics import aqi_service
 from ecohub.cli.main import app
 from ecohub.domain.timeutil import BEIJING
 from ecohub.lake.sync import committed_files, read_manifest, sync
-from ecohub.store import registry as R
-from ecohub.store.writer import ObservationWriter
-
-DATA = Path(__file__).resolve().parents[1] / "fixtures" / "cnemc_station_hourly_2019" / "cities_full_year"
-TYPES = {"PM2.5": "pm25", "PM10": "pm10", "SO2": "so2", "NO2": "no2", "O3": "o3", "CO": "co"}
-
-
-def load_months(store, months) -> int:
-    """CNEMC hourly rows of the fixture → sites and hourly observations (hour h of a day: h:00 Beijing)."""
-    frames = [pl.read_csv(DATA / f"sites_2019-{m:02d}.csv.gz", infer_schema=False) for m in months]
-    df = pl.concat(frames, how="diagonal")
-    stations = [c for c in df.columns if c not in ("date", "hour", "type")]
-    long = (df.filter(pl.col("type").is_in(list(TYPES)))
-            .unpivot(index=["date", "hour", "type"], on=stations, variable_name="site", value_name="v")
-            .with_columns(pl.col("v").cast(pl.Float64, strict=False)).drop_nulls("v"))
-    with store.engine.begin() as c:
-        for i, s in enumerate(stations):
-            R.upsert_site(c, R.SiteInput(s, "air_station", "站" + s, 110 + i * 0.1, 35.0, "130100"))
-        sites = R.site_index(c)
-        params = R.parameter_index(c)
-        res = R.SeriesResolver()
-        sid = {(s, p): res.get(c, sites[s][0], params[p], "hour") for s in stations for p in TYPES.values()}
-    w = ObservationWriter(store, "import", "cnemc-fixture", batch_size=100_000)
-    for d, h, t, s, v in long.iter_rows():
-        day = datetime.strptime(d, "%Y%m%d").replace(tzinfo=BEIJING) + timedelta(hours=int(h))
-        w.add(sid[(s, TYPES[t])], int(day.timestamp()), v, "N")
-    w.flush()
-    return long.height
 
 
 def test_sync_is_incremental_and_readers_see_each_row_once(sqlite_store, tmp_path):

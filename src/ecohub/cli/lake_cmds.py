@@ -1,4 +1,5 @@
-"""``ecohub lake sync`` (database → partitioned Parquet) and ``ecohub spark daily-aqi`` (statistics on Spark)."""
+"""``ecohub lake sync`` (database → partitioned Parquet) and ``ecohub spark daily-aqi|hj663|rankings|completeness|
+emissions`` (statistics on Spark over the lake)."""
 
 from __future__ import annotations
 
@@ -48,14 +49,17 @@ def sync_cmd(
                       f"watermark {res.watermark.isoformat() if res.watermark else '-'}")
 
 
-def daily_aqi_cmd(
-    lake: Annotated[Path, typer.Option("--lake", help="Lake folder written by 'ecohub lake sync'.")],
-    from_: Annotated[str, typer.Option("--from", help="First Beijing day, YYYY-MM-DD.")],
-    to: Annotated[str, typer.Option("--to", help="Last Beijing day, YYYY-MM-DD.")],
-    master: Annotated[str, typer.Option(help="Spark master: local[2], spark://host:7077, yarn …")] = "local[2]",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="CSV file to write.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="JSON lines on stdout.")] = False,
-) -> None:
+Lake = Annotated[Path, typer.Option("--lake", help="Lake folder written by 'ecohub lake sync'.")]
+From = Annotated[str, typer.Option("--from", help="First Beijing day, YYYY-MM-DD.")]
+To = Annotated[str, typer.Option("--to", help="Last Beijing day, YYYY-MM-DD.")]
+Master = Annotated[str, typer.Option(help="Spark master: local[2], spark://host:7077, yarn …")]
+Output = Annotated[Path | None, typer.Option("-o", "--output", help="CSV file to write.")]
+JsonOut = Annotated[bool, typer.Option("--json", help="JSON lines on stdout.")]
+
+
+def _run(job: str, lake: Path, from_: str, to: str, master: str, output: Path | None, json_out: bool,
+         **kw) -> None:
+    """Check the arguments, run one job of ``ecohub.lake`` on Spark, write its rows (CSV or JSON lines)."""
     try:
         d0, d1 = date.fromisoformat(from_), date.fromisoformat(to)
     except ValueError as e:
@@ -65,31 +69,86 @@ def daily_aqi_cmd(
     if not (lake / "_ecohub_lake.json").exists():
         fail(f"--lake {lake}: no lake there (no _ecohub_lake.json): run 'ecohub lake sync --to {lake}' first")
     try:
-        from ecohub.lake.daily import COLUMNS
-        from ecohub.lake.spark_jobs import daily_aqi, session
+        from ecohub.lake import spark_jobs, spark_stats
     except ImportError as e:
         fail(f"pyspark is not installed ({e}): pip install 'ecohub[spark]'")
-    spark = session(master)
+    jobs = {"daily-aqi": (spark_jobs.daily_aqi, ("site", "date")), "hj663": (spark_stats.hj663, ("period", "city")),
+            "rankings": (spark_stats.rankings, ()), "completeness": (spark_stats.completeness, ("site", "period")),
+            "emissions": (spark_stats.emissions, ("site", "pollutant", "date"))}
+    fn, order = jobs[job]
+    from pyspark.sql import SparkSession
+
+    ours = SparkSession.getActiveSession() is None  # a caller's session (tests, a notebook) is left running
+    spark = spark_jobs.session(master)
     try:
-        rows = [r.asDict() for r in daily_aqi(spark, lake, d0, d1).orderBy("site", "date").collect()]
+        df = fn(spark, lake, d0, d1, **kw)
+        columns = df.columns
+        rows = [r.asDict() for r in (df.orderBy(*order) if order else df).collect()]
     except ValueError as e:
         fail(str(e))
     finally:
-        spark.stop()
+        if ours:
+            spark.stop()
     if json_out:
         for r in rows:
             print_json(r)
     if output is not None or not json_out:
         f = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout
         try:
-            w = csv.DictWriter(f, fieldnames=list(COLUMNS))
+            w = csv.DictWriter(f, fieldnames=list(columns))
             w.writeheader()
             w.writerows(rows)
         finally:
             if output:
                 f.close()
     if output:
-        console.print(f"{len(rows)} station-days → {output}")
+        console.print(f"{len(rows)} rows → {output}")
+
+
+def daily_aqi_cmd(lake: Lake, from_: From, to: To, master: Master = "local[2]", output: Output = None,
+                  json_out: JsonOut = False) -> None:
+    _run("daily-aqi", lake, from_, to, master, output, json_out)
+
+
+def hj663_cmd(lake: Lake, from_: From, to: To,
+              by: Annotated[str, typer.Option(help="period (the whole --from … --to) or month.")] = "period",
+              master: Master = "local[2]", output: Output = None, json_out: JsonOut = False) -> None:
+    if by not in ("period", "month"):
+        fail(f"--by: {by!r} is not period or month")
+    _run("hj663", lake, from_, to, master, output, json_out, by=by)
+
+
+def rankings_cmd(lake: Lake, from_: From, to: To, master: Master = "local[2]", output: Output = None,
+                 json_out: JsonOut = False) -> None:
+    _run("rankings", lake, from_, to, master, output, json_out)
+
+
+def completeness_cmd(lake: Lake, from_: From, to: To, master: Master = "local[2]", output: Output = None,
+                     json_out: JsonOut = False) -> None:
+    _run("completeness", lake, from_, to, master, output, json_out)
+
+
+def emissions_cmd(lake: Lake, from_: From, to: To, master: Master = "local[2]", output: Output = None,
+                  json_out: JsonOut = False) -> None:
+    _run("emissions", lake, from_, to, master, output, json_out)
+
+
+HJ663_HELP = (
+    "HJ 663 period evaluation of every city on Spark over the lake: period means of SO2, NO2, PM10, PM2.5, CO 95th "
+    "and O3-8h 90th percentiles (rounded as published), the comprehensive index and rank, days per AQI level, good "
+    "(compliance) days and heavy-pollution days — per whole period or per month (--by month). Same definition "
+    "as the embedded reports and rankings (ecohub.analytics.period)."
+)
+RANKINGS_HELP = "City ranking by the comprehensive index for --from … --to on Spark (as the embedded ranking)."
+COMPLETENESS_HELP = (
+    "Completeness per site and Beijing day on Spark: values expected, received, valid (device flags) and the "
+    "transmission / effective / effective-transmission rates (ecohub.quality.completeness)."
+)
+EMISSIONS_HELP = (
+    "Emissions accounting per outlet, pollutant and Beijing day on Spark from the lake's outlet data: Cou where "
+    "valid, else C × Q, stopped hours zero, interior gaps substituted over the period (HJ 75-2017; "
+    "ecohub.supervision.permits.hourly)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -99,4 +158,8 @@ def register(app: typer.Typer) -> None:
     spark = typer.Typer(help="Statistics on Spark over the lake (same definitions as the embedded path).",
                         no_args_is_help=True)
     spark.command("daily-aqi", help=DAILY_HELP)(daily_aqi_cmd)
+    spark.command("hj663", help=HJ663_HELP)(hj663_cmd)
+    spark.command("rankings", help=RANKINGS_HELP)(rankings_cmd)
+    spark.command("completeness", help=COMPLETENESS_HELP)(completeness_cmd)
+    spark.command("emissions", help=EMISSIONS_HELP)(emissions_cmd)
     app.add_typer(spark, name="spark")

@@ -101,21 +101,37 @@ def completeness(conn: Connection, site_codes: list[str], start: int, end: int, 
     out: list[Completeness] = []
     periods = _periods(start, end, by)
     for sid, m in sorted(meta.items(), key=lambda kv: (kv[1]["site"], kv[1]["parameter"], kv[1]["interval"])):
-        step = INTERVAL_SECONDS.get(m["interval"]) if m["interval"] != "rt" else None
         sv = data.get(sid)
         t = sv.time if sv is not None else np.zeros(0, np.int64)
         ok = sv.valid if sv is not None else np.zeros(0, bool)
         for a, b in periods:
-            lo, hi = max(a, start), min(b, end)
-            sel = (t >= lo) & (t < hi)
-            exp = None
-            if step:
-                first = -(-lo // step) * step if m["interval"] != "day" else lo
-                last = min(hi, until)
-                exp = max(0, -(-(last - first) // step)) if last > first else 0
-            out.append(Completeness(sid, m["site"], m["parameter"], m["interval"], _label(a, by), exp,
-                                    int(sel.sum()), int((ok & sel).sum()), flags.get((sid, a), {})))
+            exp, rec, val = slot_counts(m["interval"], t, ok, max(a, start), min(b, end), until)
+            out.append(Completeness(sid, m["site"], m["parameter"], m["interval"], _label(a, by), exp, rec, val,
+                                    flags.get((sid, a), {})))
     return out
+
+
+def slot_counts(interval: str, t: np.ndarray, ok: np.ndarray, lo: int, hi: int, until: int) -> tuple[int | None,
+                                                                                                     int, int]:
+    """(expected, received, valid) of one series in [lo, hi) — pure, the definition every engine uses.
+
+    ``t``: the series' times (one per time), ``ok``: their validity; expected = the interval slots of [lo, hi)
+    up to ``until`` (None for real-time series, which have no fixed slot)."""
+    step = INTERVAL_SECONDS.get(interval) if interval != "rt" else None
+    sel = (t >= lo) & (t < hi)
+    exp = None
+    if step:
+        first = -(-lo // step) * step if interval != "day" else lo
+        last = min(hi, until)
+        exp = max(0, -(-(last - first) // step)) if last > first else 0
+    return exp, int(sel.sum()), int((ok & sel).sum())
+
+
+def rates(expected: int, received: int, valid: int) -> dict:
+    """The three rates of a site and period from its summed counts (module doc), rounded to 4 decimals."""
+    return {"transmission_rate": round(min(1.0, received / expected), 4) if expected else None,
+            "effective_rate": round(valid / received, 4) if received else None,
+            "effective_transmission_rate": round(min(1.0, valid / expected), 4) if expected else None}
 
 
 def _flag_counts(conn: Connection, ids: list[int], start: int, end: int, by: str) -> dict:
@@ -149,10 +165,7 @@ def site_summary(rows: list[Completeness]) -> list[dict]:
         a[2] += r.valid
     out = []
     for (s, p), (e, rc, v) in sorted(acc.items()):
-        out.append({"site": s, "period": p, "expected": e, "received": rc, "valid": v,
-                    "transmission_rate": round(min(1.0, rc / e), 4) if e else None,
-                    "effective_rate": round(v / rc, 4) if rc else None,
-                    "effective_transmission_rate": round(min(1.0, v / e), 4) if e else None})
+        out.append({"site": s, "period": p, "expected": e, "received": rc, "valid": v, **rates(e, rc, v)})
     return out
 
 

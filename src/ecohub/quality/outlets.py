@@ -16,7 +16,9 @@ from ecohub.quality.valid import daily_means, hourly_means, load_series, period_
 from ecohub.standards.emission import reference_oxygen_concentration
 
 FLOW = ("flow_gas", "flow_water")
-_PREF = {"hour": 0, "minute": 1, "rt": 2}
+#: which series of an outlet parameter gives its hours: hourly preferred, else minute, else real-time
+PREFERENCE = {"hour": 0, "minute": 1, "rt": 2}
+_PREF = PREFERENCE
 
 
 @dataclass
@@ -97,9 +99,15 @@ def outlet_hours(conn: Connection, site_ids: list[int], start: int, end: int,
         sv = data.get(sid)
         if sv is None:
             continue
-        t, v = hourly_means(sv, iv)
-        out.setdefault(site_id, {})[par] = Hours(t, v, _stopped(sv, iv, t, v), iv)
+        out.setdefault(site_id, {})[par] = hours_of(sv, iv)
     return out
+
+
+def hours_of(sv, interval: str) -> Hours:
+    """The :class:`Hours` of one series' values (``valid.SeriesValues``) of interval ``hour``, ``minute`` or ``rt``
+    — pure: the valid hourly means (``valid.hourly_means``) and the stopped hours."""
+    t, v = hourly_means(sv, interval)
+    return Hours(t, v, _stopped(sv, interval, t, v), interval)
 
 
 def _on(t: np.ndarray, series: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
@@ -187,5 +195,5 @@ def suspicious_report(conn: Connection, start: int, end: int, site_ids: list[int
     return result
 
 
-__all__ = ["FLOW", "OUTLET_KINDS", "Hours", "Permit", "outlet_hourly", "outlet_hours", "permit_values", "permits",
+__all__ = ["FLOW", "OUTLET_KINDS", "PREFERENCE", "Hours", "hours_of", "Permit", "outlet_hourly", "outlet_hours", "permit_values", "permits",
            "suspicious_report"]

@@ -51,11 +51,7 @@ def load_series(conn: Connection, windows: dict[int, tuple[int, int | None]]) ->
     out: dict[int, SeriesValues] = {}
     if len(obs) == 0:
         return out
-    dev = np.zeros(len(obs), dtype=np.int8)
-    has = obs.flag != None  # noqa: E711
-    if has.any():
-        dev[has] = flag_levels(obs.flag[has])
-    level = np.maximum(dev, qc.astype(np.int8))
+    level = validity_levels(obs.flag, qc)
     # one value per (series, time): rows are sorted by series, source, time → stable sort by (series, time)
     order = np.lexsort((src, obs.time, sid))
     s_o, t_o = sid[order], obs.time[order]
@@ -67,9 +63,24 @@ def load_series(conn: Connection, windows: dict[int, tuple[int, int | None]]) ->
         ix = order[a:b]
         v = obs.value[ix]
         lv = level[ix]
-        out[int(s_o[a])] = SeriesValues(int(s_o[a]), obs.time[ix], v, ~np.isnan(v) & (lv < INVALID), lv,
-                                        obs.flag[ix])
+        out[int(s_o[a])] = SeriesValues(int(s_o[a]), obs.time[ix], v, is_valid(v, lv), lv, obs.flag[ix])
     return out
+
+
+def validity_levels(flags: np.ndarray, qc: np.ndarray | None = None) -> np.ndarray:
+    """Per observation the larger of its device flag's level (:mod:`ecohub.quality.flags`; none = valid) and its
+    stored QC level (``qc``; None = no QC flags) — pure, shared with the lake's Spark jobs."""
+    flags = np.asarray(flags, dtype=object)
+    dev = np.zeros(len(flags), dtype=np.int8)
+    has = flags != None  # noqa: E711
+    if has.any():
+        dev[has] = flag_levels(flags[has])
+    return dev if qc is None else np.maximum(dev, np.asarray(qc).astype(np.int8))
+
+
+def is_valid(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Valid = has a value and its level is below :data:`~ecohub.quality.flags.INVALID` (module doc)."""
+    return ~np.isnan(values) & (levels < INVALID)
 
 
 def period_start(t: np.ndarray, period: str) -> np.ndarray:

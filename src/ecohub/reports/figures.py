@@ -29,11 +29,10 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 from sqlalchemy import func, inspect, select
 
-from ecohub.analytics import noise_service
+from ecohub.analytics import noise_service, period
 from ecohub.analytics.aqi_service import city_of, day_bounds, region_names, site_daily_values
 from ecohub.analytics.rankings import ranking_from_daily
-from ecohub.domain.timeutil import BEIJING
-from ecohub.standards import aqi_cn, gb3838, hj663, radiation
+from ecohub.standards import gb3838, hj663, radiation
 from ecohub.store.db import Store
 from ecohub.store.queries import Scope, SeriesFilter, aggregate, observations, region_prefix, sites
 
@@ -102,13 +101,7 @@ def _air_period(store: Store, region: str, p: Period, scope: Scope | None) -> di
     codes = sorted(groups)
     city = {k: np.stack([hj663.city_daily(v[groups[c]], axis=0) for c in codes]) for k, v in dv.values.items()}
     nd = len(dv.days)
-    day_starts = [datetime(d.year, d.month, d.day, tzinfo=BEIJING).astimezone(UTC) for d in dv.days]
-    times = np.array([np.datetime64(int(t.timestamp()), "s") for t in day_starts] * len(codes))
-    flat = {k: v.reshape(-1) for k, v in city.items()}
-    res = aqi_cn.aqi_daily(times=times, so2=flat["so2"], no2=flat["no2"], co=flat["co"], pm10=flat["pm10"],
-                           pm25=flat["pm25"], o3_8h=flat["o3_8h"])
-    levels = np.asarray(res.level).reshape(len(codes), nd)
-    aqi = np.asarray(res.aqi, dtype=float).reshape(len(codes), nd)
+    aqi, levels = period.city_daily_aqi(city, dv.days)
     stats = hj663.aqi_day_statistics(levels, axis=1)
     out = {}
     for i, c in enumerate(codes):

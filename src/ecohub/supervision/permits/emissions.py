@@ -44,7 +44,7 @@ from ecohub.alerts.lifecycle import Condition, raise_condition
 from ecohub.domain.errors import InputError, NotFound
 from ecohub.domain.parameters import BY_NAME
 from ecohub.domain.timeutil import BEIJING
-from ecohub.quality.outlets import Hours, outlet_hours
+from ecohub.quality.outlets import outlet_hours
 from ecohub.store import registry as R
 from ecohub.store.db import Store
 from ecohub.store.queries import Scope
@@ -58,9 +58,8 @@ from ecohub.supervision.permits.hourly import (
     HOUR,
     MASS_FACTOR,
     HourlyEmission,
-    _on,
-    hourly_amount,
-    hourly_emission,
+    hourly_emission,  # noqa: F401 (re-exported: callers import it from here)
+    pollutant_emission,
 )
 from ecohub.supervision.permits.register import scope_condition
 
@@ -124,22 +123,9 @@ def outlet_emissions(conn: Connection, items: list[tuple[int, str, str, str, int
     grid = np.arange(start, end, HOUR, dtype=np.int64)
     out = {}
     for sid, _code, kind, pol, _pid in items:
-        h = hourly.get(sid, {})
-        c, q, cou = h.get(pol), h.get(FLOW_OF[kind]), hourly_amount(h.get(pol + "_cou"))
-        stopped = _stopped_on(grid, c) | _stopped_on(grid, q)
-        out[(sid, pol)] = hourly_emission(grid, _on(grid, _tv(c)), _on(grid, _tv(q)), _on(grid, _tv(cou)),
-                                          _factor(kind, pol), use_cou=use_cou, stopped=stopped)
+        out[(sid, pol)] = pollutant_emission(grid, kind, pol, hourly.get(sid, {}), _factor(kind, pol),
+                                             use_cou=use_cou)
     return out
-
-
-def _tv(h: Hours | None) -> tuple[np.ndarray, np.ndarray] | None:
-    return None if h is None else (h.time, h.value)
-
-
-def _stopped_on(grid: np.ndarray, h: Hours | None) -> np.ndarray:
-    if h is None:
-        return np.zeros(grid.size, bool)
-    return np.isin(grid, h.time[h.stopped])
 
 
 def outlet_totals(store: Store, items: list[tuple[int, str, str, str, int]], start: int, end: int, *,

@@ -79,6 +79,28 @@ def hourly_emission(grid: np.ndarray, conc: np.ndarray, flow: np.ndarray, cou: n
     return HourlyEmission(grid, kg, method)
 
 
+def pollutant_emission(grid: np.ndarray, kind: str, pollutant: str, hours: dict, factor: float, *,
+                       use_cou: bool = True) -> HourlyEmission:
+    """The hourly emissions of one outlet × pollutant on ``grid`` from the outlet's hours (parameter →
+    ``quality.outlets.Hours``): its concentration, the flow of its kind (:data:`FLOW_OF`), its hourly
+    ``<name>_cou`` amounts; stopped where the pollutant or the flow is stopped. Pure — the definition the
+    embedded path (``emissions.outlet_emissions``) and the lake's Spark job share."""
+    c, q, cou = hours.get(pollutant), hours.get(FLOW_OF[kind]), hourly_amount(hours.get(pollutant + "_cou"))
+    stopped = _stopped_on(grid, c) | _stopped_on(grid, q)
+    return hourly_emission(grid, _on(grid, _tv(c)), _on(grid, _tv(q)), _on(grid, _tv(cou)), factor,
+                           use_cou=use_cou, stopped=stopped)
+
+
+def _tv(h) -> tuple[np.ndarray, np.ndarray] | None:
+    return None if h is None else (h.time, h.value)
+
+
+def _stopped_on(grid: np.ndarray, h) -> np.ndarray:
+    if h is None:
+        return np.zeros(grid.size, bool)
+    return np.isin(grid, h.time[h.stopped])
+
+
 def hourly_amount(h):
     """The ``Hours`` of a cumulative-amount (``<name>_cou``) parameter when they are hourly amounts: only from an
     hourly series (HJ 212 2061). The quality layer's hours from minute or real-time series are *means* of the

@@ -360,5 +360,16 @@ def totals_of_grid(e, *, by_day: bool = False) -> Totals:
     return t
 
 
-__all__ = ["Totals", "maintain", "measured_rows", "recompute", "refresh_stale", "totals", "totals_of_grid",
+def day_totals(e) -> dict[int, Totals]:
+    """:func:`totals_of_grid` of each Beijing day of the grid (key: epoch of the day's start), the substitution
+    being that of the whole grid — the per-day rows of the lake's Spark job; they add up to the grid's totals."""
+    days = day_of(e.time)
+    out = {}
+    for d in np.unique(days).tolist():
+        sel = days == d
+        out[int(d)] = totals_of_grid(type(e)(e.time[sel], e.kg[sel], e.method[sel]))
+    return out
+
+
+__all__ = ["Totals", "day_totals", "maintain", "measured_rows", "recompute", "refresh_stale", "totals", "totals_of_grid",
            "touched", "watermark", "WATERMARK"]
