@@ -255,3 +255,20 @@ def test_a_second_simulate_run_continues_after_the_stored_data(tmp_path, sqlite_
         oldest = c.scalar(select(observation.c.time).order_by(observation.c.time).limit(1))
     assert oldest.year == 2026 and oldest.month == 1 and oldest.day == 1
     store.close()
+
+
+def test_qn_of_a_fast_device_stays_a_valid_time():
+    """More than one packet per millisecond: the QN runs ahead a millisecond per packet and rolls over into the
+    next minute (not into an impossible second 60, which the gateway refuses)."""
+    from ecohub.ingest.hj212.sim.device import _Device
+    from ecohub.ingest.hj212.sim.stats import Simulation
+    from ecohub.protocols.hj212 import parse_time
+
+    devs = make_devices(1, prefix="SIMQ")
+    sim = Simulation("127.0.0.1", 1, devs, rate=1, duration=1, faults={}, ack_timeout=1, recount=0,
+                     rtd_interval=30, time_lapse=None, mix_realtime=False, keep_acked=False, seed=1, drain=0)
+    d = _Device(devs[0], sim, 0)
+    d.last_qn_ms = int(datetime(2099, 1, 1, 0, 0, 59, 998000, tzinfo=UTC).timestamp() * 1000)  # ahead of now
+    qns = [d.new_qn() for _ in range(3)]
+    assert [q[-5:] for q in qns] == ["59999", "00000", "00001"]
+    assert [parse_time(q, "QN") for q in qns] == sorted(parse_time(q, "QN") for q in qns)

@@ -237,8 +237,12 @@ def simulate_cmd(
                                                      "'bad-crc=0.01,split=0.05,merge=0.05,disconnect=0.001,"
                                                      "drift=0.1,garbage=0.01'.")] = None,
     duration: Annotated[float, typer.Option(help="Seconds of sending (then the last answers are awaited).")] = 10.0,
-    mix: Annotated[str, typer.Option(help="realistic (real-time, minute, hourly, status, boot) or realtime "
-                                          "(ten-pollutant 2011 only).")] = "realistic",
+    mix: Annotated[str, typer.Option(help="realistic (real-time, minute, hourly, status, boot), realtime "
+                                          "(ten-pollutant 2011 only) or hourly (2061 only with -Avg and -Cou, "
+                                          "one hour of device time per packet).")] = "realistic",
+    packets: Annotated[int, typer.Option(help="Packets per device at most (0: as many as the duration "
+                                              "allows); e.g. --mix hourly --packets 8760 --start 2025-01-01 "
+                                              "--duration 0 sends a year.")] = 0,
     kinds: Annotated[str, typer.Option(help="gas (flue-gas outlets) or mixed (gas, water, air stations "
                                             "replaying real data).")] = "gas",
     ack_timeout: Annotated[float, typer.Option(help="Seconds to wait for a 9014 before retransmitting "
@@ -270,6 +274,10 @@ def simulate_cmd(
     retransmitted and failed."""
     from ecohub.ingest.hj212.sim import make_devices, parse_faults, register_devices, simulate
 
+    if mix not in ("realistic", "realtime", "hourly"):
+        fail(f"--mix {mix!r}: realistic, realtime or hourly")
+    if packets < 0:
+        fail(f"--packets {packets}: 0 or more")
     try:
         fault_map = parse_faults(faults)
         if sm4_variant is not None:
@@ -308,7 +316,7 @@ def simulate_cmd(
     try:
         stats = simulate(devs, host, port, rate=rate, duration=duration if duration > 0 else math.inf,
                          faults=fault_map, ack_timeout=ack_timeout, recount=recount, mix=mix, seed=seed,
-                         start=start_at, sndbuf=sndbuf or None)
+                         start=start_at, sndbuf=sndbuf or None, packets=packets or None)
     except ValueError as e:
         fail(str(e))
     d = stats.as_dict()

@@ -60,7 +60,7 @@ class _Device:
         self.k = 0  # packets generated
         self.last_t = 0
         self.booted = False
-        self.last_qn = ""
+        self.last_qn_ms = 0
         self.clock_offset = 0.0
         if "drift" in sim.faults and self.rng.random() < sim.faults["drift"]:
             self.clock_offset = self.rng.choice((-1, 1)) * self.rng.uniform(600, 1800)
@@ -77,11 +77,12 @@ class _Device:
         return time.time() + self.clock_offset
 
     def new_qn(self) -> str:
-        qn = format_qn(datetime.fromtimestamp(self.now(), BEIJING))
-        if qn <= self.last_qn:
-            qn = str(int(self.last_qn) + 1)
-        self.last_qn = qn
-        return qn
+        """The device clock in milliseconds; a device sending more than one packet per millisecond runs its QN
+        ahead by a millisecond per packet (a valid time: ``…59999`` is followed by the next minute's ``00000``,
+        not by an impossible second 60, which the gateway refuses)."""
+        ms = max(int(self.now() * 1000), self.last_qn_ms + 1)
+        self.last_qn_ms = ms
+        return format_qn(datetime.fromtimestamp(ms / 1000, BEIJING).replace(microsecond=ms % 1000 * 1000))
 
     # building packets
     def build(self, cn: str, cp_items: list[str], *, ack: bool = True) -> tuple[str | None, bytes, int | None]:
@@ -126,6 +127,10 @@ class _Device:
         sim = self.sim
         k = self.k
         self.k += 1
+        if sim.mix_hourly:  # 2061 only: one hour of device time per packet (a time-compressed year)
+            h = sim.t0 + k * 3600
+            items, rec = self.data_items(h, self.values.factors_period(h, 3600))
+            return "2061", items, rec, h
         if sim.time_lapse:
             t = sim.t0 + k * self.rtd_interval
         else:  # DataTime has whole seconds: never two real-time packets of one device in the same second
@@ -427,7 +432,7 @@ class _Device:
         last_check = next_t
         while True:
             now = time.monotonic()
-            if now >= gen_until:
+            if now >= gen_until or (sim.packets is not None and self.k >= sim.packets):
                 break
             if self.writer is None:
                 if not await self.connect(gen_until):

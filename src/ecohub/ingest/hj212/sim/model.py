@@ -35,6 +35,10 @@ WATER: Factors = {
 AIR_CODES = {"pm25": "a34004", "pm10": "a34002", "so2": "a21026", "no2": "a21004", "co": "a21005", "o3": "a05024"}
 _ST = {"gas": "31", "water": "32", "air": "22"}
 _FLOW = {"a00000", "w00000"}
+#: flow Cou (m³, HJ 212-2017 Appendix B) per (flow unit · s): gas m³/s, water L/s
+_FLOW_COU = {"gas": 1.0, "water": 1e-3}
+#: pollutants with an emitted amount (Cou, kg): C (mg/m³ or mg/L) × Q (m³/s or L/s) × s × 10⁻⁶
+_MASS = frozenset({"a21026", "a21002", "a34013", "a21005", "w01018", "w21003", "w21011", "w21001"})
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,14 @@ class _Values:
         return out
 
     def factors_period(self, t: int, seconds: int) -> list[tuple[str, dict[str, float | str]]]:
-        """Min/Avg/Max(/Cou) of the period starting at ``t``."""
+        """Min/Avg/Max(/Cou) of the period starting at ``t``.
+
+        A period longer than ten minutes (2061 hourly, 2031 daily) is made of the device's ten-minute values
+        (the 2051 packets of the same period): Avg is their mean, Min/Max their extremes, and the cumulative
+        amount Cou their sum — per ten minutes ``C · Q · 600 s`` with the units of HJ 212-2017 Appendix B:
+        flue gas C mg/m³ × Q m³/s → mg, × 10⁻⁶ → kg; wastewater C mg/L × Q L/s → mg, × 10⁻⁶ → kg; flow Cou
+        in m³ (gas Q m³/s × s; water Q L/s × s ÷ 1000). So an hour's Cou is what the device integrated, and the
+        platform's C × Q from the hour's means differs from it only by the within-hour covariance of C and Q."""
         out: list[tuple[str, dict[str, float | str]]] = []
         if self.run is not None:
             for param, code in AIR_CODES.items():
@@ -210,15 +221,19 @@ class _Values:
                 if v is not None:
                     out.append((code, {"Min": round(v * 0.8, 1), "Avg": v, "Max": round(v * 1.2, 1), "Flag": "N"}))
             return out
+        step = 600 if seconds > 600 and seconds % 600 == 0 else seconds
+        subs = [t + i * step + 7 for i in range(seconds // step)]  # a value of each sub-period (deterministic)
+        flow_code = "a00000" if self.dev.kind == "gas" else "w00000"
+        flow = [self.value(flow_code, s) for s in subs]
         for code, (_, _, dec, _, zs) in self.table.items():
-            avg = self.value(code, t + 7)  # a value of the period (deterministic)
-            kinds: dict[str, float | str] = {"Min": round(avg * 0.9, dec), "Avg": avg, "Max": round(avg * 1.1, dec)}
+            vals = flow if code == flow_code else [self.value(code, s) for s in subs]
+            avg = round(sum(vals) / len(vals), dec)
+            kinds: dict[str, float | str] = {"Min": round(min(vals) * 0.9, dec), "Avg": avg,
+                                             "Max": round(max(vals) * 1.1, dec)}
             if code in _FLOW:
-                kinds["Cou"] = round(avg * seconds, 1)
-            elif code in ("a21026", "a21002", "a34013", "a21005", "w01018", "w21003", "w21011", "w21001"):
-                flow = self.value("a00000" if self.dev.kind == "gas" else "w00000", t + 7)
-                factor = 1e-6 if self.dev.kind == "gas" else 1e-3  # mg/m3·m3 → kg ; mg/L·L → kg
-                kinds["Cou"] = round(avg * flow * seconds * factor, 4)
+                kinds["Cou"] = round(sum(vals) * step * _FLOW_COU[self.dev.kind], 1)
+            elif code in _MASS:
+                kinds["Cou"] = round(sum(c * q for c, q in zip(vals, flow, strict=True)) * step * 1e-6, 6)
             if zs:
                 kinds["ZsAvg"] = round(avg * 1.12, dec)
             kinds["Flag"] = "N"

@@ -17,11 +17,12 @@ async def run_simulation(devices: list[SimDevice], host: str = "127.0.0.1", port
                          time_lapse: bool | None = None, mix: str = "realistic", keep_acked: bool = False,
                          seed: int = 1, drain: float | None = None, ramp: float = 1.0,
                          stop_event: asyncio.Event | None = None, start: float | None = None,
-                         sndbuf: int | None = None) -> SimStats:
+                         sndbuf: int | None = None, packets: int | None = None) -> SimStats:
     """Run ``devices`` against the gateway at ``host:port`` for ``duration`` seconds at ``rate`` packets/s in
-    total (default: one packet per device per second), then wait up to ``drain`` seconds (default
-    ``ack_timeout × (recount + 1)``) for the last answers. ``mix``: ``realistic`` or ``realtime`` (2011 only:
-    the benchmark load). ``keep_acked``: keep (MN, CN, DataTime, {code: value}) of every answered data packet
+    total (default: one packet per device per second) — or until each device sent ``packets`` — then wait up to ``drain`` seconds (default
+    ``ack_timeout × (recount + 1)``) for the last answers. ``mix``: ``realistic``, ``realtime`` (2011 only:
+    the benchmark load) or ``hourly`` (2061 only, one hour of device time per packet from ``start``: a
+    time-compressed year is 8,760 packets per device). ``keep_acked``: keep (MN, CN, DataTime, {code: value}) of every answered data packet
     in ``stats.acked_packets`` (for checks against the store). Connections start spread over ``ramp`` s.
     ``start`` (epoch seconds): the simulated clock of a time-lapse run starts there — e.g. after the newest
     stored time (:func:`newest_time`, :func:`~ecohub.ingest.hj212.sim.stats.next_start`) so that a second run
@@ -35,7 +36,8 @@ async def run_simulation(devices: list[SimDevice], host: str = "127.0.0.1", port
     sim = Simulation(host, port, devices, rate=rate, duration=duration, faults=faults or {},
                       ack_timeout=ack_timeout, recount=recount, rtd_interval=rtd_interval, time_lapse=time_lapse,
                       mix_realtime=(mix == "realtime"), keep_acked=keep_acked, seed=seed,
-                      drain=ack_timeout * (recount + 1) if drain is None else drain, start=start, sndbuf=sndbuf)
+                      drain=ack_timeout * (recount + 1) if drain is None else drain, start=start, sndbuf=sndbuf,
+                     mix_hourly=(mix == "hourly"), packets=packets)
     period = n / rate if rate > 0 else math.inf
     t_start = time.monotonic()
     sim.stats.started = t_start

@@ -114,7 +114,8 @@ class Simulation:
     """The settings of a run (shared by its devices) and its :class:`SimStats`."""
 
     def __init__(self, host, port, devices, *, rate, duration, faults, ack_timeout, recount, rtd_interval,
-                 time_lapse, mix_realtime, keep_acked, seed, drain, start=None, sndbuf=None):
+                 time_lapse, mix_realtime, keep_acked, seed, drain, start=None, sndbuf=None, mix_hourly=False,
+                 packets=None):
         self.host = host
         self.port = port
         self.devices = devices
@@ -125,13 +126,19 @@ class Simulation:
         self.recount = recount
         self.rtd_interval = rtd_interval
         self.mix_realtime = mix_realtime
+        self.mix_hourly = mix_hourly  # 2061 only, one hour of device time per packet
+        self.packets = packets  # per device at most (None: as many as the duration allows)
         self.keep_acked = keep_acked
         self.seed = seed
         self.drain = drain
         self.sndbuf = sndbuf  # small device send buffer: writes wait for the socket (see run_simulation)
         per_device = rate / max(len(devices), 1)
+        if mix_hourly:  # the data times step by an hour, whatever the real-time interval
+            time_lapse, rtd_interval = True, 3600
         self.time_lapse = per_device * rtd_interval > 1.0 if time_lapse is None else time_lapse
         expected = int(per_device * duration) + 2 if math.isfinite(duration) else 0
+        if packets is not None:
+            expected = packets if not math.isfinite(duration) else min(expected, packets)
         now = int(time.time())
         self.span = expected * rtd_interval  # seconds of simulated time a time-lapse run covers
         if start is not None:  # continue a previous run (or start where asked) instead of repeating its times
