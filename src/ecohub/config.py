@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description=(
         "log lines of the long-running processes: text, or json (one object a line: ts, level, logger, msg, "
         "request_id / connection_id); the command line's --log-format wins"))
+    retention_days: int = Field(400, ge=1, description=(
+        "ecohub retention run: raw minute observations older than this many days (by observation time) are "
+        "dropped once the lake holds them"))
+    lake_dir: Path | None = Field(None, description=(
+        "the Parquet lake of ecohub lake sync / ecohub retention run; default <data folder>/lake"))
     # --- MQTT --------------------------------------------------------------------------------------------------
     mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="MQTT broker of ecohub mqtt-subscribe")
     mqtt_client_id: str | None = Field(None, description="MQTT client id; default ecohub-<host name>")
@@ -128,6 +133,7 @@ class Settings(BaseSettings):
         url = self.database_url or f"sqlite:///{(self.data_dir / 'ecohub.db').as_posix()}"
         self.database_url = normalize_url(url)
         self.keys_dir = Path(self.keys_dir).expanduser() if self.keys_dir else self.data_dir / "keys"
+        self.lake_dir = Path(self.lake_dir).expanduser() if self.lake_dir else self.data_dir / "lake"
         return self
 
     @property

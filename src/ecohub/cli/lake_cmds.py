@@ -151,7 +151,50 @@ EMISSIONS_HELP = (
 )
 
 
+def retention_run_cmd(
+    lake: Annotated[Path | None, typer.Option("--lake", help="Lake folder of 'ecohub lake sync' (default "
+                                                             "ECOHUB_LAKE_DIR, else <data folder>/lake).")] = None,
+    older_than_days: Annotated[int | None, typer.Option(
+        min=1, help="Drop raw minute observations older than this many days (default ECOHUB_RETENTION_DAYS, "
+                    "400).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count only; change nothing.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Drop raw minute observations older than N days that the lake already holds (received no later than its
+    last sync's watermark); audited; on PostgreSQL whole monthly partitions when all their rows qualify. Run it
+    as the schema owner. Refused when nothing is synced."""
+    from ecohub.cli.common import origin
+    from ecohub.config import Settings
+    from ecohub.domain.errors import InputError
+    from ecohub.lake.retention import retention
+
+    settings = Settings.from_env(database_url=database_url)
+    folder = lake or settings.lake_dir
+    assert folder is not None
+    store = open_store(database_url, init_if_empty=False)
+    try:
+        res = retention(store, folder, older_than_days=older_than_days or settings.retention_days,
+                        dry_run=dry_run, origin=origin("retention run"))
+    except InputError as e:
+        fail(str(e))
+    finally:
+        store.close()
+    if json_out:
+        print_json(res.as_dict())
+        return
+    verb = "would drop" if res.dry_run else "dropped"
+    console.print(f"{verb} {res.rows:,} raw minute observations older than {res.cutoff:%Y-%m-%d %H:%M} UTC "
+                  f"and in the lake (received by {res.synced_until.isoformat()}); {res.kept_unsynced:,} old but "
+                  f"not yet in the lake kept; {res.batches} chained batches"
+                  + (f"; partitions dropped: {', '.join(res.partitions_dropped)}" if res.partitions_dropped else ""),
+                  highlight=False)
+
+
 def register(app: typer.Typer) -> None:
+    ret = typer.Typer(help="Retention of raw minute data (after it is in the Parquet lake).", no_args_is_help=True)
+    ret.command("run")(retention_run_cmd)
+    app.add_typer(ret, name="retention")
     lake = typer.Typer(help="The Parquet lake: history for Spark and DuckDB.", no_args_is_help=True)
     lake.command("sync", help=SYNC_HELP)(sync_cmd)
     app.add_typer(lake, name="lake")

@@ -57,6 +57,11 @@ def link(prev_hash: str, source_id: int, received: int, seq: int, count: int, ro
     return sm3_hex(bytes.fromhex(prev_hash) + f"{source_id}|{received}|{seq}|{count}|{rows_sm3}".encode())
 
 
+def retention_link(batch_hash: str, removed: int, remaining_count: int, remaining_sm3: str) -> str:
+    """The hash of a retention record (``obs_retention``): bound to its batch's hash."""
+    return sm3_hex(bytes.fromhex(batch_hash) + f"retention|{removed}|{remaining_count}|{remaining_sm3}".encode())
+
+
 def _epoch(x: Any) -> int:
     return int(x.timestamp()) if isinstance(x, datetime) else int(x)
 
@@ -161,12 +166,13 @@ class DataReport:
     batches: int = 0
     rows: int = 0
     unchained_rows: int = 0
+    retained_rows: int = 0  # dropped by retention after they were in the lake (obs_retention)
     broken: dict[str, Any] | None = None
     problems: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "batches": self.batches, "rows": self.rows, "unchained_rows": self.unchained_rows,
-                "broken": self.broken, "problems": self.problems}
+                "retained_rows": self.retained_rows, "broken": self.broken, "problems": self.problems}
 
 
 def verify(conn: Any, since: int | None = None, max_problems: int = 20) -> DataReport:
@@ -207,6 +213,14 @@ def verify(conn: Any, since: int | None = None, max_problems: int = 20) -> DataR
         prev_by_source[src] = (b["seq"], b["hash"])
         b["_found"] = False
         batches[(src, b["received_at"])] = b
+    retained = {(int(r[0]), int(r[1])): (int(r[2]), str(r[3]), int(r[4]), str(r[5])) for r in conn.execute(text(
+        "SELECT source_id, received_at, remaining_count, remaining_sm3, removed, hash FROM obs_retention"))}
+    for rkey, (n_left, sm3_left, removed, h) in retained.items():  # retention (store.retention) left these
+        rb = batches.get(rkey)
+        if rb is not None:
+            if h != retention_link(rb["hash"], removed, n_left, sm3_left):
+                bad(rb, "the retention record of the batch was changed (its hash does not match)")
+            rb["count"], rb["rows_sm3"], rb["_retained"] = n_left, sm3_left, removed
     ts = "received_at" if conn.dialect.name != "postgresql" else "CAST(extract(epoch FROM received_at) AS bigint)"
     since_sql = "" if since is None else (" WHERE received_at >= :since" if conn.dialect.name != "postgresql"
                                           else " WHERE received_at >= to_timestamp(:since)")
@@ -243,8 +257,9 @@ def verify(conn: Any, since: int | None = None, max_problems: int = 20) -> DataR
     if key is not None:
         check(key, group)
     for b in batches.values():
-        if not b["_found"]:
+        if not b["_found"] and b["count"] > 0:
             bad(b, f"all {b['count']} rows of the batch are gone (deleted)")
+        rep.retained_rows += b.get("_retained", 0)
     return rep
 
 
