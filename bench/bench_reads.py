@@ -6,16 +6,17 @@ data set: ``demo.province.load_registers`` + ``demo.replay.Replayer.backfill``) 
 history on a fresh SQLite database (and PostgreSQL unless ``--no-postgres``), the worker's maintained
 aggregates are built once (``aqi_daily.maintain``), then the app is called in this process through
 Starlette's ``TestClient`` (ASGI, no sockets) as an admin (a token: every endpoint answers with data) with the
-public micro-cache off (``public_cache_seconds=0``) and no rate limits. Each GET operation of the OpenAPI
-document is called with representative parameters (``URLS``; an operation missing there is called with its
+response cache off (``public_cache_seconds=0``: every call computed) and no rate limits. Each GET operation of
+the OpenAPI document is called with representative parameters (``URLS``; an operation missing there is called with its
 path parameters set to 1 and reported), once to warm, then ``--runs`` times; p50 and p99 of those.
 
 The baseline is a bare FastAPI endpoint (``GET /bare`` returning a 3-field dict) of another app called through
 the same client kind in the same run: its p50 is the floor of this harness; ``latest`` req/s (one client,
 sequential, ``--seconds``) is printed beside the bare endpoint's req/s.
 
-``--http N``: ``latest`` (anonymous) and the bare endpoint also served by uvicorn (one process each, in turn) and
-loaded for N seconds by a second process (``bench_api``'s wrk or Python client): req/s, p50, p99.
+``--http N``: ``latest`` (anonymous; response cache off, then on as by default) and the bare endpoint also served
+by uvicorn (one process each, in turn) and loaded for N seconds by a second process (``bench_api``'s wrk or
+Python client): req/s, p50, p99.
 
     .venv/bin/python bench/bench_reads.py [--days 31] [--runs 30] [--seconds 3] [--http 5] [--no-postgres]
                                           [--only PATH]
@@ -51,7 +52,8 @@ def urls(day: str, frm: str, to: str, year: str) -> dict[str, list[str]]:
                                  f"/api/v1/observations?from={frm}&to={to}&limit=1000"],
         "/api/v1/latest": ["/api/v1/latest", f"/api/v1/latest?site={SITE}", f"/api/v1/latest?region={CITY}"],
         "/api/v1/aggregates": [f"/api/v1/aggregates?site={SITE}&window=day",
-                               f"/api/v1/aggregates?from={frm}&to={to}&window=hour&limit=1000"],
+                               f"/api/v1/aggregates?from={frm}&to={to}&window=hour&limit=1000",
+                               f"/api/v1/aggregates?from={d0}T00:00:00&to={day}T00:00:00&window=day&limit=1000"],
         "/api/v1/enterprises": ["/api/v1/enterprises"],
         "/api/v1/aqi/hourly": ["/api/v1/aqi/hourly", "/api/v1/aqi/hourly?by=city"],
         "/api/v1/aqi/daily": [f"/api/v1/aqi/daily?date={day}", f"/api/v1/aqi/daily?date={day}&by=city",
@@ -98,8 +100,9 @@ def serve_bare(port: int) -> None:  # runs in the baseline server process
 
 
 def http_latest(store, seconds: int, connections: int) -> None:
-    """``GET /api/v1/latest`` (anonymous, public cache off) and the bare endpoint, each served by uvicorn (one
-    process) and loaded by a second process (``bench_api``: wrk, or its Python client)."""
+    """``GET /api/v1/latest`` (anonymous; the response cache off, then on as by default — the client sends no
+    ``If-None-Match``: every answer is a full 200) and the bare endpoint, each served by uvicorn (one process)
+    and loaded by a second process (``bench_api``: wrk, or its Python client)."""
     import shutil
     import subprocess
 
@@ -108,12 +111,14 @@ def http_latest(store, seconds: int, connections: int) -> None:
     url = store.engine.url.render_as_string(hide_password=False)
     load = bench_api.load_wrk if shutil.which("wrk") else bench_api.load_python
     res = {}
-    proc, base = bench_api.start_server(url)
-    try:
-        res["latest"] = load(base + "/api/v1/latest", seconds, connections)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    for label, cache_seconds in (("latest, computed each time (cache off)", 0),
+                                 ("latest, response cache (default)", 60)):
+        proc, base = bench_api.start_server(url, cache_seconds=cache_seconds)
+        try:
+            res[label] = load(base + "/api/v1/latest", seconds, connections)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
     port = bench_api.free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(port)])
     try:
@@ -123,16 +128,17 @@ def http_latest(store, seconds: int, connections: int) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        res["bare"] = load(f"http://127.0.0.1:{port}/bare", seconds, connections)
+        res["bare FastAPI endpoint"] = load(f"http://127.0.0.1:{port}/bare", seconds, connections)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     tool = "wrk" if shutil.which("wrk") else "Python client (a second process)"
     print(f"  HTTP, uvicorn 1 process, {tool}, {connections} connections, {seconds} s each, anonymous:")
+    bare = res["bare FastAPI endpoint"]
     for k, m in res.items():
-        print(f"    {k:<8} {m['rps']:>9,.0f} req/s  p50 {m['p50']:>7.2f} ms  p99 {m['p99']:>7.2f} ms  "
-              f"({m['n']} requests, {m['errors']} errors)")
-    print(f"    latest / bare: {res['latest']['rps'] / res['bare']['rps']:.3f}; load average {os.getloadavg()[0]:.2f}")
+        print(f"    {k:<40} {m['rps']:>9,.0f} req/s  p50 {m['p50']:>7.2f} ms  p99 {m['p99']:>7.2f} ms  "
+              f"ratio {m['rps'] / bare['rps']:>6.3f}  ({m['n']} requests, {m['errors']} errors)")
+    print(f"    load average {os.getloadavg()[0]:.2f}")
 
 
 def timed(client, url: str, headers: dict, runs: int) -> dict:
@@ -204,7 +210,7 @@ def run(name: str, store_cm, a) -> dict[str, dict]:
         paths = sorted(p for p, ops in app.openapi()["paths"].items() if "get" in ops)
         bare = TestClient(_bare_app())
         base = timed(bare, "/bare", {}, max(a.runs, 200))
-        print(f"  harness: TestClient in process, admin token, public cache off; {a.runs} runs per URL after one "
+        print(f"  harness: TestClient in process, admin token, response cache off; {a.runs} runs per URL after one "
               f"warm-up; load average {os.getloadavg()[0]:.2f}")
         print(f"  {'bare FastAPI endpoint (baseline)':<72} {'':>4} {base['p50']:>8.2f} {base['p99']:>8.2f}")
         print(f"  {'URL':<72} {'code':>4} {'p50 ms':>8} {'p99 ms':>8} {'p99/bare':>9}")

@@ -68,8 +68,9 @@ class Settings(BaseSettings):
     rate_limit_auth: int = Field(1200, ge=0, description="requests per minute per signed-in user or API key")
     rate_limit_login: int = Field(20, ge=0, description="sign-in attempts per minute per address")
     max_body: int = Field(1024 * 1024, ge=1, description="largest request body in bytes (HTTP push: 6 MiB)")
-    public_cache_seconds: int = Field(5, ge=0, description=(
-        "seconds an anonymous answer of the hot public endpoints is served from memory (0: off)"))
+    public_cache_seconds: int = Field(60, ge=0, description=(
+        "response cache of the hot reads (latest, AQI, rankings, water): an answer is served again, per path, "
+        "query and caller's scope, while no commit changed the data, at most this many seconds (0: off)"))
     # --- web ---------------------------------------------------------------------------------------------------
     tile_url: str = Field("", description=(
         "basemap tile server, e.g. https://tiles.example.org/{z}/{x}/{y}.png (WGS-84/Web Mercator); default "

@@ -176,9 +176,25 @@ def test_aggregates_and_series(world):
     assert {x["parameter"] for x in s} == {"pm25", "pm10", "so2", "no2", "co", "o3"}
 
 
+def test_aggregates_of_every_series_are_bounded(world):
+    rng = {"from": "2026-01-11T00:00:00", "to": "2026-01-12T00:00:00"}
+    for window in ("month", "year"):
+        r = world.client.get("/api/v1/aggregates", params={**rng, "window": window})
+        detail = r.json()["detail"]
+        assert r.status_code == 400 and f"window={window!r}" in detail and "hour or day" in detail
+    r = world.client.get("/api/v1/aggregates", params={**rng, "window": "hour", "limit": 5})
+    assert r.status_code == 200 and len(r.json()["results"]) == 5
+    whole = world.client.get("/api/v1/aggregates", params={**rng, "window": "hour"}).json()["results"]
+    assert r.json()["results"] == whole[:5]  # the first rows of the whole rollup
+    r = world.client.get("/api/v1/aggregates", params={"site": "AIR-SJZ-1", "window": "month"})
+    assert r.status_code == 200 and r.json()["results"]  # one site: any window
+
+
 def test_public_micro_cache_serves_anonymous_only(store):
     w = build_world(store, config=ApiConfig(rate_anon_per_min=10_000, rate_auth_per_min=10_000,
                                             public_cache_seconds=60))
+    w.app.state.response_cache.version.current = lambda: "quiet"  # no commit from elsewhere (PostgreSQL: cluster)
+    w.client.get("/api/v1/aqi/hourly")  # a path's first cacheable answer registers it
     first = w.client.get("/api/v1/aqi/hourly")
     again = w.client.get("/api/v1/aqi/hourly")
     assert again.headers.get("x-cache") == "hit" and again.content == first.content

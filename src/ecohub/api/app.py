@@ -20,14 +20,15 @@ from fastapi.templating import Jinja2Templates
 
 from ecohub import __version__
 from ecohub.api import problems
-from ecohub.api.http import PublicCache
 from ecohub.api.identity import AuthConfig, load_secret
+from ecohub.api.response_cache import ResponseCache, ResponseCacheMiddleware
 from ecohub.api.security import ApiConfig, EcohubMiddleware, RateLimiter
 from ecohub.config import Settings
 from ecohub.config import settings as env_settings
 from ecohub.domain.timeutil import BEIJING
 from ecohub.store.db import Store
 from ecohub.store.queries import SYSTEM, SeriesFilter, latest_values, region_names, site_kind_counts
+from ecohub.store.version import DataVersion
 from ecohub.store.writer import store_status
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -63,7 +64,8 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     app.state.config = config or ApiConfig.from_settings(settings)
     app.state.auth = auth or AuthConfig(secret=secret_key or load_secret(data_dir or settings.data_dir))
     app.state.limiter = RateLimiter()
-    app.state.public_cache = PublicCache(app.state.config.public_cache_seconds)
+    # answers of the hot reads kept per (path, query, scope) while the data version is unchanged
+    app.state.response_cache = ResponseCache(DataVersion(store), app.state.config.public_cache_seconds)
     problems.install(app)
     from ecohub.api.docs import docs_router
 
@@ -118,6 +120,9 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
     from ecohub.api.metrics import install_metrics  # /metrics (Prometheus), /readyz (database, bus)
     from ecohub.exchange.forward import forwarding_summary
 
+    # the response cache runs inside the metrics middleware (hits are counted under their route) and inside
+    # EcohubMiddleware (added last, outermost: the caller, rate limits, security headers)
+    app.add_middleware(ResponseCacheMiddleware, cache=app.state.response_cache)
     install_metrics(app, store)
 
     @app.get("/healthz", tags=["status"])
@@ -126,9 +131,10 @@ def create_app(store: Store, *, title: str = "ecohub", secret_key: str | None = 
 
     @app.get("/api/v1/status", tags=["status"])
     def status() -> dict:
-        counts = store_status(store)
+        estimated: list[str] = []  # big PostgreSQL tables: the planner's row estimate, not a full count
+        counts = store_status(store, estimate=True, estimated=estimated)
         return {"version": __version__, "backend": store.dialect, "started_at": app.state.started_at.isoformat(),
-                "counts": counts, "forwarding": forwarding_summary(store)}
+                "counts": counts, "counts_estimated": estimated, "forwarding": forwarding_summary(store)}
 
     @app.get("/status", response_class=HTMLResponse, include_in_schema=False)
     def status_page(request: Request):

@@ -8,9 +8,6 @@ import hashlib
 import json
 import logging
 import math
-import threading
-import time
-from collections import OrderedDict
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -23,6 +20,7 @@ try:  # C serialiser (3-10x the standard library on the list endpoints); the sta
 except ImportError:  # pragma: no cover - orjson is a declared dependency
     orjson = None
 
+from ecohub.api import response_cache
 from ecohub.api.identity import ANONYMOUS, Principal
 from ecohub.api.problems import ApiProblem, forbidden, unauthorized
 from ecohub.domain.timeutil import BEIJING, parse_time
@@ -178,57 +176,16 @@ def dumps(payload: Any) -> bytes:
 _ORJSON_OPTS = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS) if orjson is not None else 0
 
 
-class PublicCache:
-    """Answers to anonymous GETs of the hot public endpoints, kept ``ttl`` seconds in this process (all
-    anonymous callers share one scope, so they share the answer). Small and bounded; 0 switches it off."""
-
-    def __init__(self, ttl: float, size: int = 256):
-        self.ttl, self.size = ttl, size
-        self._d: OrderedDict[str, tuple[float, bytes, str]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(request: Request) -> str:
-        return request.url.path + "?" + "&".join(sorted(f"{k}={v}" for k, v in request.query_params.multi_items()))
-
-    def get(self, request: Request) -> tuple[bytes, str] | None:
-        if self.ttl <= 0 or principal(request).authenticated:
-            return None
-        k = self.key(request)
-        with self._lock:
-            hit = self._d.get(k)
-            if hit is None or hit[0] < time.monotonic():
-                return None
-            return hit[1], hit[2]
-
-    def put(self, request: Request, body: bytes, etag: str) -> None:
-        if self.ttl <= 0 or principal(request).authenticated:
-            return
-        with self._lock:
-            self._d[self.key(request)] = (time.monotonic() + self.ttl, body, etag)
-            while len(self._d) > self.size:
-                self._d.popitem(last=False)
-
-
-def _cache(request: Request) -> PublicCache | None:
-    return getattr(request.app.state, "public_cache", None)
-
-
-def cached_public(request: Request, public_max_age: int) -> Response | None:
-    """The cached anonymous answer of this request, if fresh (see :class:`PublicCache`)."""
-    c = _cache(request)
-    hit = c.get(request) if c is not None else None
-    if hit is None:
-        return None
-    body, etag = hit
-    return _respond(request, body, etag, f"public, max-age={public_max_age}", 200, {"X-Cache": "hit"})
+def _headers(etag: str, cache: str, headers: dict[str, str] | None) -> dict[str, str]:
+    h = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization, X-API-Key"}
+    if headers:
+        h.update(headers)
+    return h
 
 
 def _respond(request: Request, body: bytes, etag: str, cache: str, status_code: int,
              headers: dict[str, str] | None) -> Response:
-    h = {"ETag": etag, "Cache-Control": cache, "Vary": "Authorization, X-API-Key"}
-    if headers:
-        h.update(headers)
+    h = _headers(etag, cache, headers)
     inm = request.headers.get("if-none-match")
     if inm and request.method in ("GET", "HEAD") and etag in [t.strip() for t in inm.split(",")]:
         return Response(status_code=304, headers=h)
@@ -259,7 +216,9 @@ def json_response(request: Request, payload: Any, *, public_max_age: int | None 
                   status_code: int = 200, headers: dict[str, str] | None = None, cache: bool = False) -> Response:
     """JSON with a strong ETag; ``If-None-Match`` → 304. Anonymous GETs of public endpoints get
     ``Cache-Control: public, max-age=N``; everything else ``private, no-cache`` (revalidate with the ETag).
-    ``cache``: keep an anonymous answer in the :class:`PublicCache`.
+    ``cache``: keep the answer in the response cache (:mod:`ecohub.api.response_cache`), keyed by path, query
+    and the caller's scope and valid while the data version is unchanged — only for routes whose answer
+    depends on nothing else.
 
     A 2xx answer is validated against the route's declared ``response_model`` (:func:`check_response`) before
     it leaves, as FastAPI would validate a returned model: a service that drifts from the documented shape
@@ -268,13 +227,15 @@ def json_response(request: Request, payload: Any, *, public_max_age: int | None 
     if 200 <= status_code < 300:
         check_response(request, body)
     etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    if cache and status_code == 200:
-        c = _cache(request)
-        if c is not None:
-            c.put(request, body, etag)
     p = principal(request)
     if public_max_age and not p.authenticated:
         cache_control = f"public, max-age={public_max_age}"
     else:
         cache_control = "private, no-cache"
-    return _respond(request, body, etag, cache_control, status_code, headers)
+    response = _respond(request, body, etag, cache_control, status_code, headers)
+    if cache and status_code == 200:
+        keyed = getattr(request.state, response_cache.STATE_KEY, None)
+        rc = getattr(request.app.state, "response_cache", None)
+        if keyed is not None and rc is not None:
+            rc.put(keyed[0], keyed[1], body, _headers(etag, cache_control, headers), etag, request.scope.get("route"))
+    return response

@@ -14,8 +14,9 @@
 Configuration (:class:`ecohub.config.Settings`, from the environment): ``ECOHUB_CORS_ORIGINS`` (comma-separated; none by default),
 ``ECOHUB_RATE_LIMIT_ANON`` / ``ECOHUB_RATE_LIMIT_AUTH`` / ``ECOHUB_RATE_LIMIT_LOGIN`` (requests per minute per
 IP / per key or user / sign-in attempts per IP; defaults 600 / 1200 / 20), ``ECOHUB_MAX_BODY`` (bytes, default
-1 MiB; HTTP push ingest gets 6 MiB), ``ECOHUB_PUBLIC_CACHE_SECONDS`` (default 5; 0 off: how long an anonymous
-answer of the hot public endpoints — latest, AQI, rankings, water — is served from memory).
+1 MiB; HTTP push ingest gets 6 MiB), ``ECOHUB_PUBLIC_CACHE_SECONDS`` (default 60; 0 off: the response cache of the hot
+reads — latest, AQI, rankings, water — serves an answer again while the data are unchanged, at most this many
+seconds; :mod:`ecohub.api.response_cache`).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ class ApiConfig:
     max_body: int = 1024 * 1024
     max_body_ingest: int = 6 * 1024 * 1024
     public_max_age: int = 60  # seconds of Cache-Control for anonymous GETs of the hot public endpoints
-    public_cache_seconds: float = 5.0  # server-side micro-cache of anonymous answers of the hot endpoints (0: off)
+    public_cache_seconds: float = 60.0  # response cache of the hot reads: at most this old, and only while the
+    # data version is unchanged (0: off; ecohub.api.response_cache)
     max_export_rows: int = 1_000_000
 
     @classmethod

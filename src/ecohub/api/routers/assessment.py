@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ecohub.analytics import aqi_service, rankings, water_service
 from ecohub.api.deps import DayRange, ScopeDep, StoreDep, day_range
-from ecohub.api.http import cached_public, json_response
+from ecohub.api.http import json_response
 from ecohub.api.models import AqiDaily, AqiHourly, CityRank, WaterQuality
 from ecohub.api.routers.data import Multi, codes_param, region_param
 
@@ -42,9 +42,6 @@ async def aqi_hourly(request: Request, store: StoreDep, scope: ScopeDep, site: M
                      region: str | None = None, by: Literal["site", "city"] = "site"):
     """HJ 633 real-time AQI from the newest hourly concentrations (edition in force at that hour). City values
     from the mean of the city's stations, as CNEMC publishes them."""
-    hit = cached_public(request, request.app.state.config.public_max_age)
-    if hit is not None:
-        return hit
     rows = await run_in_threadpool(aqi_service.hourly_now, store, scope=scope,
                                    sites=codes_param(site, "site"), region_code=region_param(region), by=by)
     return json_response(request, rows, public_max_age=request.app.state.config.public_max_age, cache=True)
@@ -55,9 +52,6 @@ async def aqi_daily(request: Request, store: StoreDep, scope: ScopeDep, days: An
                     site: Multi = None, region: str | None = None, by: Literal["site", "city"] = "site"):
     """Natural days in Beijing time; 24-h means need ≥ 20 hours (GB 3095), O3 the daily max 8-h. At most
     92 days at once."""
-    hit = cached_public(request, _max_age(request))
-    if hit is not None:
-        return hit
     rows = await run_in_threadpool(aqi_service.daily, store, days.first, days.last, scope=scope,
                                    sites=codes_param(site, "site"), region_code=region_param(region), by=by)
     return json_response(request, rows, public_max_age=request.app.state.config.public_max_age, cache=True)
@@ -67,9 +61,6 @@ async def aqi_daily(request: Request, store: StoreDep, scope: ScopeDep, days: An
 async def city_rankings(request: Request, store: StoreDep, scope: ScopeDep,
                         days: Annotated[DayRange, Depends(ranking_days)], region: str | None = None):
     """HJ 663 / 城市环境空气质量排名技术规定: period statistics per city, I_sum, rank (1 = best). ≤ 92 days."""
-    hit = cached_public(request, _max_age(request))
-    if hit is not None:
-        return hit
     rows = await run_in_threadpool(rankings.city_ranking, store, days.first, days.last, scope=scope,
                                    region_code=region_param(region))
     return json_response(request, rows, public_max_age=request.app.state.config.public_max_age, cache=True)
@@ -78,9 +69,6 @@ async def city_rankings(request: Request, store: StoreDep, scope: ScopeDep,
 @router.get("/water/quality", response_model=list[WaterQuality], summary="Latest GB 3838 class per section")
 async def water_quality(request: Request, store: StoreDep, scope: ScopeDep, site: Multi = None,
                         region: str | None = None):
-    hit = cached_public(request, request.app.state.config.public_max_age)
-    if hit is not None:
-        return hit
     rows = await run_in_threadpool(water_service.latest_classes, store, scope=scope,
                                    codes=codes_param(site, "site"), region_code=region_param(region))
     return json_response(request, rows, public_max_age=request.app.state.config.public_max_age, cache=True)

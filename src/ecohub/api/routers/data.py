@@ -15,7 +15,6 @@ from ecohub.api import audit
 from ecohub.api.deps import Page, ScopeDep, StoreDep, paging
 from ecohub.api.http import (
     MAX_LIMIT,
-    cached_public,
     check_limit,
     decode_cursor,
     encode_cursor,
@@ -46,6 +45,7 @@ router = APIRouter(prefix="/api/v1", tags=["data"])
 Multi = Annotated[list[str] | None, Query()]
 MAX_CODES = 200
 NO_SITE_SPAN = timedelta(hours=25)
+NO_SITE_WINDOWS = ("hour", "day")  # aggregates over every series: windows of at most a day
 Paged = Annotated[Page, Depends(paging(1000, MAX_LIMIT))]
 
 
@@ -252,9 +252,6 @@ def latest(request: Request, store: StoreDep, scope: ScopeDep, site: Multi = Non
     flt = Q.SeriesFilter(sites=codes_param(site, "site"), parameters=codes_param(parameter, "parameter"),
                          kinds=kinds_param(kind), interval=interval_param(interval),
                          region_prefix=Q.region_prefix(reg))
-    hit = cached_public(request, _max_age(request))
-    if hit is not None:
-        return hit
     rows = Q.latest_values(store, flt, scope=scope, limit=limit)
     return json_response(request, rows, public_max_age=_max_age(request), cache=True)
 
@@ -266,8 +263,9 @@ def aggregates(request: Request, store: StoreDep, scope: ScopeDep, window: str =
                from_: Annotated[str | None, Query(alias="from")] = None, to: str | None = None,
                limit: int = 1000):
     """A plain arithmetic rollup of stored values (regulatory statistics: the AQI and ranking endpoints).
-    Without ``site`` the range is required and at most 31 days. At most ``limit`` rows (``meta.next_cursor``
-    is always null: narrow the query to see more)."""
+    Without ``site`` the range is required and at most 31 days, and the window is ``hour`` or ``day`` (a
+    month of every series reads every observation of the province). At most ``limit`` rows, in the order
+    site, parameter, interval, window (``meta.next_cursor`` is always null: narrow the query to see more)."""
     check_limit(limit)
     if window not in Q.WINDOWS:
         raise ApiProblem(400, f"window={window!r}: one of {', '.join(Q.WINDOWS)}")
@@ -275,6 +273,8 @@ def aggregates(request: Request, store: StoreDep, scope: ScopeDep, window: str =
     start, end = parse_time_param(from_, "from"), parse_time_param(to, "to")
     if not sites_ and (start is None or end is None or end - start > timedelta(days=31)):
         raise ApiProblem(400, "give site=CODE, or from and to at most 31 days apart")
+    if not sites_ and window not in NO_SITE_WINDOWS:
+        raise ApiProblem(400, f"window={window!r}: without site=CODE at most {' or '.join(NO_SITE_WINDOWS)}")
     flt = Q.SeriesFilter(sites=sites_, parameters=codes_param(parameter, "parameter"),
                          interval=interval_param(interval))
     rows = Q.aggregate(store, flt, window, start, end, scope=scope, limit=limit)
