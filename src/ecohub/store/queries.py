@@ -40,6 +40,7 @@ from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select,
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.expression import ColumnElement as _CE
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean
 
 from ecohub.store.db import Store
@@ -131,9 +132,14 @@ def _scope(scope: Scope | None) -> Scope:
 
 
 class _JsonFlag(_CE):
-    """``attrs.<key>`` is the JSON boolean ``value`` (never NULL): portable across SQLite and PostgreSQL."""
+    """``attrs.<key>`` is the JSON boolean ``value`` (never NULL): portable across SQLite and PostgreSQL.
+
+    Cacheable: ``key`` and ``value`` are part of the cache key (``_traverse_internals``), so SQLAlchemy compiles
+    each scope condition once instead of on every query (≈1 ms a query for the open-data rule)."""
 
     inherit_cache = True
+    _traverse_internals = [("col", InternalTraversal.dp_clauseelement), ("key", InternalTraversal.dp_string),
+                           ("value", InternalTraversal.dp_boolean)]
     type = Boolean()
 
     def __init__(self, col, key: str, value: bool):
