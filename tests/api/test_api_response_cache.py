@@ -161,3 +161,14 @@ def test_hits_are_counted_under_their_route(cworld, monkeypatch):
     n = count()
     assert cworld.get("anonymous", "/api/v1/latest").headers.get("x-cache") == "hit"
     assert count() == n + 1
+
+
+def test_data_version_after_a_lost_connection(cworld):
+    v = DataVersion(cworld.store)
+    try:
+        assert v.current() is not None
+        v._conn.close()  # its connection is gone (database restarted, network)
+        assert v.current() is None  # no version: nothing is reused
+        assert v.current() is not None  # reconnected on the next call
+    finally:
+        v.close()

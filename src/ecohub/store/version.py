@@ -33,6 +33,7 @@ class DataVersion:
         self.store = store
         self._lock = threading.Lock()
         self._conn: Any = None
+        self._failing = False
         db = store.engine.url.database
         self.usable = store.is_postgres or bool(db and db != ":memory:" and not db.startswith("file::memory"))
         self._sql = "SELECT pg_current_snapshot()::text" if store.is_postgres else "PRAGMA data_version"
@@ -63,9 +64,12 @@ class DataVersion:
                     row = cur.fetchone()
                 finally:
                     cur.close()
+                self._failing = False
                 return str(row[0])
             except Exception as e:  # noqa: BLE001 - no version: the caller computes (and keeps nothing)
-                log.warning("data version unavailable (%s): answers are not reused until it is back", e)
+                if not self._failing:  # once per outage, not once per request
+                    log.warning("data version unavailable (%s): answers are not reused until it is back", e)
+                self._failing = True
                 self.close_locked()
                 return None
 
