@@ -22,14 +22,18 @@ def install_metrics(app: FastAPI, store: Any) -> None:
     reg.register(_ForwardingCollector(store))
     app.state.metrics_registry = reg
 
+    def observe(method: str, route: Any, status: int, seconds: float) -> None:
+        name = getattr(route, "path", None) or "unmatched"  # the template, never the raw path (bounded labels)
+        requests.labels(method, name, str(status)).inc()
+        latency.labels(name).observe(seconds)
+
+    app.state.observe_request = observe  # for answers given before routing (the response cache's hits)
+
     @app.middleware("http")
     async def _measure(request: Request, call_next):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
         response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", None) or "unmatched"  # the template, never the raw path (bounded labels)
-        requests.labels(request.method, name, str(response.status_code)).inc()
-        latency.labels(name).observe(time.perf_counter() - t0)
+        observe(request.method, request.scope.get("route"), response.status_code, time.perf_counter() - t0)
         return response
 
     @app.get("/metrics", tags=["status"], response_class=Response,

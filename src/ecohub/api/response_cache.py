@@ -27,6 +27,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -100,8 +101,9 @@ class ResponseCacheMiddleware:
     """Serves cached answers (see the module doc); must run inside ``EcohubMiddleware`` (it reads the caller
     that middleware put in the request state)."""
 
-    def __init__(self, app: ASGIApp, *, cache: ResponseCache):
-        self.app, self.cache = app, cache
+    def __init__(self, app: ASGIApp, *, cache: ResponseCache,
+                 observe: Callable[[str, Any, int, float], None] | None = None):
+        self.app, self.cache, self.observe = app, cache, observe  # observe(method, route, status, seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         c = self.cache
@@ -119,6 +121,7 @@ class ResponseCacheMiddleware:
             state[STATE_KEY] = (key, None)  # the route registers the path when it answers cache=True
             await self.app(scope, receive, send)
             return
+        t0 = time.perf_counter()
         version = c.version.current() if c.version.cheap else await run_in_threadpool(c.version.current)
         state[STATE_KEY] = (key, version)
         hit = c.get(key, version) if version is not None else None
@@ -126,14 +129,16 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         body, headers, etag, route = hit
-        if route is not None:
-            scope["route"] = route  # as routing would have set it (the metrics name requests by route)
         inm = next((v for k, v in scope.get("headers", []) if k == b"if-none-match"), None)
         if inm is not None and etag in [t.strip() for t in inm.decode("latin-1").split(",")]:
+            status = 304
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
-            return
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            *headers, (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"x-cache", b"hit")]})
-        await send({"type": "http.response.body", "body": body})
+        else:
+            status = 200
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                *headers, (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"x-cache", b"hit")]})
+            await send({"type": "http.response.body", "body": body})
+        if self.observe is not None:
+            self.observe("GET", route, status, time.perf_counter() - t0)
