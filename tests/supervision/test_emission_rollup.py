@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 
 from ecohub.quality import store_io as io
 from ecohub.store import registry as R
-from ecohub.store.schema_permits import emission_hourly
+from ecohub.store.schema_permits import emission_daily, emission_hourly
 from ecohub.store.writer import ObservationWriter
 from ecohub.supervision.permits import rollup
 from ecohub.supervision.permits.emissions import outlet_emissions, outlet_totals
@@ -133,6 +133,12 @@ def test_rollup_equals_from_scratch_under_late_data(store):
     _compare(store, T0 + 30 * H, T0 + 100 * H)
     with store.engine.connect() as c:
         kept = sorted(tuple(r) for r in c.execute(select(emission_hourly)))
+        kept_days = sorted(tuple(r) for r in c.execute(select(emission_daily)))
+    with store.engine.begin() as c:  # the daily rows kept through all the passes = the days of the hourly rows
+        assert rollup.rebuild_days(c) == len(kept_days) > 0
+        days = sorted(tuple(r) for r in c.execute(select(emission_daily)))
+    assert [r[:4] + r[5:] for r in kept_days] == [r[:4] + r[5:] for r in days]
+    assert all(a[4] == pytest.approx(b[4], rel=1e-12) for a, b in zip(kept_days, days, strict=True))
     with store.engine.begin() as c:
         c.execute(delete(emission_hourly))
     with store.engine.connect() as c:

@@ -166,3 +166,16 @@ emission_hourly = Table(  # measured hourly emissions per outlet × pollutant, k
     Column("method", String(8), nullable=False),
     CheckConstraint("method IN ('cou', 'cxq', 'stopped')", name="method"),
 )
+
+emission_daily = Table(  # per outlet × pollutant × Beijing day: the sums of its emission_hourly rows (permits.rollup)
+    "emission_daily", metadata,
+    Column("site_id", Integer, ForeignKey("site.id"), primary_key=True),
+    Column("parameter_id", Integer, ForeignKey("parameter.id"), primary_key=True),
+    Column("day", BigInteger, primary_key=True),  # start of the Beijing day, epoch seconds
+    Column("n", Integer, nullable=False),  # hourly rows of the day
+    Column("kg", Float, nullable=False),
+    Column("cou", Integer, nullable=False),  # rows by method: cou, stopped (the rest cxq)
+    Column("stopped", Integer, nullable=False),
+    Column("first_hour", BigInteger, nullable=False),
+    Column("last_hour", BigInteger, nullable=False),
+)
