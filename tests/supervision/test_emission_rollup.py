@@ -215,3 +215,31 @@ def test_minute_cou_is_not_an_hourly_amount(store):
     rollup.maintain(store)
     got = outlet_totals(store, items, T0, T0 + 2 * H)[(idx["GAS1"][0], "so2_gas")]
     assert got.hours["cxq"] == 2 and got.kg == pytest.approx(float(np.sum(e.kg)), rel=1e-9)
+
+
+def test_daily_totals_find_gaps_on_day_boundaries(store):
+    """The totals read whole days from emission_daily and the hourly rows only of the days that can bound a gap:
+    gaps that are exactly one Beijing day, that start at 00:00, that end at 23:00, that span days, and windows
+    starting mid-day — all equal to the hour-by-hour computation."""
+    make_enterprise(store, code=ENT, outlets=OUTLETS)
+    site_id = _site(store, "GAS1")
+    with store.engine.begin() as c:
+        pid = R.parameter_index(c)["so2_gas"]
+    n = 24 * 12
+    kg = 1.0 + (np.arange(n) % 7)
+    for a, b in ((72, 96), (144, 150), (210, 216), (230, 262), (100, 101)):  # day 3; 00–05 h; 18–23 h; 32 h; 1 h
+        kg[a:b] = np.nan
+    with store.engine.begin() as c:
+        c.execute(emission_hourly.insert(), [{"site_id": site_id, "parameter_id": pid, "hour": T0 + H * i,
+                                              "kg": float(kg[i]), "method": "cou"} for i in range(n)
+                                             if np.isfinite(kg[i])])
+        rollup.rebuild_days(c)
+    for a, b in ((0, n), (5, n - 7), (30, 40), (73, 95), (0, 24 * 9)):
+        grid = T0 + H * np.arange(a, b)
+        nan = np.full(b - a, np.nan)
+        want = rollup.totals_of_grid(hourly_emission(grid, nan, nan, kg[a:b], 1e-6))
+        with store.engine.connect() as c:
+            have = rollup.totals(c, [(site_id, pid)], T0 + H * a, T0 + H * b)[(site_id, pid)]
+        assert have.hours == want.hours, (a, b)
+        assert have.missing == want.missing, (a, b)
+        assert have.kg == pytest.approx(want.kg, rel=1e-12), (a, b)

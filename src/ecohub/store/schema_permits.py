@@ -178,4 +178,5 @@ emission_daily = Table(  # per outlet × pollutant × Beijing day: the sums of i
     Column("stopped", Integer, nullable=False),
     Column("first_hour", BigInteger, nullable=False),
     Column("last_hour", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # stored in key order: a series' days together (the annual totals read them so)
 )

@@ -327,11 +327,7 @@ def _sums(conn: Connection, sids: str, pids: str, start: int, end: int, by_day: 
     """Rows (site, parameter, n, kg, cou, stopped, first hour, last hour[, day]) whose sums are the period's: the
     whole Beijing days inside [start, end) from ``emission_daily`` (an annual total reads 365 rows per series, not
     8,760), the partial days at the edges from ``emission_hourly``."""
-    d0 = int(day_of(start))
-    d0 = d0 if d0 >= start else d0 + 86400  # first whole day …
-    d1 = int(day_of(end))  # … and the end of the last
-    if d1 <= d0:
-        d0 = d1 = end
+    d0, d1 = _whole_days(start, end)
     where = f"WHERE site_id IN ({sids}) AND parameter_id IN ({pids})"
     rows: list = []
     for a, b in ((start, d0), (d1, end)):
@@ -349,6 +345,53 @@ def _sums(conn: Connection, sids: str, pids: str, start: int, end: int, by_day: 
     return rows
 
 
+def _whole_days(start: int, end: int) -> tuple[int, int]:
+    """[d0, d1): the whole Beijing days inside [start, end) (d0 = d1 = end when there is none)."""
+    d0 = int(day_of(start))
+    d0 = d0 if d0 >= start else d0 + 86400
+    d1 = int(day_of(end))
+    return (d0, d1) if d1 > d0 else (end, end)
+
+
+def _gaps(conn: Connection, holed: list[tuple[int, int]], start: int, end: int) -> list[tuple]:
+    """(site, parameter, previous hour, hour, previous kg, kg) of every interior gap of the holed series over
+    [start, end). Reads the hourly rows only of the days that can hold a gap's ends — a day with fewer than 24
+    rows and its neighbours, a day next to a day without rows — and of the partial days at the edges: a gap's
+    last valid hour before (first after) lies in such a day. Two rows read one after the other bound a gap only
+    when no day between them has rows."""
+    d0, d1 = _whole_days(start, end)
+    hs, hp = _ids(holed)
+    want = set(holed)
+    days: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    if d1 > d0:
+        for s, p, d, n in conn.execute(text(
+                f"SELECT site_id, parameter_id, day, n FROM emission_daily WHERE site_id IN ({hs}) "  # noqa: S608
+                f"AND parameter_id IN ({hp}) AND day >= {d0} AND day < {d1}")):
+            if (s, p) in want:
+                days[(s, p)][int(d)] = int(n)
+    out = []
+    for key in holed:
+        dd = days.get(key, {})
+        pick = set()
+        for d, n in dd.items():
+            if n < 24:
+                pick |= {d - 86400, d, d + 86400}
+            if d - 86400 not in dd or d + 86400 not in dd:
+                pick.add(d)
+        spans = [(start, d0), (d1, end)] + [(d, d + 86400) for d in sorted(pick) if d in dd]
+        rows: list = []
+        for a, b in spans:
+            if b > a:
+                rows += conn.execute(text(
+                    "SELECT hour, kg FROM emission_hourly WHERE site_id = :s AND parameter_id = :p "
+                    "AND hour >= :a AND hour < :b"), {"s": key[0], "p": key[1], "a": a, "b": b}).all()
+        rows.sort()
+        for (ph, pk), (h, kg) in zip(rows, rows[1:], strict=False):
+            if h - ph > HOUR and not any(d in dd for d in range(int(day_of(ph)) + 86400, int(day_of(h)), 86400)):
+                out.append((key[0], key[1], int(ph), int(h), float(pk), float(kg)))
+    return out
+
+
 def totals(conn: Connection, items: list[tuple[int, int]], start: int, end: int, *,
            by_day: bool = False) -> dict[tuple[int, int], Totals]:
     """Totals of (site id, parameter id) pairs over the hours [start, end) from the rollup, with the HJ 75-2017
@@ -357,7 +400,6 @@ def totals(conn: Connection, items: list[tuple[int, int]], start: int, end: int,
     if not items or end <= start:
         return out
     sids, pids = _ids(items)
-    rng = f"AND hour >= {int(start)} AND hour < {int(end)}"
     span: dict[tuple[int, int], list[int]] = {}  # rows, first hour, last hour
     for r in _sums(conn, sids, pids, int(start), int(end), by_day):
         key = (r[0], r[1])
@@ -375,15 +417,7 @@ def totals(conn: Connection, items: list[tuple[int, int]], start: int, end: int,
         sp[0] += n
         sp[1], sp[2] = min(sp[1], int(r[6])), max(sp[2], int(r[7]))
     holed = [k for k, (n, a, b) in span.items() if n < (b - a) // HOUR + 1]  # only these have interior gaps
-    gaps: list = []
-    if holed:
-        hs, hp = _ids(holed)
-        gaps = list(conn.execute(text(
-            "SELECT site_id, parameter_id, ph, hour, pk, kg FROM (SELECT site_id, parameter_id, hour, kg, "  # noqa: S608
-            "LAG(hour) OVER w AS ph, LAG(kg) OVER w AS pk FROM emission_hourly "
-            f"WHERE site_id IN ({hs}) AND parameter_id IN ({hp}) {rng} "
-            "WINDOW w AS (PARTITION BY site_id, parameter_id ORDER BY hour)) x "
-            f"WHERE hour - ph > {HOUR}")))
+    gaps = _gaps(conn, holed, int(start), int(end)) if holed else []
     for s, p, ph, h, pk, kg in gaps:
         t = out.get((s, p))
         if t is None:

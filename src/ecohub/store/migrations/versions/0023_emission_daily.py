@@ -29,7 +29,8 @@ def upgrade() -> None:
     sa.Column('last_hour', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['parameter_id'], ['parameter.id'], name=op.f('fk_emission_daily_parameter_id_parameter')),
     sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_emission_daily_site_id_site')),
-    sa.PrimaryKeyConstraint('site_id', 'parameter_id', 'day', name=op.f('pk_emission_daily'))
+    sa.PrimaryKeyConstraint('site_id', 'parameter_id', 'day', name=op.f('pk_emission_daily')),
+    sqlite_with_rowid=False,  # SQLite: the rows stored in key order (a series' days together), no second index
     )
     op.execute(
         "INSERT INTO emission_daily (site_id, parameter_id, day, n, kg, cou, stopped, first_hour, last_hour) "  # noqa: S608 (constants)
