@@ -243,3 +243,31 @@ def test_daily_totals_find_gaps_on_day_boundaries(store):
         assert have.hours == want.hours, (a, b)
         assert have.missing == want.missing, (a, b)
         assert have.kg == pytest.approx(want.kg, rel=1e-12), (a, b)
+
+
+def test_ten_minute_only_outlet_counts(store):
+    """An outlet that sends only HJ 212 2051 ten-minute data (stored as interval ``minute``): an hour with 5 or 6
+    valid ten-minute values is a valid hour (≥ 45 of 60 minutes), so C × Q counts it; 4 values do not."""
+    make_enterprise(store, code=ENT, outlets=OUTLETS)
+    with store.engine.begin() as c:
+        idx, par = R.site_index(c), R.parameter_index(c)
+        res = R.SeriesResolver()
+        sid = {p: res.get(c, idx["GAS1"][0], par[p], "minute") for p in ("so2_gas", "flow_gas")}
+    rng = np.random.default_rng(51)
+    c_m = np.round(25 + 5 * rng.random((48, 6)), 2)
+    q_m = np.round(80 + 10 * rng.random((48, 6)), 2)
+    with ObservationWriter(store, "import") as w:
+        for h in range(48):
+            for m in range(6):
+                f = "D" if (h == 10 and m < 2) or (h == 20 and m == 0) else "N"  # hour 10: 4 valid; hour 20: 5
+                w.add(sid["so2_gas"], T0 + h * H + 600 * m, float(c_m[h, m]), f)
+                w.add(sid["flow_gas"], T0 + h * H + 600 * m, float(q_m[h, m]), "N")
+    rollup.maintain(store)
+    items = [(idx["GAS1"][0], "GAS1", "gas_outlet", "so2_gas", 0)]
+    tot = outlet_totals(store, items, T0, T0 + 48 * H)[(idx["GAS1"][0], "so2_gas")]
+    assert tot.hours == {"cou": 0, "cxq": 47, "stopped": 0, "substituted": 1} and tot.missing == 0
+    ok = np.ones((48, 6), bool)
+    ok[10, :2] = ok[20, 0] = False
+    kg = np.array([c_m[h][ok[h]].mean() * q_m[h].mean() * 3600e-6 for h in range(48)])
+    kg[10] = 0.5 * (kg[9] + kg[11])  # the invalid hour: mean of its neighbours (HJ 75-2017 short gap)
+    assert tot.kg == pytest.approx(kg.sum(), rel=1e-9)
