@@ -9,8 +9,9 @@
   var map = base.map, layer = null, soil = null;
   var SOIL_COLORS = { below_screening: '#3A9C6B', between: '#F2C12E', above_intervention: '#C00000' };
   var form = EH.$('#surf-form');
-  var now = new Date(Date.now() - 3600 * 1000);
-  form.elements.time.value = EH.bjDate(0) + 'T' + String((now.getUTCHours() + 8) % 24).padStart(2, '0') + ':00';
+  // the last full Beijing hour: date and hour of one instant (between 00:00 and 01:00 Beijing that is 23:00 of
+  // the day before, not of today — which lies in the future)
+  form.elements.time.value = new Date(Date.now() - 3600e3 + 8 * 3600e3).toISOString().slice(0, 13) + ':00';
 
   function legend(items) {
     var box = EH.clear(EH.$('#surf-legend'));
