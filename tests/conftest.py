@@ -86,3 +86,24 @@ def sqlite_store(sqlite_template, tmp_path):
 def store(request) -> Store:
     """The same test on both backends."""
     return request.getfixturevalue("sqlite_store" if request.param == "sqlite" else "pg_store")
+
+
+@pytest.fixture(scope="session")
+def mqtt_broker() -> str:
+    """The test MQTT broker (ECOHUB_TEST_MQTT_URL, e.g. mqtt://127.0.0.1:1883): skipped where none is configured
+    outside CI, a failure in CI or when it does not answer."""
+    import socket
+
+    from ecohub.ingest.mqtt import parse_broker_url
+
+    url = os.environ.get("ECOHUB_TEST_MQTT_URL")
+    if not url:
+        if IN_CI:
+            pytest.fail("CI=true but ECOHUB_TEST_MQTT_URL is not set: the MQTT tests must run in CI")
+        pytest.skip("MQTT broker not configured (set ECOHUB_TEST_MQTT_URL=mqtt://127.0.0.1:1883)")
+    b = parse_broker_url(url)
+    try:
+        socket.create_connection((b.host, b.port), timeout=3).close()
+    except OSError as e:
+        pytest.fail(f"ECOHUB_TEST_MQTT_URL={url}: broker not reachable ({e})")
+    return url

@@ -1,4 +1,4 @@
-"""Package arrows point one way (``../shared/ARCHITECTURE.md``, "Packages" and "Where the acting half goes"):
+"""Package arrows point one way (the project's architecture map, "Packages" and "Where the acting half goes"):
 a module may import its own package, the packages its package depends on, and theirs — never a package
 above it. The allowed order is :data:`DEPENDS`, written once here; a new package fails this test until it is
 placed in it. Every ``import`` counts, also those inside functions (a late import is still an arrow)."""

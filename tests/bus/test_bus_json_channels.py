@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import threading
 import time
@@ -32,7 +31,6 @@ from ecohub.store import registry as R
 from ecohub.store.apikeys import create_key
 from ecohub.store.schema import observation, quarantine, source
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 WAIT = 30.0  # seconds any single wait may take
 
 RECORDS = [
@@ -172,16 +170,6 @@ def test_http_push_answers_503_when_the_bus_was_never_there(sites):
 
 
 # --- MQTT ------------------------------------------------------------------------------------------------------
-@pytest.fixture
-def mqtt_broker() -> str:
-    url = os.environ.get("ECOHUB_TEST_MQTT_URL")
-    if not url:
-        if IN_CI:
-            pytest.fail("CI=true but ECOHUB_TEST_MQTT_URL is not set: the MQTT tests must run in CI")
-        pytest.skip("MQTT broker not configured (set ECOHUB_TEST_MQTT_URL=mqtt://127.0.0.1:1883)")
-    return url
-
-
 def test_mqtt_through_the_bus_puback_after_the_stream_stored_once(sites, nats_server, mqtt_broker):
     store = sites
     root = f"t{uuid.uuid4().hex[:10]}/ecohub/v1"

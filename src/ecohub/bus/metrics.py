@@ -113,7 +113,7 @@ class _Quiet(WSGIRequestHandler):
 
 
 def serve(port: int, registry: CollectorRegistry, host: str = "127.0.0.1", ready: Readiness | None = None) -> Any:
-    """Expose ``registry`` on http://host:port/metrics and, with ``ready``, ``/readyz`` (200 ready / 503 not,
+    """Expose ``registry`` on ``<host>:<port>/metrics`` and, with ``ready``, ``/readyz`` (200 ready / 503 not,
     a JSON body with the checks), in a daemon thread; returns the server (``shutdown()``)."""
     metrics = make_wsgi_app(registry)
 

@@ -52,7 +52,7 @@ def demo(
 ) -> None:
     """Run everything in one process on the embedded database: the demo province (河北省: real CNEMC air-station
     and surface-water data, fictional enterprises marked 演示) replayed time-shifted so the newest data are from
-    the last hour, and the web on http://HOST:PORT.
+    the last hour, and the web on HOST:PORT (plain HTTP).
 
     The data folder is ECOHUB_DATA_DIR (default ./var in a checkout); delete it to start afresh.
     """
