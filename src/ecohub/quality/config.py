@@ -15,7 +15,7 @@ Rules (name — what it flags — default level):
 | ``future`` | data time later than its arrival + ``future_tolerance`` s | invalid |
 | ``stale`` | data time more than ``max_age`` s before its arrival, on real-time channels (hj212, mqtt, http) | suspect |
 
-Default thresholds were checked against the CNEMC 2019 hourly data of 112 stations (``../shared/data``):
+Default thresholds were checked against the CNEMC 2019 hourly data of 112 stations:
 with them the ``range``, ``negative``, ``flatline`` and ``zero`` rules raise nothing on that year, and
 ``spike`` flags a handful of hours (see ``tests/quality/test_qc_real_data.py``).
 """
