@@ -73,9 +73,12 @@ def serve(url: str, port: int) -> None:  # runs in the server process
     import uvicorn
 
     from ecohub.api.app import create_app
+    from ecohub.api.serving import freeze_heap
     from ecohub.store.db import Store
 
-    uvicorn.run(create_app(Store.open(url)), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    app = create_app(Store.open(url))
+    freeze_heap()  # as `ecohub serve` does
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 def start_server(url: str, cache_seconds: int = 0) -> tuple[subprocess.Popen, str]:

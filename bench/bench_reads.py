@@ -19,7 +19,7 @@ by uvicorn (one process each, in turn) and loaded for N seconds by a second proc
 Python client): req/s, p50, p99.
 
     .venv/bin/python bench/bench_reads.py [--days 31] [--runs 30] [--seconds 3] [--http 5] [--no-postgres]
-                                          [--only PATH]
+                                          [--only PATH] [--no-freeze]
 """
 
 from __future__ import annotations
@@ -99,10 +99,46 @@ def serve_bare(port: int) -> None:  # runs in the baseline server process
     uvicorn.run(_bare_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def http_latest(store, seconds: int, connections: int) -> None:
+def ingest(url: str, commits_per_s: float, seconds: float) -> None:  # runs in the ingest process
+    """Continuous ingest while ``latest`` is loaded: ``commits_per_s`` transactions a second, each writing the
+    next value of 10 series (round robin over every series) through :class:`ObservationWriter` — as the
+    gateway's writer does — so the data version moves with every commit. Prints the commits made."""
+    from sqlalchemy import func, select
+
+    from ecohub.store.db import Store
+    from ecohub.store.schema import latest
+    from ecohub.store.writer import ObservationWriter
+
+    store = Store.open(url)
+    with store.engine.connect() as c:
+        newest = dict(c.execute(select(latest.c.series_id, func.max(latest.c.time)).group_by(latest.c.series_id)).all())
+    sids = sorted(newest)
+    nxt = {s: int(t.timestamp()) + 3600 for s, t in newest.items()}
+    w = ObservationWriter(store, "bench-ingest")
+    print("READY", flush=True)
+    i = commits = 0
+    period, stop = 1 / commits_per_s, time.perf_counter() + seconds
+    due = time.perf_counter()
+    while time.perf_counter() < stop:
+        for _ in range(10):
+            sid = sids[i % len(sids)]
+            i += 1
+            w.add(sid, nxt[sid], 10.0 + i % 50)
+            nxt[sid] += 3600
+        w.flush()
+        commits += 1
+        due += period
+        time.sleep(max(0.0, due - time.perf_counter()))
+    print(f"INGEST commits={commits} rows={commits * 10} seconds={seconds}", flush=True)
+    store.close()
+
+
+def http_latest(store, seconds: int, connections: int, ingest_rates: tuple[float, ...] = (1.0, 10.0)) -> None:
     """``GET /api/v1/latest`` (anonymous; the response cache off, then on as by default — the client sends no
     ``If-None-Match``: every answer is a full 200) and the bare endpoint, each served by uvicorn (one process)
-    and loaded by a second process (``bench_api``: wrk, or its Python client)."""
+    and loaded by a second process (``bench_api``: wrk, or its Python client). With the cache on, also while a
+    third process ingests at each of ``ingest_rates`` commits a second (:func:`ingest`): every commit makes the
+    next answer of each cache key a computed one."""
     import shutil
     import subprocess
 
@@ -117,6 +153,20 @@ def http_latest(store, seconds: int, connections: int) -> None:
         try:
             res[label] = load(base + "/api/v1/latest", seconds, connections)
         finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    for rate_ in ingest_rates:
+        label = f"latest, response cache, ingest {rate_:g} commits/s"
+        proc, base = bench_api.start_server(url, cache_seconds=60)
+        ing = subprocess.Popen([sys.executable, __file__, "--ingest", url, "--ingest-rate", str(rate_),
+                                "--ingest-seconds", str(seconds + 1)], stdout=subprocess.PIPE, text=True)
+        try:
+            ing.stdout.readline()  # READY: imports done, writing from now on
+            res[label] = load(base + "/api/v1/latest", seconds, connections)
+            out, _ = ing.communicate(timeout=seconds + 60)
+            res[label]["commits"] = int(out.split("commits=")[1].split()[0]) if "commits=" in out else 0
+        finally:
+            ing.kill()
             proc.terminate()
             proc.wait(timeout=30)
     port = bench_api.free_port()
@@ -137,7 +187,8 @@ def http_latest(store, seconds: int, connections: int) -> None:
     bare = res["bare FastAPI endpoint"]
     for k, m in res.items():
         print(f"    {k:<40} {m['rps']:>9,.0f} req/s  p50 {m['p50']:>7.2f} ms  p99 {m['p99']:>7.2f} ms  "
-              f"ratio {m['rps'] / bare['rps']:>6.3f}  ({m['n']} requests, {m['errors']} errors)")
+              f"ratio {m['rps'] / bare['rps']:>6.3f}  ({m['n']} requests, {m['errors']} errors"
+              + (f", {m['commits']} commits during the load)" if "commits" in m else ")"))
     print(f"    load average {os.getloadavg()[0]:.2f}")
 
 
@@ -201,6 +252,9 @@ def run(name: str, store_cm, a) -> dict[str, dict]:
         client = TestClient(app)
         r = client.post("/api/v1/auth/token", data={"username": "bench-admin", "password": "bench-password-1234"})
         hdr = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        if not a.no_freeze:  # as `ecohub serve` does before it answers (ecohub.api.serving)
+            from ecohub.api.serving import freeze_heap
+            freeze_heap()
         last_h = int(now.timestamp()) // 3600 * 3600
         to = datetime.fromtimestamp(last_h, UTC)
         frm = to - timedelta(days=1)
@@ -211,7 +265,7 @@ def run(name: str, store_cm, a) -> dict[str, dict]:
         bare = TestClient(_bare_app())
         base = timed(bare, "/bare", {}, max(a.runs, 200))
         print(f"  harness: TestClient in process, admin token, response cache off; {a.runs} runs per URL after one "
-              f"warm-up; load average {os.getloadavg()[0]:.2f}")
+              f"warm-up; start-up heap {'not ' if a.no_freeze else ''}frozen; load average {os.getloadavg()[0]:.2f}")
         print(f"  {'bare FastAPI endpoint (baseline)':<72} {'':>4} {base['p50']:>8.2f} {base['p99']:>8.2f}")
         print(f"  {'URL':<72} {'code':>4} {'p50 ms':>8} {'p99 ms':>8} {'p99/bare':>9}")
         for p in paths:
@@ -249,10 +303,18 @@ def main() -> None:
     ap.add_argument("--http", type=int, default=5, help="seconds of HTTP load on latest and the bare endpoint "
                     "(uvicorn; 0: skip)")
     ap.add_argument("--connections", type=int, default=4)
+    ap.add_argument("--no-freeze", action="store_true", help="do not freeze the start-up heap (gc.freeze) as "
+                    "`ecohub serve` does: full garbage collections then walk it, the p99 before issue 12")
     ap.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--ingest", help=argparse.SUPPRESS)
+    ap.add_argument("--ingest-rate", type=float, default=1.0, help=argparse.SUPPRESS)
+    ap.add_argument("--ingest-seconds", type=float, default=5.0, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.serve_bare:
         serve_bare(a.serve_bare)
+        return
+    if a.ingest:
+        ingest(a.ingest, a.ingest_rate, a.ingest_seconds)
         return
     a.runs = max(5, min(a.runs, 1000))
     print("Every read endpoint, uncached, on the demo province, beside a bare FastAPI endpoint (same run)")

@@ -172,3 +172,67 @@ def test_data_version_after_a_lost_connection(cworld):
         assert v.current() is not None  # reconnected on the next call
     finally:
         v.close()
+
+
+def _concurrent_gets(app, url: str, n: int) -> list:
+    """``n`` GETs of ``url`` at once on one event loop, as uvicorn serves them."""
+    import asyncio
+
+    import httpx
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+            return await asyncio.gather(*(c.get(url) for _ in range(n)))
+
+    return asyncio.run(go())
+
+
+def _slow_counted_latest(monkeypatch, delay: float = 0.2) -> list:
+    """``latest_values`` that takes ``delay`` seconds and counts its calls (the computations of the answer)."""
+    import time
+
+    from ecohub.store import queries as Q
+
+    calls, real = [], Q.latest_values
+
+    def slow(*a, **kw):
+        calls.append(1)
+        time.sleep(delay)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(Q, "latest_values", slow)
+    return calls
+
+
+def test_concurrent_misses_compute_once(cworld, monkeypatch):
+    cache = cworld.app.state.response_cache
+    version = ["v1"]
+    monkeypatch.setattr(cache.version, "current", lambda: version[0])  # commits are simulated below
+    url = "/api/v1/latest?parameter=pm25"
+    _hit(cworld, "anonymous", url)  # the path is registered and kept at v1
+    calls = _slow_counted_latest(monkeypatch)
+    version[0] = "v2"  # a commit: every entry is stale
+    waited = cache.waited
+    answers = _concurrent_gets(cworld.app, url, 6)
+    assert [r.status_code for r in answers] == [200] * 6
+    assert len(calls) == 1, f"{len(calls)} computations of one key at one version"
+    assert cache.waited == waited + 5
+    assert len({r.content for r in answers}) == 1
+    assert sum(r.headers.get("x-cache") == "hit" for r in answers) == 5
+    version[0] = "v3"  # the next commit: computed once again
+    _concurrent_gets(cworld.app, url, 4)
+    assert len(calls) == 2
+
+
+def test_waiters_compute_themselves_when_nothing_was_kept(cworld, monkeypatch):
+    cache = cworld.app.state.response_cache
+    monkeypatch.setattr(cache.version, "current", lambda: "quiet")
+    url = "/api/v1/latest?parameter=pm25"
+    _hit(cworld, "anonymous", url)
+    calls = _slow_counted_latest(monkeypatch, 0.1)
+    monkeypatch.setattr(cache, "put", lambda *a, **kw: None)  # e.g. an answer too big to keep
+    cache.clear()
+    answers = _concurrent_gets(cworld.app, url, 3)
+    assert [r.status_code for r in answers] == [200] * 3 and len({r.content for r in answers}) == 1
+    assert len(calls) == 3  # none of them waited for nothing
+    assert all("x-cache" not in r.headers for r in answers)

@@ -19,11 +19,17 @@ ending "yesterday") can outlive a change of date without any write.
 * **Hits** are answered here, inside :class:`~ecohub.api.security.EcohubMiddleware` (which has already
   authenticated the caller, applied the rate limits and adds the security headers), with ``X-Cache: hit``;
   ``If-None-Match`` → 304 as for a computed answer.
+* **One computation per key and version.** After a commit every key misses once. Requests that miss while
+  another request of the same key and data version is being computed wait for it (at most ``wait_seconds``)
+  and are then answered from the cache, instead of all computing the same answer at once: under continuous
+  ingest the concurrent misses after each commit made the p99 of ``latest`` (``bench/bench_reads.py``,
+  ingest 10 commits/s).
 * **Bounds.** ``max_entries`` answers and ``max_bytes`` of bodies, least recently stored dropped first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -61,6 +67,7 @@ class ResponseCache:
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
+        self.waited = 0  # misses answered by another request's computation (ResponseCacheMiddleware)
 
     def get(self, key: tuple, version: str) -> tuple[bytes, list[tuple[bytes, bytes]], str, Any] | None:
         with self._lock:
@@ -102,8 +109,11 @@ class ResponseCacheMiddleware:
     that middleware put in the request state)."""
 
     def __init__(self, app: ASGIApp, *, cache: ResponseCache,
-                 observe: Callable[[str, Any, int, float], None] | None = None):
+                 observe: Callable[[str, Any, int, float], None] | None = None, wait_seconds: float = 10.0):
         self.app, self.cache, self.observe = app, cache, observe  # observe(method, route, status, seconds)
+        self.wait_seconds = wait_seconds
+        # (event loop, key, version) -> set when the request computing that answer has finished
+        self._inflight: dict[tuple, asyncio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         c = self.cache
@@ -125,6 +135,10 @@ class ResponseCacheMiddleware:
         version = c.version.current() if c.version.cheap else await run_in_threadpool(c.version.current)
         state[STATE_KEY] = (key, version)
         hit = c.get(key, version) if version is not None else None
+        if hit is None and version is not None:
+            hit = await self._compute_once(scope, receive, send, key, version)
+            if hit is None:
+                return  # this request computed (and answered) it
         if hit is None:
             await self.app(scope, receive, send)
             return
@@ -142,3 +156,28 @@ class ResponseCacheMiddleware:
             await send({"type": "http.response.body", "body": body})
         if self.observe is not None:
             self.observe("GET", route, status, time.perf_counter() - t0)
+
+    async def _compute_once(self, scope: Scope, receive: Receive, send: Send, key: tuple, version: str):
+        """Compute the answer of ``key`` at ``version`` here (return None: answered), or, when another request
+        is computing it, wait for that one and return its cached answer (or None after computing it here
+        when it did not leave one: an error, an uncacheable answer, a timeout)."""
+        slot = (asyncio.get_running_loop(), key, version)  # an Event belongs to one event loop
+        ev = self._inflight.get(slot)
+        if ev is not None:
+            try:
+                await asyncio.wait_for(ev.wait(), self.wait_seconds)
+            except TimeoutError:
+                pass
+            hit = self.cache.get(key, version)
+            if hit is not None:
+                self.cache.waited += 1
+                return hit
+        else:
+            ev = self._inflight[slot] = asyncio.Event()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if self._inflight.get(slot) is ev:
+                del self._inflight[slot]
+                ev.set()
+        return None

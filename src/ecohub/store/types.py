@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import BigInteger, CursorResult, DateTime
@@ -41,7 +42,14 @@ class UTCTime(TypeDecorator):
             return None
         if isinstance(value, datetime):
             return value.astimezone(UTC)
-        return datetime.fromtimestamp(int(value), UTC)
+        return _from_epoch(int(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _from_epoch(seconds: int) -> datetime:
+    """SQLite's epoch seconds as an aware datetime, remembered: a read returns the same few hours for many series
+    (``latest``: 593 rows, a handful of distinct times), and ``datetime`` is immutable."""
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def inserted_id(result: CursorResult[Any]) -> int:
