@@ -30,7 +30,8 @@ from sqlalchemy import select
 from ecohub.domain.timeutil import BEIJING
 from ecohub.standards import aqi_cn, gb3095, hj663
 from ecohub.store.db import Store
-from ecohub.store.queries import Scope, SeriesFilter, aggregate, latest_values, observations, region_prefix
+from ecohub.store.grid import hourly_grid
+from ecohub.store.queries import Scope, SeriesFilter, aggregate, latest_values, region_prefix
 from ecohub.store.queries import sites as list_sites
 from ecohub.store.schema import region
 
@@ -240,14 +241,10 @@ def computed_site_values(store: Store, st: list[dict], d0: date, d1: date, *, sc
             vals[r["parameter"]][i, j] = float(r["mean"])
     # O3: the hourly grid, for the 8-h windows
     o3 = np.full((len(st), n_days * 24), np.nan)
-    t0 = int(start.timestamp())
-    for r in observations(store, SeriesFilter(parameters=["o3"], **flt_kw), start, end, scope=scope):
-        i = index.get(r["site"])
-        if i is None or r["value"] is None:
-            continue
-        h = (int(r["time"].timestamp()) - t0) // 3600
-        if 0 <= h < n_days * 24:
-            o3[i, h] = r["value"]
+    grid = hourly_grid(store, SeriesFilter(**flt_kw), start, n_days * 24, ["o3"], scope=scope)
+    for k, code in enumerate(grid.sites):
+        if code in index:
+            o3[index[code]] = grid.values["o3"][k]
     for i in range(len(st)):
         vals["o3_8h"][i], _ = gb3095.daily_max_8h_o3(o3[i])
     return vals

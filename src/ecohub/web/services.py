@@ -24,6 +24,7 @@ from ecohub.domain.timeutil import BEIJING
 from ecohub.standards import aqi_cn
 from ecohub.store import queries as Q
 from ecohub.store.db import Store
+from ecohub.store.grid import hourly_grid
 from ecohub.store.queries import Scope, SeriesFilter
 
 POLLUTANTS = aqi_service.POLLUTANTS
@@ -150,17 +151,9 @@ def portal_aqi(store: Store, scope: Scope) -> dict:
 # --- AQI history ------------------------------------------------------------------------------------------
 def _hour_grid(store: Store, scope: Scope, codes: list[str] | None, start: datetime, hours: int):
     """{site: {pollutant: array(hours)}} of hourly concentrations from ``start`` (UTC, on the hour)."""
-    flt = SeriesFilter(sites=codes or (), parameters=POLLUTANTS, kinds=["air_station"], interval="hour")
-    t0 = int(start.timestamp())
-    grid: dict[str, dict[str, np.ndarray]] = {}
-    for r in Q.observations(store, flt, start, start + timedelta(hours=hours), scope=scope):
-        if r["value"] is None:
-            continue
-        h = (int(r["time"].timestamp()) - t0) // 3600
-        if 0 <= h < hours:
-            g = grid.setdefault(r["site"], {p: np.full(hours, np.nan) for p in POLLUTANTS})
-            g[r["parameter"]][h] = r["value"]
-    return grid
+    g = hourly_grid(store, SeriesFilter(sites=codes or (), kinds=["air_station"]), start, hours, POLLUTANTS,
+                    scope=scope)
+    return {c: {p: g.values[p][i] for p in POLLUTANTS} for i, c in enumerate(g.sites)}
 
 
 def _newest_air_hour(store: Store, scope: Scope, codes: list[str] | None = None) -> datetime | None:
@@ -213,10 +206,18 @@ def replay(store: Store, scope: Scope, hours: int = 24) -> dict:
         return {"times": times, "sites": [], "aqi": [], "level": []}
     res = _aqi_of_grid(grid, codes, start, hours)
     a = res.aqi.reshape(len(codes), hours)
-    lv = np.asarray(res.level, dtype=float).reshape(len(codes), hours)
-    return {"times": times, "sites": codes,
-            "aqi": [[None if np.isnan(v) else int(v) for v in row] for row in a],
-            "level": [[None if np.isnan(a[i, j]) else int(lv[i, j]) for j in range(hours)] for i in range(len(codes))]}
+    missing = np.isnan(a)
+    lv = np.where(missing, 0, np.asarray(res.level, dtype=float).reshape(len(codes), hours)).astype(np.int64)
+    return {"times": times, "sites": codes, "aqi": _ints_or_none(np.where(missing, 0, a).astype(np.int64), missing),
+            "level": _ints_or_none(lv, missing)}
+
+
+def _ints_or_none(values: np.ndarray, missing: np.ndarray) -> list[list[int | None]]:
+    """Rows of Python ints with None where ``missing`` (one ``tolist`` instead of a NaN test per cell)."""
+    out = values.tolist()
+    for i, j in zip(*np.nonzero(missing), strict=True):
+        out[i][j] = None
+    return out
 
 
 # --- permits and disclosed online monitoring --------------------------------------------------------------
