@@ -391,3 +391,43 @@ def test_unknown_codes_answer_404(web):
     code = r.json()["tracking_code"]
     assert web.get("anonymous", f"/complaints/{code}").status_code == 200
     assert web.get("anonymous", f"/complaints/{code.lower()}").status_code == 200
+
+
+def test_map_replay_is_kept_per_encoding_and_scope(web):
+    """The one map's time slider and the portal's AQI go through the response cache (ecohub.api.response_cache):
+    a gzip answer and a plain one are kept apart, each served again byte for byte, never to another scope,
+    and a new observation is in the very next answer."""
+    rc = web.app.state.response_cache
+    url = "/api/v1/web/map/replay?hours=24"
+    plain = {"Accept-Encoding": "identity"}
+    got = {}
+    for who in ("anonymous", "officer_sjz"):
+        for enc, hdr in (("gzip", {"Accept-Encoding": "gzip"}), ("plain", plain)):
+            for _ in range(4):
+                r = web.get(who, url, headers=dict(hdr))
+                if r.headers.get("x-cache") == "hit":
+                    break
+            assert r.headers.get("x-cache") == "hit", (who, enc)
+            assert r.status_code == 200 and r.headers.get("content-encoding") == ("gzip" if enc == "gzip" else None)
+            got[who, enc] = r.json()  # the client decompresses
+            again = web.get(who, url, headers=dict(hdr, **{"If-None-Match": r.headers["etag"]}))
+            assert again.status_code == 304 and "content-encoding" not in again.headers
+    assert got["anonymous", "gzip"] == got["anonymous", "plain"]
+    assert got["officer_sjz", "gzip"] == got["officer_sjz", "plain"]
+    assert rc.by_encoding >= {"/api/v1/web/map/replay"}
+    # a value of the newest hour changes: the next answer is computed and shows it
+    rp = got["anonymous", "plain"]
+    code = rp["sites"][0]
+    with web.store.engine.connect() as c:
+        from ecohub.store.schema import series
+
+        sid = c.scalar(select(series.c.id).join(site, site.c.id == series.c.site_id)
+                       .join(parameter, parameter.c.id == series.c.parameter_id)
+                       .where(site.c.code == code, parameter.c.name == "co", series.c.interval == "hour"))
+    newest = datetime.fromisoformat(rp["times"][-1]).astimezone(UTC)
+    w = ObservationWriter(web.store, "zz-late-source", "test")  # a newer source's value for that hour wins
+    w.add(sid, int(newest.timestamp()), 120.0)  # CO 1-h 120 mg/m³: IAQI 400 (HJ 633 Table 1)
+    w.flush()
+    after = web.get("anonymous", url, headers=dict(plain))
+    assert "x-cache" not in after.headers
+    assert rp["aqi"][0][-1] < 400 <= after.json()["aqi"][0][-1]

@@ -50,10 +50,15 @@ def scope_key(principal) -> tuple:
     return (s.role, s.region_code, s.enterprise_id, bool(principal.authenticated))
 
 
-def request_key(path: str, query_string: bytes, principal) -> tuple:
+def request_key(path: str, query_string: bytes, principal, gzip: bool = False) -> tuple:
+    """``gzip``: the caller accepts a gzip body and the path answers by encoding (kept apart)."""
     items = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     items.sort(key=lambda kv: kv[0])  # stable: the values of one name keep their order
-    return (path, tuple(items), scope_key(principal))
+    return (path, tuple(items), scope_key(principal), gzip)
+
+
+def accepts_gzip(headers) -> bool:
+    return any(k == b"accept-encoding" and b"gzip" in v for k, v in headers)
 
 
 class ResponseCache:
@@ -63,6 +68,7 @@ class ResponseCache:
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self.enabled = ttl > 0 and version.usable
         self.paths: set[str] = set()
+        self.by_encoding: set[str] = set()  # paths whose answer is gzip-compressed for callers who accept it
         self._d: OrderedDict[tuple, tuple[str, float, bytes, list[tuple[bytes, bytes]], str, Any]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -79,12 +85,18 @@ class ResponseCache:
             return e[2], e[3], e[4], e[5]
 
     def put(self, key: tuple, version: str | None, body: bytes, headers: dict[str, str], etag: str,
-            route: Any = None) -> None:
+            route: Any = None, *, by_encoding: bool = False) -> None:
         """Keep an answer computed after ``version`` was read (``None``: a path seen for the first time; it
-        is registered, nothing kept). ``route``: the matched route, given back with a hit (metrics label)."""
+        is registered, nothing kept). ``route``: the matched route, given back with a hit (metrics label).
+        ``by_encoding``: the body is gzip-compressed or not by the caller's ``Accept-Encoding`` (the key then
+        tells them apart; ``headers`` carry the ``Content-Encoding``)."""
         if not self.enabled:
             return
         with self._lock:
+            if by_encoding and key[0] not in self.by_encoding:
+                self.by_encoding.add(key[0])
+                self.paths.add(key[0])
+                return  # this key was made before the path was known to vary: keep from the next request on
             self.paths.add(key[0])
             if version is None or len(body) > self.max_bytes // 8:
                 return
@@ -126,7 +138,8 @@ class ResponseCacheMiddleware:
         if principal is None:
             await self.app(scope, receive, send)
             return
-        key = request_key(path, scope.get("query_string", b""), principal)
+        key = request_key(path, scope.get("query_string", b""), principal,
+                          path in c.by_encoding and accepts_gzip(scope.get("headers", [])))
         if path not in c.paths:
             state[STATE_KEY] = (key, None)  # the route registers the path when it answers cache=True
             await self.app(scope, receive, send)
@@ -146,7 +159,8 @@ class ResponseCacheMiddleware:
         inm = next((v for k, v in scope.get("headers", []) if k == b"if-none-match"), None)
         if inm is not None and etag in [t.strip() for t in inm.decode("latin-1").split(",")]:
             status = 304
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.start", "status": 304,
+                        "headers": [h for h in headers if h[0] != b"content-encoding"]})
             await send({"type": "http.response.body", "body": b""})
         else:
             status = 200

@@ -34,6 +34,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from ecohub.alerts import service as A
+from ecohub.api import response_cache
 from ecohub.api.http import dumps, json_response, principal, require_role
 from ecohub.api.problems import ApiProblem, not_found
 from ecohub.domain.errors import InputError
@@ -127,19 +128,25 @@ def boundary_bytes(name: str) -> tuple[bytes, bytes, str] | None:
     return raw, gzip.compress(raw, 6), '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
 
 
-def gz_json(request: Request, payload, *, public_max_age: int | None = None) -> Response:
+def gz_json(request: Request, payload, *, public_max_age: int | None = None, cache: bool = False) -> Response:
     """JSON like ``api.http.json_response`` (strong ETag, 304, public caching for anonymous callers only) and
-    gzip-compressed when the client accepts it — the map payloads are large (5,000 sites ≈ 0.5 MB raw)."""
+    gzip-compressed when the client accepts it — the map payloads are large (5,000 sites ≈ 0.5 MB raw).
+    ``cache``: keep the answer in the response cache (:mod:`ecohub.api.response_cache`; gzip and plain apart)."""
     body = dumps(payload)
     etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    cache = (f"public, max-age={public_max_age}" if public_max_age and not principal(request).authenticated
-             else "private, no-cache")
-    headers = {"ETag": etag, "Cache-Control": cache, "Vary": "Accept-Encoding, Authorization, X-API-Key"}
+    cache_control = (f"public, max-age={public_max_age}" if public_max_age and not principal(request).authenticated
+                     else "private, no-cache")
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding, Authorization, X-API-Key"}
     if etag in [t.strip() for t in (request.headers.get("if-none-match") or "").split(",")]:
         return Response(status_code=304, headers=headers)
     if len(body) > 1400 and "gzip" in (request.headers.get("accept-encoding") or ""):
         headers["Content-Encoding"] = "gzip"
         body = gzip.compress(body, 5)
+    if cache:
+        keyed = getattr(request.state, response_cache.STATE_KEY, None)
+        rc = getattr(request.app.state, "response_cache", None)
+        if keyed is not None and rc is not None:
+            rc.put(keyed[0], keyed[1], body, headers, etag, request.scope.get("route"), by_encoding=True)
     return Response(body, media_type="application/json", headers=headers)
 
 
@@ -209,12 +216,12 @@ def data_router(store: Store, data_dir: Path) -> APIRouter:
     @r.get("/portal/aqi", summary="AQI now of every visible air station, compact (portal map and list)")
     async def portal_aqi(request: Request):
         data = await run_in_threadpool(S.portal_aqi, store, scope_of(request))
-        return gz_json(request, data, public_max_age=max_age(request))
+        return gz_json(request, data, public_max_age=max_age(request), cache=True)
 
     @r.get("/map/replay", summary="AQI of every visible air station, each of the last hours")
     async def replay(request: Request, hours: int = Query(24, ge=1, le=72)):
         data = await run_in_threadpool(S.replay, store, scope_of(request), hours)
-        return gz_json(request, data, public_max_age=max_age(request))
+        return gz_json(request, data, public_max_age=max_age(request), cache=True)
 
     @r.get("/stations/{code}/hours", summary="One air station's last hours: AQI and concentrations")
     async def station_hours(request: Request, code: str, hours: int = Query(24, ge=1, le=72)):
