@@ -145,7 +145,7 @@ def ingest(url: str, commits_per_s: float, seconds: float) -> None:  # runs in t
     store.close()
 
 
-def http_latest(store, seconds: int, connections: int, ingest_rates: tuple[float, ...] = (1.0, 10.0)) -> None:
+def http_latest(store, seconds: int, connections: int, ingest_rates: tuple[float, ...] = (1.0, 10.0, 50.0)) -> None:
     """``GET /api/v1/latest`` (anonymous; the response cache off, then on as by default — the client sends no
     ``If-None-Match``: every answer is a full 200) and the bare endpoint, each served by uvicorn (one process)
     and loaded by a second process (``bench_api``: wrk, or its Python client). With the cache on, also while a
@@ -226,7 +226,7 @@ def rate(client, url: str, headers: dict, seconds: float) -> float:
 
 
 def build(store, days: int) -> datetime:
-    from ecohub.analytics import aqi_daily
+    from ecohub.analytics import aqi_daily, aqi_hourly
     from ecohub.demo.province import load_registers
     from ecohub.demo.replay import Replayer
 
@@ -238,6 +238,7 @@ def build(store, days: int) -> datetime:
     time.sleep(1.1)  # the worker's pass comes after the data (SQLite keeps whole seconds: same-second rows stay live)
     t0 = time.perf_counter()
     aqi_daily.maintain(store)
+    aqi_hourly.maintain(store)
     print(f"  worker's maintained aggregates built ({time.perf_counter() - t0:.1f} s)")
     with store.engine.connect() as c:
         c.exec_driver_sql("ANALYZE")

@@ -22,7 +22,7 @@ from ecohub.alerts import rules as R
 from ecohub.alerts.lifecycle import clear_condition, escalate_due, raise_condition
 from ecohub.alerts.notify import DeliveryPolicy, SmtpSettings, deliver_due
 from ecohub.alerts.pollution_warning import apply_warnings
-from ecohub.analytics import aqi_daily
+from ecohub.analytics import aqi_daily, aqi_hourly
 from ecohub.quality import store_io as io
 from ecohub.quality.qc import run_qc
 from ecohub.store.db import Store
@@ -39,6 +39,7 @@ class WorkerSettings:
     rules: R.RuleSettings = field(default_factory=R.RuleSettings)
     deliver: bool = True
     aqi_daily: bool = True  # keep the maintained daily AQI table (``ecohub.analytics.aqi_daily``)
+    aqi_hourly: bool = True  # keep the maintained hourly AQI table (``ecohub.analytics.aqi_hourly``)
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     smtp: SmtpSettings | None = None
     #: further jobs of every pass, (name, job(store, now) → summary), run after the alert rules and before the
@@ -107,6 +108,8 @@ def run_once(store: Store, settings: WorkerSettings | None = None, *, now: datet
                          "cleared": cleared, "escalated": len(escalated), "pollution_warning": warnings}
     if s.aqi_daily:
         summary["aqi_daily"] = aqi_daily.maintain(store, now=now_dt, overlap=s.overlap)
+    if s.aqi_hourly:
+        summary["aqi_hourly"] = aqi_hourly.maintain(store, now=now_dt, overlap=s.overlap)
     for name, job in s.jobs:
         try:
             summary[name] = job(store, now_dt)

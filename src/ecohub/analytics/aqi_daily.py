@@ -55,9 +55,27 @@ def _air_hourly():
     return frm, cond
 
 
-def watermark(store: Store) -> datetime | None:
+def watermark(store: Store, name: str = WATERMARK) -> datetime | None:
     with store.engine.connect() as conn:
-        return conn.scalar(select(worker_state.c.watermark).where(worker_state.c.name == WATERMARK))
+        return conn.scalar(select(worker_state.c.watermark).where(worker_state.c.name == name))
+
+
+def first_air_time_since(store: Store, since: datetime) -> datetime | None:
+    """The earliest observation time of the hourly air-pollutant series among the rows received at or after
+    ``since`` (None: none) — where a maintained table (``aqi_daily``, ``aqi_hourly``) stops being complete."""
+    with store.engine.connect() as conn:  # the received_at index: only the rows since the pass are read
+        firsts: dict[int, datetime] = {}  # first time per series (no GROUP BY: SQLite would scan in key order)
+        for sid, t in conn.execute(select(observation.c.series_id, observation.c.time)
+                                   .where(observation.c.received_at >= since)):
+            if sid not in firsts or t < firsts[sid]:
+                firsts[sid] = t
+        if not firsts:
+            return None
+        _frm, cond = _air_hourly()
+        air = set(conn.scalars(select(series.c.id).select_from(
+            series.join(site, site.c.id == series.c.site_id).join(parameter, parameter.c.id == series.c.parameter_id))
+            .where(cond)))
+    return min((t for sid, t in firsts.items() if sid in air), default=None)
 
 
 def live_from(store: Store) -> date:
@@ -66,19 +84,7 @@ def live_from(store: Store) -> date:
     wm = watermark(store)
     if wm is None:
         return date.min
-    since = observation.c.received_at >= wm
-    with store.engine.connect() as conn:  # the received_at index: only the rows since the pass are read
-        firsts: dict[int, datetime] = {}  # first time per series (no GROUP BY: SQLite would scan in key order)
-        for sid, t in conn.execute(select(observation.c.series_id, observation.c.time).where(since)):
-            if sid not in firsts or t < firsts[sid]:
-                firsts[sid] = t
-        if not firsts:
-            return date.max
-        _frm, cond = _air_hourly()
-        air = set(conn.scalars(select(series.c.id).select_from(
-            series.join(site, site.c.id == series.c.site_id).join(parameter, parameter.c.id == series.c.parameter_id))
-            .where(cond)))
-    t = min((t for sid, t in firsts.items() if sid in air), default=None)
+    t = first_air_time_since(store, wm)
     return date.max if t is None else bj_day(t)
 
 
@@ -154,23 +160,30 @@ def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     return out
 
 
-def _set_watermark(store: Store, value: datetime, info: dict) -> None:
+def set_watermark(store: Store, value: datetime, info: dict, name: str = WATERMARK) -> None:
     now = datetime.now(UTC)
     with write_tx(store) as conn:
-        if conn.execute(update(worker_state).where(worker_state.c.name == WATERMARK).values(
+        if conn.execute(update(worker_state).where(worker_state.c.name == name).values(
                 watermark=value, updated_at=now, info=info)).rowcount == 0:
-            conn.execute(insert(worker_state).values(name=WATERMARK, watermark=value, updated_at=now, info=info))
+            conn.execute(insert(worker_state).values(name=name, watermark=value, updated_at=now, info=info))
+
+
+def pass_bound(store: Store, now: datetime | None) -> datetime:
+    """The upper receipt time a pass covers: ``now`` (whole seconds), or, when the batch chain has stamped
+    receipts ahead of the clock (a burst: each batch a second after the previous), the newest receipt."""
+    hi = (now or datetime.now(UTC)).replace(microsecond=0)  # receipt times are whole seconds
+    if now is None:  # under a burst receipt times run ahead of the clock; cover them (else every reader
+        with store.engine.connect() as conn:  # recomputes what they touch)
+            newest = conn.scalar(select(func.max(observation.c.received_at)))
+        if newest is not None and newest > hi:
+            hi = newest
+    return hi
 
 
 def maintain(store: Store, *, now: datetime | None = None, overlap: int = 300) -> dict:
     """One incremental step: the days of hourly air observations received in (watermark − ``overlap`` s,
     ``now``], recomputed; the watermark moved to ``now``. Returns {days, rows, since}."""
-    hi = (now or datetime.now(UTC)).replace(microsecond=0)  # receipt times are whole seconds
-    if now is None:  # the batch chain moves a batch's receipt second past the previous batch's: under a burst
-        with store.engine.connect() as conn:  # receipt times run ahead of the clock; cover them (else every
-            newest = conn.scalar(select(func.max(observation.c.received_at)))  # reader recomputes their days)
-        if newest is not None and newest > hi:
-            hi = newest
+    hi = pass_bound(store, now)
     wm = watermark(store)
     lo = None if wm is None else wm - timedelta(seconds=overlap)
     frm, cond = _air_hourly()
@@ -181,8 +194,9 @@ def maintain(store: Store, *, now: datetime | None = None, overlap: int = 300) -
     with store.engine.connect() as conn:
         days = {date.fromisoformat(str(d)[:10]) for (d,) in conn.execute(q)}
     rows = sum(refresh_days(store, a, b, now=hi) for a, b in _runs(days))
-    _set_watermark(store, hi, {"days": len(days), "rows": rows})
+    set_watermark(store, hi, {"days": len(days), "rows": rows})
     return {"since": lo.isoformat() if lo else None, "days": len(days), "rows": rows}
 
 
-__all__ = ["maintain", "refresh_days", "live_from", "fill_site_values", "watermark", "WATERMARK"]
+__all__ = ["maintain", "refresh_days", "live_from", "fill_site_values", "watermark", "WATERMARK",
+           "first_air_time_since", "set_watermark", "pass_bound"]

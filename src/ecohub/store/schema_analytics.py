@@ -7,6 +7,10 @@
   Kept by the worker (``ecohub.analytics.aqi_daily.refresh_touched``) for the days whose observations arrived
   since its watermark (``worker_state`` row ``aqi_daily``); read by ``aqi_service.site_daily_values`` so the
   cockpit, rankings, reports and forecasts do not recompute a year of hourly data per request.
+* ``aqi_hourly`` — one row per (air station code, hour) that has any of the six pollutants: the HJ 633 hourly
+  AQI, level and primary pollutant of that hour's concentrations (NULL where none can be given). Kept by the
+  worker (``ecohub.analytics.aqi_hourly.maintain``, ``worker_state`` row ``aqi_hourly``) for the hours whose
+  observations arrived since its watermark; read by the one map's time slider (``/api/v1/web/map/replay``).
 """
 
 from __future__ import annotations
@@ -34,3 +38,16 @@ aqi_daily = Table(
     CheckConstraint("kind IN ('site', 'city')", name="kind"),
 )
 Index("ix_aqi_daily_day", aqi_daily.c.day)
+
+
+aqi_hourly = Table(
+    "aqi_hourly", metadata,
+    Column("code", String(64), primary_key=True),  # the air station's code
+    Column("time", UTCTime, primary_key=True),  # start of the hour
+    Column("aqi", SmallInteger, nullable=True),
+    Column("level", SmallInteger, nullable=True),
+    Column("primary_pollutant", String(64), nullable=True),
+    Column("computed_at", UTCTime, nullable=False),
+    sqlite_with_rowid=False,
+)
+Index("ix_aqi_hourly_time", aqi_hourly.c.time)

@@ -18,10 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from ecohub.alerts import service as A
-from ecohub.analytics import aqi_service, rankings, water_service
+from ecohub.analytics import aqi_hourly, aqi_service, rankings, water_service
 from ecohub.config import settings
 from ecohub.domain.timeutil import BEIJING
-from ecohub.standards import aqi_cn
 from ecohub.store import queries as Q
 from ecohub.store.db import Store
 from ecohub.store.grid import hourly_grid
@@ -149,22 +148,8 @@ def portal_aqi(store: Store, scope: Scope) -> dict:
 
 
 # --- AQI history ------------------------------------------------------------------------------------------
-def _hour_grid(store: Store, scope: Scope, codes: list[str] | None, start: datetime, hours: int):
-    """{site: {pollutant: array(hours)}} of hourly concentrations from ``start`` (UTC, on the hour)."""
-    g = hourly_grid(store, SeriesFilter(sites=codes or (), kinds=["air_station"]), start, hours, POLLUTANTS,
-                    scope=scope)
-    return {c: {p: g.values[p][i] for p in POLLUTANTS} for i, c in enumerate(g.sites)}
-
-
 def _newest_air_hour(store: Store, scope: Scope, codes: list[str] | None = None) -> datetime | None:
     return Q.newest_time(store, scope, kind="air_station", interval="hour", codes=codes or ())
-
-
-def _aqi_of_grid(grid: dict[str, dict[str, np.ndarray]], codes: list[str], start: datetime, hours: int):
-    n = len(codes)
-    times = np.array([np.datetime64(int(start.timestamp()) + 3600 * h, "s") for h in range(hours)] * n)
-    conc = {p: np.concatenate([grid[c][p] for c in codes]) if n else np.array([]) for p in POLLUTANTS}
-    return aqi_cn.aqi_hourly(times=times, **conc)
 
 
 def station_hours(store: Store, scope: Scope, code: str, hours: int = 24) -> dict | None:
@@ -176,14 +161,16 @@ def station_hours(store: Store, scope: Scope, code: str, hours: int = 24) -> dic
     if end is None:
         return {"site": code, "hours": []}
     start = end - timedelta(hours=hours - 1)
-    grid = _hour_grid(store, scope, [code], start, hours)
-    if code not in grid:
+    grid = hourly_grid(store, SeriesFilter(sites=[code], kinds=["air_station"]), start, hours, POLLUTANTS,
+                       scope=scope)
+    if code not in grid.sites:
         return {"site": code, "hours": []}
-    res = _aqi_of_grid(grid, [code], start, hours)
+    res = aqi_hourly.station_hour_aqi(grid)
+    i = grid.sites.index(code)
     out = []
     for h in range(hours):
         ok = not np.isnan(res.aqi[h])
-        conc = {p: (None if np.isnan(grid[code][p][h]) else float(grid[code][p][h])) for p in POLLUTANTS}
+        conc = {p: (None if np.isnan(grid.values[p][i, h]) else float(grid.values[p][i, h])) for p in POLLUTANTS}
         out.append({"time": _bj(start + timedelta(hours=h)), "aqi": int(res.aqi[h]) if ok else None,
                     "level": int(res.level[h]) if ok else None,
                     "color": str(res.color[h]) if ok else None,
@@ -194,22 +181,20 @@ def station_hours(store: Store, scope: Scope, code: str, hours: int = 24) -> dic
 
 def replay(store: Store, scope: Scope, hours: int = 24) -> dict:
     """AQI of every visible air station for each of the last ``hours`` hours (for the map's time slider):
-    ``aqi[i][h]`` for ``sites[i]`` and ``times[h]``; null where the hour is missing."""
+    ``aqi[i][h]`` for ``sites[i]`` and ``times[h]``; null where the hour is missing. From the worker's maintained
+    hourly AQI (:mod:`ecohub.analytics.aqi_hourly`) up to its last pass, computed after it."""
     end = _newest_air_hour(store, scope)
     if end is None:
         return {"times": [], "sites": [], "aqi": [], "level": []}
     start = end - timedelta(hours=hours - 1)
-    grid = _hour_grid(store, scope, None, start, hours)
-    codes = sorted(grid)
     times = [_bj(start + timedelta(hours=h)) for h in range(hours)]
+    codes, a, lv = aqi_hourly.hour_aqi(store, scope, start, hours)
     if not codes:
         return {"times": times, "sites": [], "aqi": [], "level": []}
-    res = _aqi_of_grid(grid, codes, start, hours)
-    a = res.aqi.reshape(len(codes), hours)
     missing = np.isnan(a)
-    lv = np.where(missing, 0, np.asarray(res.level, dtype=float).reshape(len(codes), hours)).astype(np.int64)
-    return {"times": times, "sites": codes, "aqi": _ints_or_none(np.where(missing, 0, a).astype(np.int64), missing),
-            "level": _ints_or_none(lv, missing)}
+    return {"times": times, "sites": codes,
+            "aqi": _ints_or_none(np.where(missing, 0, a).astype(np.int64), missing),
+            "level": _ints_or_none(np.where(missing, 0, lv).astype(np.int64), missing)}
 
 
 def _ints_or_none(values: np.ndarray, missing: np.ndarray) -> list[list[int | None]]:
