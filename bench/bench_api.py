@@ -198,7 +198,7 @@ def run(name: str, store_cm, seconds: int, connections: int, sql_runs: int, days
         built = aqi_daily.maintain(store)  # the worker's first pass builds the maintained daily AQI
         print(f"[{name}] maintained daily AQI built: {built['days']} days, {built['rows']} rows "
               f"({time.perf_counter() - t0:.1f} s, once; then each worker pass recomputes only the days that got data)")
-        with store.engine.connect() as c:
+        with store.engine.begin() as c:  # committed: a rolled-back ANALYZE leaves no statistics on PostgreSQL
             c.exec_driver_sql("ANALYZE")
         last_h = int(now.timestamp()) // 3600 * 3600
         end = datetime.fromtimestamp(last_h, UTC)

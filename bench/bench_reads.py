@@ -240,7 +240,7 @@ def build(store, days: int) -> datetime:
     aqi_daily.maintain(store)
     aqi_hourly.maintain(store)
     print(f"  worker's maintained aggregates built ({time.perf_counter() - t0:.1f} s)")
-    with store.engine.connect() as c:
+    with store.engine.begin() as c:  # committed: on PostgreSQL a rolled-back ANALYZE leaves no statistics
         c.exec_driver_sql("ANALYZE")
     return now
 
