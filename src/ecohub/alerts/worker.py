@@ -1,5 +1,6 @@
 """The scheduled worker: QC, valid period means and alert rules over what arrived since the last run, then
-escalation, the maintained daily AQI (``ecohub.analytics.aqi_daily``), the further jobs of
+escalation, the maintained daily and hourly AQI (``ecohub.analytics.aqi_daily``, ``aqi_hourly``) and daily rollup
+of every series (``ecohub.store.series_daily``), the further jobs of
 :attr:`WorkerSettings.jobs` (the CLI adds the permit and hazardous-waste jobs) and notification delivery. ``ecohub worker --once`` runs one pass; ``ecohub worker`` repeats.
 
 Incremental: the watermark (table ``worker_state``, name ``pass``) is the highest ``received_at`` processed.
@@ -25,6 +26,7 @@ from ecohub.alerts.pollution_warning import apply_warnings
 from ecohub.analytics import aqi_daily, aqi_hourly
 from ecohub.quality import store_io as io
 from ecohub.quality.qc import run_qc
+from ecohub.store import series_daily
 from ecohub.store.db import Store
 from ecohub.store.schema_alerts import alert
 from ecohub.store.schema_quality import worker_state
@@ -40,6 +42,7 @@ class WorkerSettings:
     deliver: bool = True
     aqi_daily: bool = True  # keep the maintained daily AQI table (``ecohub.analytics.aqi_daily``)
     aqi_hourly: bool = True  # keep the maintained hourly AQI table (``ecohub.analytics.aqi_hourly``)
+    series_daily: bool = True  # keep the daily rollup of every series (``ecohub.store.series_daily``)
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     smtp: SmtpSettings | None = None
     #: further jobs of every pass, (name, job(store, now) → summary), run after the alert rules and before the
@@ -110,6 +113,8 @@ def run_once(store: Store, settings: WorkerSettings | None = None, *, now: datet
         summary["aqi_daily"] = aqi_daily.maintain(store, now=now_dt, overlap=s.overlap)
     if s.aqi_hourly:
         summary["aqi_hourly"] = aqi_hourly.maintain(store, now=now_dt, overlap=s.overlap)
+    if s.series_daily:
+        summary["series_daily"] = series_daily.maintain(store, now=now_dt, overlap=s.overlap)
     for name, job in s.jobs:
         try:
             summary[name] = job(store, now_dt)

@@ -24,27 +24,23 @@ its pass is taken by the next pass (the watermark moves to the pass's start time
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, insert, select
 
 from ecohub.analytics import aqi_service as A
-from ecohub.domain.timeutil import BEIJING
 from ecohub.standards import hj663
+from ecohub.store import maintained as M
 from ecohub.store.db import Store
 from ecohub.store.queries import SYSTEM, window_label
 from ecohub.store.schema import observation, parameter, series, site
 from ecohub.store.schema_analytics import aqi_daily
-from ecohub.store.schema_quality import worker_state
 from ecohub.store.tx import write_tx
 
 WATERMARK = "aqi_daily"
-
-
-def bj_day(t: datetime) -> date:
-    return t.astimezone(BEIJING).date()
+bj_day = M.bj_day
+pass_bound = M.pass_bound  # the upper receipt time of a pass (also receipts stamped ahead of the clock)
 
 
 def _air_hourly():
@@ -56,19 +52,14 @@ def _air_hourly():
 
 
 def watermark(store: Store, name: str = WATERMARK) -> datetime | None:
-    with store.engine.connect() as conn:
-        return conn.scalar(select(worker_state.c.watermark).where(worker_state.c.name == name))
+    return M.watermark(store, name)
 
 
 def first_air_time_since(store: Store, since: datetime) -> datetime | None:
     """The earliest observation time of the hourly air-pollutant series among the rows received at or after
     ``since`` (None: none) — where a maintained table (``aqi_daily``, ``aqi_hourly``) stops being complete."""
     with store.engine.connect() as conn:  # the received_at index: only the rows since the pass are read
-        firsts: dict[int, datetime] = {}  # first time per series (no GROUP BY: SQLite would scan in key order)
-        for sid, t in conn.execute(select(observation.c.series_id, observation.c.time)
-                                   .where(observation.c.received_at >= since)):
-            if sid not in firsts or t < firsts[sid]:
-                firsts[sid] = t
+        firsts = M.first_times_received_since(conn, since)
         if not firsts:
             return None
         _frm, cond = _air_hourly()
@@ -149,35 +140,8 @@ def refresh_days(store: Store, d0: date, d1: date, *, now: datetime | None = Non
     return written
 
 
-def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
-    """Sorted days as contiguous runs [(first, last), …]."""
-    out: list[tuple[date, date]] = []
-    for d in sorted(set(days)):
-        if out and d == out[-1][1] + timedelta(days=1):
-            out[-1] = (out[-1][0], d)
-        else:
-            out.append((d, d))
-    return out
-
-
 def set_watermark(store: Store, value: datetime, info: dict, name: str = WATERMARK) -> None:
-    now = datetime.now(UTC)
-    with write_tx(store) as conn:
-        if conn.execute(update(worker_state).where(worker_state.c.name == name).values(
-                watermark=value, updated_at=now, info=info)).rowcount == 0:
-            conn.execute(insert(worker_state).values(name=name, watermark=value, updated_at=now, info=info))
-
-
-def pass_bound(store: Store, now: datetime | None) -> datetime:
-    """The upper receipt time a pass covers: ``now`` (whole seconds), or, when the batch chain has stamped
-    receipts ahead of the clock (a burst: each batch a second after the previous), the newest receipt."""
-    hi = (now or datetime.now(UTC)).replace(microsecond=0)  # receipt times are whole seconds
-    if now is None:  # under a burst receipt times run ahead of the clock; cover them (else every reader
-        with store.engine.connect() as conn:  # recomputes what they touch)
-            newest = conn.scalar(select(func.max(observation.c.received_at)))
-        if newest is not None and newest > hi:
-            hi = newest
-    return hi
+    M.set_watermark(store, name, value, info)
 
 
 def maintain(store: Store, *, now: datetime | None = None, overlap: int = 300) -> dict:
@@ -193,7 +157,7 @@ def maintain(store: Store, *, now: datetime | None = None, overlap: int = 300) -
         q = q.where(observation.c.received_at >= lo)  # the same second again: SQLite keeps whole seconds
     with store.engine.connect() as conn:
         days = {date.fromisoformat(str(d)[:10]) for (d,) in conn.execute(q)}
-    rows = sum(refresh_days(store, a, b, now=hi) for a, b in _runs(days))
+    rows = sum(refresh_days(store, a, b, now=hi) for a, b in M.day_runs(days))
     set_watermark(store, hi, {"days": len(days), "rows": rows})
     return {"since": lo.isoformat() if lo else None, "days": len(days), "rows": rows}
 

@@ -339,7 +339,7 @@ def aggregate(store: Store, flt: SeriesFilter, window: str, start: datetime | No
     rows: an hourly rollup of a day over the whole province reads 1/10 of the observations it used to.
     """
     label = window_label(store, window).label("window")
-    q = (
+    rollup = (
         select(site.c.code.label("site"), parameter.c.name.label("parameter"), series.c.interval, label,
                func.count(observation.c.value).label("count"), func.avg(observation.c.value).label("mean"),
                func.min(observation.c.value).label("min"), func.max(observation.c.value).label("max"))
@@ -355,30 +355,41 @@ def aggregate(store: Store, flt: SeriesFilter, window: str, start: datetime | No
         conds.append(observation.c.time >= start)
     if end is not None:
         conds.append(observation.c.time < end)
-    by_time = q.where(and_(*conds)) if conds else q  # for chunks of series ids (already filtered and scoped)
+    by_time = rollup.where(and_(*conds)) if conds else rollup  # for chunks of series ids (filtered and scoped)
     q = _scope(scope).apply(flt.apply(by_time))
     with store.engine.connect() as conn:
-        if limit is None:
+        daily = None
+        if window == "day":  # the worker's daily rollup (late import: series_daily builds on this module)
+            from ecohub.store import series_daily
+
+            daily = series_daily.reader(conn, start, end)
+        if limit is None and daily is None:
             if start is not None:
                 q = q.where(*_by_series(store))
             return [dict(r) for r in conn.execute(q).mappings()]
         # the series in the answer's order (site, parameter, interval is unique per series): chunks of them
         # give consecutive runs of the answer
-        ids = list(conn.scalars(_scope(scope).apply(flt.apply(_joined(series.c.id)))
-                                .order_by(site.c.code, parameter.c.name, series.c.interval)))
+        found = conn.execute(_scope(scope).apply(flt.apply(
+            _joined(series.c.id, site.c.code, parameter.c.name, series.c.interval)))
+            .order_by(site.c.code, parameter.c.name, series.c.interval)).all()
         per = None
         if start is not None and end is not None:
             per = max(1, math.ceil((end - start).total_seconds() / _WINDOW_SECONDS[window]) + 1)
-        n = math.ceil(limit / per) if per else 8
+        n = MAX_CHUNK if limit is None else math.ceil(limit / per) if per else 8
         out: list[dict] = []
         i = 0
-        while i < len(ids) and len(out) < limit:
-            chunk = ids[i:i + min(n, MAX_CHUNK)]
+        while i < len(found) and (limit is None or len(out) < limit):
+            chunk = found[i:i + min(n, MAX_CHUNK)]
             i += len(chunk)
-            rows = _dicts(conn.execute(by_time.where(observation.c.series_id.in_(chunk)).limit(limit - len(out))))
+            rest = None if limit is None else limit - len(out)
+            if daily is not None:  # whole settled days from the table, the rest rolled up
+                rows = daily.rows(conn, rollup, chunk, rest)
+            else:
+                rows = _dicts(conn.execute(by_time.where(observation.c.series_id.in_([c[0] for c in chunk]))
+                                           .limit(rest)))
             out += rows
-            # the next chunk: as many series as the rows per series seen so far say will fill the limit
-            n = 2 * n if not rows else math.ceil((limit - len(out)) * len(chunk) / len(rows)) + 1
+            if rest is not None:  # the next chunk: as many series as the rows per series so far say fill it
+                n = 2 * n if not rows else math.ceil((rest - len(rows)) * len(chunk) / len(rows)) + 1
         return out
 
 

@@ -11,7 +11,9 @@ of the transaction (and on SQLite the write lock is held throughout).
 
 The raw-data chain (:mod:`ecohub.store.batch_chain`) stays verifiable: before anything is dropped every
 touched batch is checked against its record (a batch that does not verify stops the run, nothing changed), and
-an ``obs_retention`` row records what is left of it, which ``ecohub data verify`` then checks."""
+an ``obs_retention`` row records what is left of it, which ``ecohub data verify`` then checks. The maintained
+daily rollup (:mod:`ecohub.store.series_daily`) of the minute series is recomputed up to the cut-off's day in the
+same transaction, so it never answers for rows that are gone."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from sqlalchemy.engine import Connection
 
 from ecohub.crypto.sm3 import sm3_hex
 from ecohub.domain.errors import InputError
-from ecohub.store import audit
+from ecohub.store import audit, series_daily
 from ecohub.store.batch_chain import _epoch, canonical, retention_link
 from ecohub.store.db import Store
 from ecohub.store.schema import observation, series
@@ -163,6 +165,7 @@ def run_retention(store: Store, *, cutoff: datetime, synced_until: datetime, dry
                 .where(_eligible(cutoff, synced_until)).distinct().subquery())) or 0)
         return res
     with write_tx(store) as conn:
+        series_daily.lock(conn)  # before observation is locked: the worker takes them in this order too
         _count(conn, res)
         if res.rows:
             _book_batches(conn, res)
@@ -175,6 +178,8 @@ def run_retention(store: Store, *, cutoff: datetime, synced_until: datetime, dry
                 conn.exec_driver_sql("DROP TRIGGER observation_no_delete")
                 conn.execute(delete(observation).where(_eligible(cutoff, synced_until)))
                 conn.exec_driver_sql(SQLITE_TRIGGER)
+            series_daily.after_retention(conn, store, select(series.c.id).where(series.c.interval.in_(INTERVALS)),
+                                         cutoff)
         (origin or audit.Origin.cli(command="retention run")).record(
             conn, "retention", target="observation", detail={k: v for k, v in res.as_dict().items()
                                                              if k != "dry_run"})

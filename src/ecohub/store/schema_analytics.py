@@ -1,4 +1,5 @@
-"""Tables of the analytics area (migration 0009): the maintained daily AQI of every air station and city.
+"""Tables of the analytics area: the maintained daily AQI of every air station and city (migration 0009), the
+maintained daily rollup of every series (0025), the maintained hourly AQI of every air station (0026).
 
 * ``aqi_daily`` — one row per (kind, code, Beijing day): ``kind`` ``site`` (code = the station's code) or
   ``city`` (code = the city's division code, the mean of all its stations' valid daily values, HJ 663). The six
@@ -11,11 +12,15 @@
   AQI, level and primary pollutant of that hour's concentrations (NULL where none can be given). Kept by the
   worker (``ecohub.analytics.aqi_hourly.maintain``, ``worker_state`` row ``aqi_hourly``) for the hours whose
   observations arrived since its watermark; read by the one map's time slider (``/api/v1/web/map/replay``).
+* ``series_daily`` — one row per (series, Beijing day with observations): the count of non-null values, their
+  sum, minimum and maximum — the daily window of ``queries.aggregate`` (mean = sum / count). Kept by the worker
+  (``ecohub.store.series_daily.maintain``, ``worker_state`` row ``series_daily``); read by ``queries.aggregate``
+  for the whole days before the days with new arrivals.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Date, Float, Index, SmallInteger, String, Table
+from sqlalchemy import CheckConstraint, Column, Date, Float, Index, Integer, SmallInteger, String, Table
 
 from ecohub.store.schema import metadata
 from ecohub.store.types import UTCTime
@@ -51,3 +56,14 @@ aqi_hourly = Table(
     sqlite_with_rowid=False,
 )
 Index("ix_aqi_hourly_time", aqi_hourly.c.time)
+
+series_daily = Table(
+    "series_daily", metadata,
+    Column("series_id", Integer, primary_key=True, autoincrement=False),
+    Column("day", Date, primary_key=True),  # Beijing natural day
+    Column("n", Integer, nullable=False),  # non-null values (the rollup's count)
+    Column("total", Float, nullable=True),  # their sum (NULL when n = 0)
+    Column("vmin", Float, nullable=True),
+    Column("vmax", Float, nullable=True),
+    sqlite_with_rowid=False,  # SQLite: stored in key order (a series' days together), no second index
+)
