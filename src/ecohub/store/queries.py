@@ -337,6 +337,9 @@ def aggregate(store: Store, flt: SeriesFilter, window: str, start: datetime | No
     With ``limit`` the series are rolled up a few at a time in that order — as many as the windows of the
     range suggest will fill the limit, then more — instead of rolling up every series and keeping the first
     rows: an hourly rollup of a day over the whole province reads 1/10 of the observations it used to.
+
+    ``window="day"`` reads the whole settled days from the worker's daily rollup (:mod:`ecohub.store.series_daily`)
+    and rolls up only the partial days at the edges and the days with newer arrivals — the same rows.
     """
     label = window_label(store, window).label("window")
     rollup = (

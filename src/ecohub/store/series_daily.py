@@ -26,10 +26,11 @@ goes to ``observation_conflict``) and only retention deletes them (migration 000
 what is left (also while the table is not built yet: a first build running beside it then stays right). A
 database restored from a backup carries the table and its watermark together.
 
-**Exact.** SQLite reads a series' rows in key order (time, source) both here and in the raw rollup, so the
-sums are the same floats (tested). PostgreSQL sums here in that order too (an ordered aggregate); its raw rollup
-sums in the order of its plan (a sort is not stable), so a mean there may differ from a raw one in its last bit —
-as two raw rollups with different plans already do. Month and year windows are not read from here: a sum of
+**Exact.** SQLite reads a series' rows in key order (time, source) both here and in the raw rollup through the
+series key (the API's path), so the sums are the same floats (tested). PostgreSQL sums here in that order too
+(an ordered aggregate); its raw rollup sums in the order of its plan (a sort is not stable), so a mean there may
+differ from a raw one in its last bit — as two raw rollups with different plans already do (SQLite's rollup of
+the whole table without range or limit reads in receipt order, through the received_at index). Month and year windows are not read from here: a sum of
 daily sums is not the float the raw rollup computes. Days before :data:`FIRST_DAY` are never stored (PostgreSQL
 labels days in Asia/Shanghai time, which had daylight saving until 1991; readers count fixed UTC+8 days).
 """
