@@ -122,7 +122,8 @@ def test_good_and_bad_messages(sites, publisher, subscriber, root):
     publisher(obs, json.dumps([rec("2024-05-01 13:00", 1)] * 100))                               # too large
     publisher(f"{root}/status", b"{}")                                                           # not in scheme
     publisher(obs + "/weekly", rec("2024-05-01 13:00", 1))                                       # bad interval
-    wait_until(lambda: sub.stats.committed == 9, what="9 messages committed")
+    # the acknowledgements follow the commit (committed counts first): wait for both
+    wait_until(lambda: sub.stats.committed == 9 and sub.stats.acked == 9, what="9 messages committed and acked")
     assert count(sites) == 4
     assert (sub.stats.imported, sub.stats.rejected, sub.stats.malformed, sub.stats.acked) == (4, 9, 6, 9)
     with sites.engine.connect() as c:
@@ -222,7 +223,7 @@ def test_commit_failure_is_retried_without_ack(sites, publisher, subscriber, roo
 
     sub = subscriber(sites, cid, before_commit=flaky)
     publisher(f"{root}/obs/1029A", rec("2024-05-01 13:00", 1))
-    wait_until(lambda: sub.stats.committed == 1, what="commit after retries")
+    wait_until(lambda: sub.stats.committed == 1 and sub.stats.acked == 1, what="commit after retries, acked")
     assert sub.stats.commit_failures == 3 and sub.stats.malformed == 0 and count(sites) == 1 and sub.stats.acked == 1
 
 
@@ -314,7 +315,8 @@ def test_never_crashes_on_any_payload(sites, publisher, subscriber, root):
     for i, p in enumerate(payloads):
         publisher(topics[i % len(topics)], p)
     publisher(f"{root}/obs/1029A", rec("2024-05-01 13:00", 7))
-    wait_until(lambda: sub.stats.committed == len(payloads) + 1, what="all messages")
+    wait_until(lambda: sub.stats.committed == len(payloads) + 1 and sub.stats.acked == len(payloads) + 1,
+               what="all messages, acked")
     assert not sub.aborted and sub.last_error is None
     assert count(sites) >= 1 and sub.stats.acked == len(payloads) + 1
 
