@@ -43,7 +43,7 @@ bj_day = M.bj_day
 pass_bound = M.pass_bound  # the upper receipt time of a pass (also receipts stamped ahead of the clock)
 
 
-def _air_hourly():
+def air_hourly():
     """The join and condition of hourly observations of the six pollutants at air stations."""
     frm = (observation.join(series, series.c.id == observation.c.series_id)
            .join(site, site.c.id == series.c.site_id).join(parameter, parameter.c.id == series.c.parameter_id))
@@ -62,7 +62,7 @@ def first_air_time_since(store: Store, since: datetime) -> datetime | None:
         firsts = M.first_times_received_since(conn, since)
         if not firsts:
             return None
-        _frm, cond = _air_hourly()
+        _frm, cond = air_hourly()
         air = set(conn.scalars(select(series.c.id).select_from(
             series.join(site, site.c.id == series.c.site_id).join(parameter, parameter.c.id == series.c.parameter_id))
             .where(cond)))
@@ -150,7 +150,7 @@ def maintain(store: Store, *, now: datetime | None = None, overlap: int = 300) -
     hi = pass_bound(store, now)
     wm = watermark(store)
     lo = None if wm is None else wm - timedelta(seconds=overlap)
-    frm, cond = _air_hourly()
+    frm, cond = air_hourly()
     label = window_label(store, "day")
     q = select(label).select_from(frm).where(cond, observation.c.received_at <= hi).distinct()
     if lo is not None:
@@ -163,4 +163,4 @@ def maintain(store: Store, *, now: datetime | None = None, overlap: int = 300) -
 
 
 __all__ = ["maintain", "refresh_days", "live_from", "fill_site_values", "watermark", "WATERMARK",
-           "first_air_time_since", "set_watermark", "pass_bound"]
+           "first_air_time_since", "set_watermark", "pass_bound", "air_hourly"]

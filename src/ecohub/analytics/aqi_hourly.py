@@ -24,6 +24,7 @@ from sqlalchemy import delete, insert, select
 from ecohub.analytics import aqi_daily
 from ecohub.analytics.aqi_service import POLLUTANTS
 from ecohub.standards import aqi_cn
+from ecohub.store import maintained as M
 from ecohub.store.db import Store
 from ecohub.store.grid import HourGrid, hourly_grid
 from ecohub.store.queries import SYSTEM, Scope, SeriesFilter
@@ -61,7 +62,7 @@ def live_from(store: Store) -> datetime:
     """The first hour the table may not reflect: the earliest time (UTC) of air observations received since the
     last pass; ``datetime.min`` when it was never built (compute every hour), ``datetime.max`` when nothing
     arrived since (read every hour)."""
-    wm = aqi_daily.watermark(store, WATERMARK)
+    wm = M.watermark(store, WATERMARK)
     if wm is None:
         return _MIN
     t = aqi_daily.first_air_time_since(store, wm)
@@ -149,10 +150,10 @@ def _hour_runs(hours: set[int]) -> list[tuple[int, int]]:
 def maintain(store: Store, *, now: datetime | None = None, overlap: int = 300) -> dict:
     """One incremental step: the hours of hourly air observations received in (watermark − ``overlap`` s,
     ``now``], recomputed; the watermark moved to ``now``. Returns {hours, rows, since}."""
-    hi = aqi_daily.pass_bound(store, now)
-    wm = aqi_daily.watermark(store, WATERMARK)
+    hi = M.pass_bound(store, now)
+    wm = M.watermark(store, WATERMARK)
     lo = None if wm is None else wm - timedelta(seconds=overlap)
-    frm, cond = aqi_daily._air_hourly()
+    frm, cond = aqi_daily.air_hourly()
     q = select(observation.c.time).select_from(frm).where(cond, observation.c.received_at <= hi).distinct()
     if lo is not None:
         q = q.where(observation.c.received_at >= lo)  # the same second again: SQLite keeps whole seconds
@@ -160,7 +161,7 @@ def maintain(store: Store, *, now: datetime | None = None, overlap: int = 300) -
         touched = {int(t.timestamp()) // 3600 * 3600 for (t,) in conn.execute(q)}
     rows = sum(refresh_hours(store, datetime.fromtimestamp(a, UTC), datetime.fromtimestamp(b, UTC), now=hi)
                for a, b in _hour_runs(touched))
-    aqi_daily.set_watermark(store, hi, {"hours": len(touched), "rows": rows}, WATERMARK)
+    M.set_watermark(store, WATERMARK, hi, {"hours": len(touched), "rows": rows})
     return {"since": lo.isoformat() if lo else None, "hours": len(touched), "rows": rows}
 
 
